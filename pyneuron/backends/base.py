@@ -1,0 +1,282 @@
+"""The kernel interface every backend implements.
+
+A backend is a set of *kernels*: small functions with fixed names and
+signatures that do the arithmetic of a multi-layer perceptron. The model,
+the optimizers and the training loop call only these kernels, so they never
+know which backend runs (``scalar``, ``numpy`` or ``c``).
+
+Conventions shared by every kernel
+----------------------------------
+* Arrays are NumPy arrays; data is ``(n_samples, n_features)``.
+* A dense layer's ``W`` has shape ``(n_out, n_in)`` and ``b`` has ``(n_out,)``.
+* Kernels that *return* arrays allocate them in Python (the C backend passes
+  those buffers into C, which never allocates).
+* Kernels whose name ends in ``_step`` update their first arguments in place
+  (parameters and optimizer state) and return ``None``.
+* ``m`` below is the number of samples (rows of ``X``).
+
+Subclasses implement the primitive kernels (marked abstract). The *fused*
+kernels (``dense_forward``, ``dense_backward``, ``sgd_train_step``) have a
+default written in terms of the primitives; a backend that can do the whole
+unit of work faster (one C call instead of many) overrides them, and the
+model never notices.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+#: Activation names every backend understands.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
+#: Loss names every backend understands.
+LOSSES = ("mse", "bce", "cce")
+#: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
+PROB_EPS = 1e-12
+
+
+class Backend(ABC):
+    """Abstract kernel set. See the module docstring for conventions."""
+
+    #: Short name used by ``pyneuron.set_backend``.
+    name: str = "abstract"
+    #: Floating dtypes the backend computes in natively.
+    dtypes: tuple = (np.float64,)
+
+    def __repr__(self) -> str:
+        return f"<pyneuron backend {self.name!r}>"
+
+    # ------------------------------------------------------------------ linear algebra
+    @abstractmethod
+    def matmul(self, A, B, trans_a=False, trans_b=False):
+        r"""Matrix product in the three forms backprop needs.
+
+        .. math:: C = \operatorname{op}(A)\,\operatorname{op}(B),\quad
+                  \operatorname{op}(M) = M \text{ or } M^\top
+
+        ``trans_a`` / ``trans_b`` read the operand transposed *without*
+        making a transposed copy: ``C[i][j] = sum_k op(A)[i][k] * op(B)[k][j]``.
+        """
+
+    @abstractmethod
+    def linear_forward(self, X, W, b):
+        r"""Pre-activation of a dense layer.
+
+        .. math:: Z = X W^\top + b,\qquad Z_{si} = b_i + \sum_j W_{ij} X_{sj}
+
+        ``X`` (m, n_in), ``W`` (n_out, n_in), ``b`` (n_out,) -> ``Z`` (m, n_out).
+        """
+
+    @abstractmethod
+    def linear_backward(self, dZ, X, W):
+        r"""Gradients of a dense layer's linear part.
+
+        .. math:: dX = dZ\,W,\qquad dW = dZ^\top X,\qquad db_i = \sum_s dZ_{si}
+
+        Returns ``(dX, dW, db)`` with the shapes of ``X``, ``W`` and ``b``.
+        """
+
+    # ------------------------------------------------------------------ activations
+    @abstractmethod
+    def activation_forward(self, name, Z, alpha=0.01):
+        r"""Element-wise (row-wise for softmax) activation ``A = f(Z)``.
+
+        * sigmoid  :math:`\sigma(z) = 1/(1+e^{-z})`, evaluated without overflow
+          (for z < 0 as :math:`e^{z}/(1+e^{z})`)
+        * tanh     :math:`\tanh z`
+        * relu     :math:`\max(0, z)`
+        * leaky_relu :math:`z` if z > 0 else :math:`\alpha z`
+        * softmax  :math:`e^{z_i - \max_j z_j} / \sum_k e^{z_k - \max_j z_j}` per row
+        * linear   :math:`z`
+        """
+
+    @abstractmethod
+    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+        r"""Chain rule through the activation: ``dZ = dA * f'(Z)``.
+
+        * sigmoid    :math:`f' = a(1-a)`
+        * tanh       :math:`f' = 1-a^2`
+        * relu       :math:`f' = 1` if z > 0 else 0
+        * leaky_relu :math:`f' = 1` if z > 0 else :math:`\alpha`
+        * linear     :math:`f' = 1`
+        * softmax    (row-wise Jacobian-vector product)
+          :math:`dz_i = a_i\,(da_i - \sum_k da_k a_k)`
+        """
+
+    @abstractmethod
+    def softmax(self, Z):
+        r"""Row-wise softmax with the row maximum subtracted first.
+
+        .. math:: A_{si} = \frac{e^{Z_{si}-\max_k Z_{sk}}}{\sum_j e^{Z_{sj}-\max_k Z_{sk}}}
+        """
+
+    # ------------------------------------------------------------------ losses
+    @abstractmethod
+    def loss_value(self, loss, A, Y):
+        r"""Mean loss of predictions ``A`` against targets ``Y`` (same shape).
+
+        * mse  :math:`\frac{1}{mk}\sum (a-y)^2` (mean over every element)
+        * bce  :math:`-\frac{1}{mk}\sum [y\log a + (1-y)\log(1-a)]`
+        * cce  :math:`-\frac{1}{m}\sum_s \sum_i y_{si}\log a_{si}`
+
+        Probabilities are clipped to ``[PROB_EPS, 1-PROB_EPS]`` so log(0)
+        never happens. Returns a Python float.
+        """
+
+    @abstractmethod
+    def loss_gradient(self, loss, A, Y):
+        r"""Gradient of :meth:`loss_value` with respect to ``A``.
+
+        * mse  :math:`\frac{2}{mk}(a-y)`
+        * bce  :math:`\frac{1}{mk}\,\frac{a-y}{a(1-a)}` (``a`` clipped)
+        * cce  :math:`-\frac{1}{m}\,y/a` (``a`` clipped)
+        """
+
+    @abstractmethod
+    def output_delta(self, A, Y, n_terms):
+        r"""Fused output gradient for sigmoid + BCE and softmax + CE.
+
+        .. math:: dZ = \frac{A - Y}{N}
+
+        where ``N = n_terms`` is the number of terms the loss averages over
+        (m*k for BCE, m for CE). The sigmoid / softmax derivative cancels
+        against the loss derivative, which is why this is exact and stable.
+        """
+
+    # ------------------------------------------------------------------ regularization
+    @abstractmethod
+    def penalty(self, W, l1, l2, m):
+        r"""Weight penalty added to the loss (the tutorials' convention).
+
+        .. math:: P = \frac{\lambda_2}{2m}\sum W^2 + \frac{\lambda_1}{m}\sum |W|
+        """
+
+    @abstractmethod
+    def penalty_gradient(self, W, l1, l2, m):
+        r"""Gradient of :meth:`penalty`: :math:`\frac{\lambda_2}{m}W + \frac{\lambda_1}{m}\operatorname{sign}(W)`."""
+
+    @abstractmethod
+    def dropout_forward(self, A, mask, keep_prob):
+        r"""Inverted dropout at training time: :math:`A \odot M / p`.
+
+        ``mask`` holds 0/1 drawn by the model (keep with probability ``p``);
+        dividing by ``p`` keeps the expected activation unchanged, so at
+        inference dropout is the identity.
+        """
+
+    @abstractmethod
+    def dropout_backward(self, dA, mask, keep_prob):
+        r"""Gradient of inverted dropout: :math:`dA \odot M / p`."""
+
+    @abstractmethod
+    def batchnorm_forward(self, Z, gamma, beta, eps):
+        r"""Batch normalization in training mode, per feature (column).
+
+        .. math:: \mu = \frac1m\sum_s Z_s,\quad
+                  \sigma^2 = \frac1m\sum_s (Z_s-\mu)^2,\quad
+                  \hat Z = \frac{Z-\mu}{\sqrt{\sigma^2+\epsilon}},\quad
+                  Y = \gamma\hat Z + \beta
+
+        Returns ``(Y, Zhat, mean, var)`` (``var`` is the biased batch variance).
+        """
+
+    @abstractmethod
+    def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        r"""Batch normalization in inference mode, with running statistics.
+
+        .. math:: Y = \gamma\frac{Z-\mu_{run}}{\sqrt{\sigma^2_{run}+\epsilon}} + \beta
+        """
+
+    @abstractmethod
+    def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        r"""Gradients of training-mode batch normalization.
+
+        .. math:: d\beta = \sum_s dY_s,\quad d\gamma = \sum_s dY_s\hat Z_s,\quad
+                  dZ = \frac{\gamma}{m\sqrt{\sigma^2+\epsilon}}
+                       \Big(m\,dY - d\beta - \hat Z\, d\gamma\Big)
+
+        Returns ``(dZ, dgamma, dbeta)``.
+        """
+
+    # ------------------------------------------------------------------ optimizer steps (in place)
+    @abstractmethod
+    def sgd_step(self, param, grad, lr):
+        r"""Plain gradient descent, in place: :math:`\theta \leftarrow \theta - \eta g`."""
+
+    @abstractmethod
+    def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        r"""Momentum, in place (covers PyTorch's SGD and the tutorials' form).
+
+        .. math:: v \leftarrow \beta v + (1-d)\,g,\qquad
+                  u = g + \beta v \ \text{(Nesterov)}\ \text{or}\ u = v,\qquad
+                  \theta \leftarrow \theta - \eta u
+
+        ``d = 0`` is PyTorch's ``SGD(momentum=beta)``; ``d = beta`` is the
+        tutorials' exponential average :math:`v = \beta v + (1-\beta) g`.
+        """
+
+    @abstractmethod
+    def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        r"""RMSprop, in place.
+
+        .. math:: s \leftarrow \rho s + (1-\rho) g^2,\qquad
+                  \theta \leftarrow \theta - \eta\, g / (\sqrt{s} + \epsilon)
+        """
+
+    @abstractmethod
+    def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        r"""Adam (AdamW when ``weight_decay > 0``), in place, step count ``t >= 1``.
+
+        .. math:: \theta \leftarrow \theta(1 - \eta\lambda),\quad
+                  m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+                  v \leftarrow \beta_2 v + (1-\beta_2) g^2,
+
+                  \hat m = m/(1-\beta_1^t),\quad \hat v = v/(1-\beta_2^t),\quad
+                  \theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v}+\epsilon)
+        """
+
+    # ------------------------------------------------------------------ fused kernels (defaults compose the primitives)
+    def dense_forward(self, X, W, b, activation, alpha=0.01):
+        """One dense layer forward: ``Z = X Wᵀ + b``, ``A = f(Z)``. Returns ``(Z, A)``."""
+        Z = self.linear_forward(X, W, b)
+        return Z, self.activation_forward(activation, Z, alpha)
+
+    def dense_backward(self, dA, X, W, Z, A, activation, alpha=0.01):
+        """One dense layer backward: ``dZ = dA ⊙ f'(Z)`` then :meth:`linear_backward`."""
+        dZ = self.activation_backward(activation, dA, Z, A, alpha)
+        return self.linear_backward(dZ, X, W)
+
+    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr, alpha=0.01):
+        """One whole training step of a plain MLP: forward, loss, backward, SGD update.
+
+        ``weights``/``biases`` are lists of the layers' arrays and are updated
+        in place; ``activations`` names each layer's activation (the last is
+        the output's). Returns the loss *before* the update. This default
+        composes the primitive kernels; the C backend does it in one call.
+        """
+        inputs, zs, outs = [], [], []
+        A = X
+        for W, b, act in zip(weights, biases, activations):
+            inputs.append(A)
+            Z, A = self.dense_forward(A, W, b, act, alpha)
+            zs.append(Z)
+            outs.append(A)
+        value = self.loss_value(loss, A, Y)
+        dZ = self.output_gradient(loss, activations[-1], A, Y, zs[-1], alpha)
+        for i in range(len(weights) - 1, -1, -1):
+            dX, dW, db = self.linear_backward(dZ, inputs[i], weights[i])
+            self.sgd_step(weights[i], dW, lr)
+            self.sgd_step(biases[i], db, lr)
+            if i > 0:
+                dZ = self.activation_backward(activations[i - 1], dX, zs[i - 1], outs[i - 1], alpha)
+        return value
+
+    def output_gradient(self, loss, activation, A, Y, Z, alpha=0.01):
+        """``dL/dZ`` of the output layer: the fused ``A − Y`` where it applies,
+        otherwise the loss gradient chained through the activation."""
+        if (activation, loss) == ("sigmoid", "bce"):
+            return self.output_delta(A, Y, A.size)
+        if (activation, loss) == ("softmax", "cce"):
+            return self.output_delta(A, Y, A.shape[0])
+        dA = self.loss_gradient(loss, A, Y)
+        return self.activation_backward(activation, dA, Z, A, alpha)

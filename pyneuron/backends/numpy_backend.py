@@ -1,0 +1,145 @@
+"""The ``numpy`` backend: every kernel of :mod:`pyneuron.backends.base`, vectorized.
+
+Each function is the scalar backend's loop written as array expressions, kernel
+for kernel; see the base class for the equations. Inputs keep their dtype
+(float32 stays float32).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import PROB_EPS, Backend
+
+
+def _sigmoid(Z):
+    # exp(-|z|) never overflows; pick the algebraically equal form per sign.
+    e = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Z.dtype, copy=False)
+
+
+class NumpyBackend(Backend):
+    name = "numpy"
+    dtypes = (np.float64, np.float32)
+
+    # linear algebra
+    def matmul(self, A, B, trans_a=False, trans_b=False):
+        return (A.T if trans_a else A) @ (B.T if trans_b else B)
+
+    def linear_forward(self, X, W, b):
+        return X @ W.T + b
+
+    def linear_backward(self, dZ, X, W):
+        return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+
+    # activations
+    def activation_forward(self, name, Z, alpha=0.01):
+        if name == "sigmoid":
+            return _sigmoid(Z)
+        if name == "tanh":
+            return np.tanh(Z)
+        if name == "relu":
+            return np.maximum(Z, 0.0).astype(Z.dtype, copy=False)
+        if name == "leaky_relu":
+            return np.where(Z > 0, Z, Z * Z.dtype.type(alpha))
+        if name == "softmax":
+            return self.softmax(Z)
+        if name == "linear":
+            return Z.copy()
+        raise ValueError(f"activation: unknown name {name!r}")
+
+    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+        if name == "sigmoid":
+            return dA * A * (1.0 - A)
+        if name == "tanh":
+            return dA * (1.0 - A * A)
+        if name == "relu":
+            return np.where(Z > 0, dA, 0.0).astype(dA.dtype, copy=False)
+        if name == "leaky_relu":
+            return np.where(Z > 0, dA, dA * dA.dtype.type(alpha))
+        if name == "softmax":
+            return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
+        if name == "linear":
+            return dA.copy()
+        raise ValueError(f"activation: unknown name {name!r}")
+
+    def softmax(self, Z):
+        E = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True)
+
+    # losses
+    def loss_value(self, loss, A, Y):
+        if loss == "mse":
+            return float(np.mean((A - Y) ** 2))
+        P = np.clip(A, PROB_EPS, 1.0 - PROB_EPS)
+        if loss == "bce":
+            return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log(1.0 - P)))
+        if loss == "cce":
+            return float(-np.sum(Y * np.log(P)) / A.shape[0])
+        raise ValueError(f"loss: unknown name {loss!r}")
+
+    def loss_gradient(self, loss, A, Y):
+        if loss == "mse":
+            return 2.0 * (A - Y) / A.size
+        P = np.clip(A, PROB_EPS, 1.0 - PROB_EPS)
+        if loss == "bce":
+            return (P - Y) / (P * (1.0 - P)) / A.size
+        if loss == "cce":
+            return -Y / P / A.shape[0]
+        raise ValueError(f"loss: unknown name {loss!r}")
+
+    def output_delta(self, A, Y, n_terms):
+        return (A - Y) / n_terms
+
+    # regularization
+    def penalty(self, W, l1, l2, m):
+        return float(l2 / (2.0 * m) * np.sum(W * W) + l1 / m * np.sum(np.abs(W)))
+
+    def penalty_gradient(self, W, l1, l2, m):
+        return (l2 / m) * W + (l1 / m) * np.sign(W)
+
+    def dropout_forward(self, A, mask, keep_prob):
+        return A * mask / keep_prob
+
+    def dropout_backward(self, dA, mask, keep_prob):
+        return dA * mask / keep_prob
+
+    def batchnorm_forward(self, Z, gamma, beta, eps):
+        mean = Z.mean(axis=0)
+        var = ((Z - mean) ** 2).mean(axis=0)
+        Zhat = (Z - mean) / np.sqrt(var + eps)
+        return gamma * Zhat + beta, Zhat, mean, var
+
+    def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        return gamma * (Z - running_mean) / np.sqrt(running_var + eps) + beta
+
+    def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        m = dY.shape[0]
+        dbeta = dY.sum(axis=0)
+        dgamma = (dY * Zhat).sum(axis=0)
+        dZ = gamma / (m * np.sqrt(var + eps)) * (m * dY - dbeta - Zhat * dgamma)
+        return dZ, dgamma, dbeta
+
+    # optimizer steps, in place
+    def sgd_step(self, param, grad, lr):
+        param -= lr * grad
+
+    def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        velocity *= beta
+        velocity += (1.0 - dampening) * grad
+        param -= lr * (grad + beta * velocity if nesterov else velocity)
+
+    def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        square_avg *= rho
+        square_avg += (1.0 - rho) * grad * grad
+        param -= lr * grad / (np.sqrt(square_avg) + eps)
+
+    def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        if weight_decay:
+            param *= 1.0 - lr * weight_decay
+        m *= beta1
+        m += (1.0 - beta1) * grad
+        v *= beta2
+        v += (1.0 - beta2) * grad * grad
+        m_hat = m / (1.0 - beta1 ** t)
+        v_hat = v / (1.0 - beta2 ** t)
+        param -= lr * m_hat / (np.sqrt(v_hat) + eps)

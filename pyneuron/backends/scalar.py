@@ -1,0 +1,296 @@
+"""The ``scalar`` backend: every kernel as plain Python loops over floats.
+
+This is the textbook. Each kernel reads its NumPy inputs into Python lists
+at the door (``.tolist()``), computes one number at a time exactly as the
+equation in :mod:`pyneuron.backends.base` says, and hands the result back as
+a NumPy array. Step into any function with a debugger and every line is one
+term of the equation. It is slow on purpose; the other backends are held to
+it by the differential tests.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import PROB_EPS, Backend
+
+
+def _out(rows, like):
+    """Pack a list (of lists) of floats back into an array shaped and typed like ``like``."""
+    return np.array(rows, dtype=like.dtype).reshape(like.shape)
+
+
+def _in_place(target, rows):
+    """Write computed floats back into the caller's array (optimizer steps)."""
+    target[...] = np.array(rows, dtype=target.dtype).reshape(target.shape)
+
+
+def _flat(a):
+    return a.reshape(-1).tolist()
+
+
+# ---------------------------------------------------------------- one-number functions
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(-z)), in a form that never overflows."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)  # z < 0, so e^z is small: no overflow
+    return e / (1.0 + e)
+
+
+def activate(name, z, alpha):
+    """Apply one element-wise activation to one number ``z``."""
+    if name == "sigmoid":
+        return sigmoid(z)
+    if name == "tanh":
+        return math.tanh(z)
+    if name == "relu":
+        return z if z > 0 else 0.0
+    if name == "leaky_relu":
+        return z if z > 0 else alpha * z
+    if name == "linear":
+        return z
+    raise ValueError(f"activation: unknown name {name!r}")
+
+
+def derivative(name, z, a, alpha):
+    """f'(z) for one number, using the already computed output ``a`` where it is simpler."""
+    if name == "sigmoid":
+        return a * (1.0 - a)
+    if name == "tanh":
+        return 1.0 - a * a
+    if name == "relu":
+        return 1.0 if z > 0 else 0.0
+    if name == "leaky_relu":
+        return 1.0 if z > 0 else alpha
+    if name == "linear":
+        return 1.0
+    raise ValueError(f"activation: unknown name {name!r}")
+
+
+def clip_probability(p):
+    """Keep a probability inside [ε, 1-ε] so that log(p) is finite."""
+    return min(max(p, PROB_EPS), 1.0 - PROB_EPS)
+
+
+class ScalarBackend(Backend):
+    name = "scalar"
+    dtypes = (np.float64,)
+
+    # ------------------------------------------------------------ linear algebra
+    def matmul(self, A, B, trans_a=False, trans_b=False):
+        a, b = A.tolist(), B.tolist()
+        n_rows = A.shape[1] if trans_a else A.shape[0]
+        n_inner = A.shape[0] if trans_a else A.shape[1]
+        n_cols = B.shape[0] if trans_b else B.shape[1]
+        C = []
+        for i in range(n_rows):
+            row = []
+            for j in range(n_cols):
+                total = 0.0
+                for k in range(n_inner):
+                    a_ik = a[k][i] if trans_a else a[i][k]
+                    b_kj = b[j][k] if trans_b else b[k][j]
+                    total += a_ik * b_kj
+                row.append(total)
+            C.append(row)
+        return np.array(C, dtype=A.dtype).reshape(n_rows, n_cols)
+
+    def linear_forward(self, X, W, b):
+        x, w, bias = X.tolist(), W.tolist(), b.tolist()
+        Z = []
+        for sample in x:                      # one sample at a time
+            z_row = []
+            for i in range(len(w)):           # neuron i of this layer
+                z = bias[i]
+                for j in range(len(sample)):  # each incoming weight
+                    z += w[i][j] * sample[j]
+                z_row.append(z)
+            Z.append(z_row)
+        return np.array(Z, dtype=X.dtype).reshape(X.shape[0], W.shape[0])
+
+    def linear_backward(self, dZ, X, W):
+        dz, x, w = dZ.tolist(), X.tolist(), W.tolist()
+        m, n_out, n_in = len(dz), len(w), X.shape[1]
+        # dX[s][j] = sum_i dZ[s][i] * W[i][j]: how each input moved the loss
+        dX = [[0.0] * n_in for _ in range(m)]
+        for s in range(m):
+            for j in range(n_in):
+                for i in range(n_out):
+                    dX[s][j] += dz[s][i] * w[i][j]
+        # dW[i][j] = sum_s dZ[s][i] * X[s][j]: summed over the batch
+        dW = [[0.0] * n_in for _ in range(n_out)]
+        for i in range(n_out):
+            for j in range(n_in):
+                for s in range(m):
+                    dW[i][j] += dz[s][i] * x[s][j]
+        # db[i] = sum_s dZ[s][i]
+        db = [0.0] * n_out
+        for i in range(n_out):
+            for s in range(m):
+                db[i] += dz[s][i]
+        return (np.array(dX, dtype=X.dtype).reshape(X.shape),
+                np.array(dW, dtype=W.dtype).reshape(W.shape),
+                np.array(db, dtype=W.dtype).reshape(n_out))
+
+    # ------------------------------------------------------------ activations
+    def activation_forward(self, name, Z, alpha=0.01):
+        if name == "softmax":
+            return self.softmax(Z)
+        rows = [[activate(name, z, alpha) for z in row] for row in Z.tolist()]
+        return _out(rows, Z)
+
+    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+        da, z, a = dA.tolist(), Z.tolist(), A.tolist()
+        dZ = []
+        for s in range(len(da)):
+            if name == "softmax":
+                # dz_i = a_i * (da_i - sum_k da_k a_k): the softmax Jacobian times da
+                weighted = 0.0
+                for k in range(len(da[s])):
+                    weighted += da[s][k] * a[s][k]
+                dZ.append([a[s][i] * (da[s][i] - weighted) for i in range(len(da[s]))])
+            else:
+                dZ.append([da[s][i] * derivative(name, z[s][i], a[s][i], alpha)
+                           for i in range(len(da[s]))])
+        return _out(dZ, dA)
+
+    def softmax(self, Z):
+        rows = []
+        for z in Z.tolist():
+            top = max(z)                        # subtract this row's max: e^(z-top) <= 1
+            exps = [math.exp(v - top) for v in z]
+            total = 0.0
+            for e in exps:
+                total += e
+            rows.append([e / total for e in exps])
+        return _out(rows, Z)
+
+    # ------------------------------------------------------------ losses
+    def loss_value(self, loss, A, Y):
+        a, y = _flat(A), _flat(Y)
+        total = 0.0
+        for a_k, y_k in zip(a, y):
+            if loss == "mse":
+                total += (a_k - y_k) ** 2
+            elif loss == "bce":
+                p = clip_probability(a_k)
+                total += -(y_k * math.log(p) + (1.0 - y_k) * math.log(1.0 - p))
+            elif loss == "cce":
+                total += -y_k * math.log(clip_probability(a_k))
+            else:
+                raise ValueError(f"loss: unknown name {loss!r}")
+        n_terms = A.shape[0] if loss == "cce" else A.size
+        return total / n_terms
+
+    def loss_gradient(self, loss, A, Y):
+        a, y = _flat(A), _flat(Y)
+        grad = []
+        for a_k, y_k in zip(a, y):
+            if loss == "mse":
+                grad.append(2.0 * (a_k - y_k) / A.size)
+            elif loss == "bce":
+                p = clip_probability(a_k)
+                grad.append((p - y_k) / (p * (1.0 - p)) / A.size)
+            elif loss == "cce":
+                grad.append(-y_k / clip_probability(a_k) / A.shape[0])
+            else:
+                raise ValueError(f"loss: unknown name {loss!r}")
+        return _out(grad, A)
+
+    def output_delta(self, A, Y, n_terms):
+        delta = [(a_k - y_k) / n_terms for a_k, y_k in zip(_flat(A), _flat(Y))]
+        return _out(delta, A)
+
+    # ------------------------------------------------------------ regularization
+    def penalty(self, W, l1, l2, m):
+        squares, absolutes = 0.0, 0.0
+        for w in _flat(W):
+            squares += w * w
+            absolutes += abs(w)
+        return l2 / (2.0 * m) * squares + l1 / m * absolutes
+
+    def penalty_gradient(self, W, l1, l2, m):
+        def sign(w):
+            return (w > 0) - (w < 0)
+        grad = [(l2 / m) * w + (l1 / m) * sign(w) for w in _flat(W)]
+        return _out(grad, W)
+
+    def dropout_forward(self, A, mask, keep_prob):
+        out = [a * k / keep_prob for a, k in zip(_flat(A), _flat(mask))]
+        return _out(out, A)
+
+    def dropout_backward(self, dA, mask, keep_prob):
+        return self.dropout_forward(dA, mask, keep_prob)
+
+    def batchnorm_forward(self, Z, gamma, beta, eps):
+        z, g, bt = Z.tolist(), gamma.tolist(), beta.tolist()
+        m, n = Z.shape
+        mean, var = [0.0] * n, [0.0] * n
+        for j in range(n):
+            for s in range(m):
+                mean[j] += z[s][j]
+            mean[j] /= m
+            for s in range(m):
+                var[j] += (z[s][j] - mean[j]) ** 2
+            var[j] /= m
+        Zhat = [[(z[s][j] - mean[j]) / math.sqrt(var[j] + eps) for j in range(n)] for s in range(m)]
+        Yout = [[g[j] * Zhat[s][j] + bt[j] for j in range(n)] for s in range(m)]
+        return (_out(Yout, Z), _out(Zhat, Z),
+                np.array(mean, dtype=Z.dtype), np.array(var, dtype=Z.dtype))
+
+    def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        z, g, bt = Z.tolist(), gamma.tolist(), beta.tolist()
+        mu, var = running_mean.tolist(), running_var.tolist()
+        rows = [[g[j] * (row[j] - mu[j]) / math.sqrt(var[j] + eps) + bt[j]
+                 for j in range(len(row))] for row in z]
+        return _out(rows, Z)
+
+    def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        dy, zh, g, vr = dY.tolist(), Zhat.tolist(), gamma.tolist(), var.tolist()
+        m, n = dY.shape
+        dbeta, dgamma = [0.0] * n, [0.0] * n
+        for j in range(n):
+            for s in range(m):
+                dbeta[j] += dy[s][j]
+                dgamma[j] += dy[s][j] * zh[s][j]
+        dZ = [[g[j] / (m * math.sqrt(vr[j] + eps)) * (m * dy[s][j] - dbeta[j] - zh[s][j] * dgamma[j])
+               for j in range(n)] for s in range(m)]
+        return (_out(dZ, dY), np.array(dgamma, dtype=dY.dtype), np.array(dbeta, dtype=dY.dtype))
+
+    # ------------------------------------------------------------ optimizer steps, in place
+    def sgd_step(self, param, grad, lr):
+        new = [p - lr * g for p, g in zip(_flat(param), _flat(grad))]
+        _in_place(param, new)
+
+    def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        p, g, v = _flat(param), _flat(grad), _flat(velocity)
+        for k in range(len(p)):
+            v[k] = beta * v[k] + (1.0 - dampening) * g[k]
+            step = g[k] + beta * v[k] if nesterov else v[k]
+            p[k] = p[k] - lr * step
+        _in_place(velocity, v)
+        _in_place(param, p)
+
+    def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        p, g, s = _flat(param), _flat(grad), _flat(square_avg)
+        for k in range(len(p)):
+            s[k] = rho * s[k] + (1.0 - rho) * g[k] * g[k]
+            p[k] = p[k] - lr * g[k] / (math.sqrt(s[k]) + eps)
+        _in_place(square_avg, s)
+        _in_place(param, p)
+
+    def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        p, g, m1, v2 = _flat(param), _flat(grad), _flat(m), _flat(v)
+        for k in range(len(p)):
+            if weight_decay:
+                p[k] = p[k] * (1.0 - lr * weight_decay)     # decoupled decay (AdamW)
+            m1[k] = beta1 * m1[k] + (1.0 - beta1) * g[k]     # first moment
+            v2[k] = beta2 * v2[k] + (1.0 - beta2) * g[k] * g[k]  # second moment
+            m_hat = m1[k] / (1.0 - beta1 ** t)               # bias correction uses t
+            v_hat = v2[k] / (1.0 - beta2 ** t)
+            p[k] = p[k] - lr * m_hat / (math.sqrt(v_hat) + eps)
+        _in_place(m, m1)
+        _in_place(v, v2)
+        _in_place(param, p)
