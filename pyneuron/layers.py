@@ -1,0 +1,123 @@
+"""A dense layer: ``Z = X Wᵀ + b``, optional batch normalization, activation,
+optional inverted dropout — each step a backend kernel.
+
+Forward keeps what backward needs in ``layer.cache`` (its input, ``Z``, the
+output ``A``, the dropout mask, the batch-norm ``Ẑ``). After ``backward`` the
+layer's gradients sit in ``layer.grads`` (``dW``, ``db`` and, with batch norm,
+``dgamma``, ``dbeta``), in the same order as :meth:`Dense.parameters`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Dense:
+    """One fully connected layer of ``n_out`` neurons, each seeing ``n_in`` inputs.
+
+    ``W[i]`` is neuron ``i``'s row of incoming weights (shape ``(n_out, n_in)``,
+    as in PyTorch's ``Linear``) and ``b[i]`` its bias.
+    """
+
+    def __init__(self, W, b, activation, alpha=0.01, dropout=0.0, batch_norm=False,
+                 bn_momentum=0.1, bn_eps=1e-5):
+        self.W = W
+        self.b = b
+        self.activation = activation
+        self.alpha = alpha
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.bn_momentum = bn_momentum
+        self.bn_eps = bn_eps
+        n_out = W.shape[0]
+        if batch_norm:
+            self.gamma = np.ones(n_out, dtype=W.dtype)
+            self.beta = np.zeros(n_out, dtype=W.dtype)
+            self.running_mean = np.zeros(n_out, dtype=W.dtype)
+            self.running_var = np.ones(n_out, dtype=W.dtype)
+        self.cache = {}
+        self.grads = {}
+
+    @property
+    def n_in(self):
+        return self.W.shape[1]
+
+    @property
+    def n_out(self):
+        return self.W.shape[0]
+
+    def parameters(self):
+        """The trainable arrays, in a fixed order: W, b (then gamma, beta with batch norm)."""
+        return [self.W, self.b] + ([self.gamma, self.beta] if self.batch_norm else [])
+
+    def gradients(self):
+        """The gradients of :meth:`parameters`, same order (after :meth:`backward`)."""
+        names = ["dW", "db"] + (["dgamma", "dbeta"] if self.batch_norm else [])
+        return [self.grads[n] for n in names]
+
+    def __repr__(self):
+        extras = ""
+        if self.activation == "leaky_relu":
+            extras += f", alpha={self.alpha}"
+        if self.batch_norm:
+            extras += ", batch_norm=True"
+        if self.dropout:
+            extras += f", dropout={self.dropout}"
+        return f"Dense({self.n_in} -> {self.n_out}, activation={self.activation!r}{extras})"
+
+    # -------------------------------------------------------------- forward
+    def forward(self, kernels, X, batch_stats=False, rng=None, update_stats=True):
+        """``A = dropout(f(BN(X Wᵀ + b)))``; keeps what :meth:`backward` needs.
+
+        ``batch_stats``: batch norm normalizes with this batch's statistics (the
+        training graph; running statistics are updated if ``update_stats``),
+        otherwise with the running ones (inference). Dropout is applied only
+        when an ``rng`` is given to draw its mask from.
+        """
+        cache = {"X": X}
+        if self.batch_norm:
+            Z_lin = kernels.linear_forward(X, self.W, self.b)
+            cache["Z_lin"] = Z_lin
+            if batch_stats:
+                Z, Zhat, mean, var = kernels.batchnorm_forward(Z_lin, self.gamma, self.beta, self.bn_eps)
+                cache.update(Zhat=Zhat, var=var)
+                if update_stats:
+                    self._update_running_stats(mean, var, X.shape[0])
+            else:
+                Z = kernels.batchnorm_inference(Z_lin, self.gamma, self.beta,
+                                                self.running_mean, self.running_var, self.bn_eps)
+            A = kernels.activation_forward(self.activation, Z, self.alpha)
+        else:
+            Z, A = kernels.dense_forward(X, self.W, self.b, self.activation, self.alpha)
+        cache["Z"], cache["A"] = Z, A
+        if rng is not None and self.dropout > 0.0:
+            keep = 1.0 - self.dropout
+            mask = (rng.random(A.shape) < keep).astype(A.dtype)
+            cache["mask"] = mask
+            A = kernels.dropout_forward(A, mask, keep)
+        cache["out"] = A
+        self.cache = cache
+        return A
+
+    def _update_running_stats(self, mean, var, m):
+        # PyTorch's convention: running variance uses the unbiased batch variance.
+        unbiased = var * (m / (m - 1)) if m > 1 else var
+        mom = self.bn_momentum
+        self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
+        self.running_var[...] = (1 - mom) * self.running_var + mom * unbiased
+
+    # -------------------------------------------------------------- backward
+    def backward(self, kernels, dA=None, dZ=None):
+        """Back through the layer from ``dA`` (gradient at its output) or, for
+        the output layer's fused ``A − Y``, from ``dZ`` directly. Stores
+        ``self.grads`` and returns ``dX``, the gradient for the layer below."""
+        c = self.cache
+        if dZ is None:
+            if "mask" in c:
+                dA = kernels.dropout_backward(dA, c["mask"], 1.0 - self.dropout)
+            dZ = kernels.activation_backward(self.activation, dA, c["Z"], c["A"], self.alpha)
+        if self.batch_norm:
+            dZ, dgamma, dbeta = kernels.batchnorm_backward(dZ, c["Zhat"], self.gamma, c["var"], self.bn_eps)
+            self.grads["dgamma"], self.grads["dbeta"] = dgamma, dbeta
+        dX, dW, db = kernels.linear_backward(dZ, c["X"], self.W)
+        self.grads["dZ"], self.grads["dW"], self.grads["db"] = dZ, dW, db
+        return dX

@@ -1,0 +1,114 @@
+"""Metrics for classification and regression, computed from labels (NumPy).
+
+Classification: accuracy, confusion matrix, per-class and macro precision /
+recall / F1, log loss. Regression: MSE, MAE, R².
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .backends.base import PROB_EPS
+
+
+def _labels(y, name):
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        return np.argmax(arr, axis=1)
+    return arr.reshape(-1)
+
+
+def _pair(y_true, y_pred):
+    t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_pred: expected {t.shape[0]} labels to match y_true, got {p.shape[0]}")
+    if t.size == 0:
+        raise ValueError("y_true: expected at least one label, got none")
+    return t, p
+
+
+def accuracy(y_true, y_pred):
+    """Fraction of labels predicted exactly."""
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(t == p))
+
+
+def confusion_matrix(y_true, y_pred, labels=None):
+    """``C[i, j]`` = number of samples of true class ``labels[i]`` predicted as ``labels[j]``."""
+    t, p = _pair(y_true, y_pred)
+    labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
+    index = {v: i for i, v in enumerate(labels.tolist())}
+    C = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for a, b in zip(t.tolist(), p.tolist()):
+        C[index[a], index[b]] += 1
+    return C
+
+
+def precision_recall_f1(y_true, y_pred, labels=None):
+    """Per-class precision TP/(TP+FP), recall TP/(TP+FN), F1 = 2PR/(P+R), and
+    their unweighted (macro) means. A class never predicted has precision 0."""
+    t, p = _pair(y_true, y_pred)
+    labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
+    C = confusion_matrix(t, p, labels)
+    tp = np.diag(C).astype(float)
+    predicted, actual = C.sum(axis=0), C.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return {"labels": labels, "precision": precision, "recall": recall, "f1": f1, "support": actual,
+            "macro_precision": float(precision.mean()), "macro_recall": float(recall.mean()),
+            "macro_f1": float(f1.mean())}
+
+
+def log_loss(y_true, proba):
+    """Mean cross-entropy of predicted probabilities (binary: a vector of P(class 1))."""
+    P = np.clip(np.asarray(proba, dtype=float), PROB_EPS, 1 - PROB_EPS)
+    t = np.asarray(y_true)
+    if P.ndim == 1:
+        t = t.reshape(-1).astype(float)
+        return float(-np.mean(t * np.log(P) + (1 - t) * np.log(1 - P)))
+    if t.ndim == 1:
+        onehot = np.zeros_like(P)
+        onehot[np.arange(len(t)), t.astype(int)] = 1
+        t = onehot
+    return float(-np.mean(np.sum(t * np.log(P), axis=1)))
+
+
+def mean_squared_error(y_true, y_pred):
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    return float(np.mean((t - p) ** 2))
+
+
+def mean_absolute_error(y_true, y_pred):
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    return float(np.mean(np.abs(t - p)))
+
+
+def r2_score(y_true, y_pred):
+    """1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    total = np.sum((t - t.mean(axis=0)) ** 2)
+    return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else 0.0
+
+
+def evaluate(model, X, y):
+    """Metrics for ``model`` on ``(X, y)``: loss and accuracy/precision/recall/F1
+    for classifiers, loss, MSE, MAE and R² for regression."""
+    Xc = model.check_X(X)
+    Y = model.encode_y(y, Xc.shape[0])
+    A = model._forward(Xc)
+    result = {"loss": model._data_loss(A, Y)}
+    if model.loss_name == "cce":
+        t, p = np.argmax(Y, axis=1), np.argmax(A, axis=1)
+    elif model.loss_name == "bce" and model.n_outputs == 1:
+        t, p = Y[:, 0].astype(int), (A[:, 0] >= 0.5).astype(int)
+    elif model.loss_name == "bce":
+        result["accuracy"] = float(np.mean((A >= 0.5) == (Y >= 0.5)))
+        return result
+    else:
+        result.update(mse=mean_squared_error(Y, A), mae=mean_absolute_error(Y, A), r2=r2_score(Y, A))
+        return result
+    prf = precision_recall_f1(t, p, labels=np.arange(max(2, model.n_outputs)))
+    result.update(accuracy=accuracy(t, p), precision=prf["macro_precision"], recall=prf["macro_recall"],
+                  f1=prf["macro_f1"])
+    return result

@@ -1,0 +1,261 @@
+"""The multi-layer perceptron: layers, forward, backward, parameters.
+
+Written once for every backend: each arithmetic step is a call to a kernel of
+``self.kernels`` (the backend this model runs on), so the same code is the
+Python loops of ``scalar``, the arrays of ``numpy`` or the C of ``c``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _config, backends
+from . import initializers as inits
+from . import losses
+from .activations import HIDDEN_ACTIVATIONS, check_activation
+from .layers import Dense
+from .validation import as_float_matrix, check_dtype, check_number
+
+
+class MLP:
+    """A fully connected network ``layer_sizes[0] -> ... -> layer_sizes[-1]``.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        Inputs, then each layer's width, e.g. ``[2, 16, 8, 1]``.
+    activation : str or list of str
+        Hidden activation(s): one name for all, or one per hidden layer.
+    output : str
+        Output activation: ``"sigmoid"`` (binary), ``"softmax"`` (classes),
+        ``"linear"`` (regression), or any hidden activation.
+    loss : str or None
+        ``"bce"``, ``"cce"``, ``"mse"``; ``None`` picks the natural one for ``output``.
+    init : str
+        Weight initializer (see :mod:`pyneuron.initializers`); ``"auto"`` = He
+        before ReLU-family layers, Xavier otherwise.
+    seed : int or None
+        Seeds the model's ``numpy.random.Generator``: initial weights, shuffling
+        and dropout masks all come from it, identically on every backend.
+    backend : str or None
+        ``"scalar"``, ``"numpy"`` or ``"c"``; ``None`` follows the global flag.
+    alpha : float
+        Slope of leaky ReLU for negative inputs.
+    dropout : float or list of float
+        Inverted-dropout rate after each hidden layer (0 = none).
+    batch_norm : bool
+        Batch normalization between each hidden layer's linear part and activation.
+    dtype : "float64" or "float32"
+    """
+
+    def __init__(self, layer_sizes, activation="relu", output="sigmoid", loss=None, init="auto",
+                 seed=None, backend=None, alpha=0.01, dropout=0.0, batch_norm=False, dtype="float64"):
+        sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
+        if (not sizes or len(sizes) < 2
+                or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes)):
+            raise ValueError(f"layer_sizes: expected a list of at least two positive integers "
+                             f"(inputs, ..., outputs), got {layer_sizes!r}")
+        n_hidden = len(sizes) - 2
+        if isinstance(activation, str):
+            hidden = [activation] * n_hidden
+        elif isinstance(activation, (list, tuple)) and len(activation) == n_hidden:
+            hidden = list(activation)
+        else:
+            raise ValueError(f"activation: expected a name or a list of {n_hidden} names "
+                             f"(one per hidden layer), got {activation!r}")
+        for name in hidden:
+            check_activation(name, "activation", HIDDEN_ACTIVATIONS)
+        check_activation(output, "output")
+        rates = [dropout] * n_hidden if not isinstance(dropout, (list, tuple)) else list(dropout)
+        if len(rates) != n_hidden:
+            raise ValueError(f"dropout: expected a rate or a list of {n_hidden} rates, got {dropout!r}")
+        for r in rates:
+            check_number(r, "dropout", 0.0, 1.0, high_open=True)
+        if backend is not None:
+            backends.check_name(backend)
+        self.layer_sizes = [int(n) for n in sizes]
+        self.hidden_activations = hidden
+        self.output = output
+        self.loss_name = losses.resolve(loss, output)
+        self.init = init
+        self.seed = seed
+        self.backend = backend
+        self.alpha = check_number(alpha, "alpha", 0.0)
+        self.dropout = rates
+        self.batch_norm = bool(batch_norm)
+        self.dtype = check_dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        self.layers = []
+        for i, (n_in, n_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
+            is_output = i == len(self.layer_sizes) - 2
+            act = output if is_output else hidden[i]
+            W = inits.initial_weights(inits.resolve(init, act), n_in, n_out, self.rng, self.dtype)
+            self.layers.append(Dense(W, np.zeros(n_out, dtype=self.dtype), act, self.alpha,
+                                     dropout=0.0 if is_output else rates[i],
+                                     batch_norm=self.batch_norm and not is_output))
+        self.history = None
+        self.optimizer = None
+        self.stop_training = False
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def kernels(self):
+        """The backend object whose kernels this model calls right now."""
+        return _config.resolve(self.backend)
+
+    @property
+    def activations(self):
+        """Every layer's activation name, the output's last."""
+        return [layer.activation for layer in self.layers]
+
+    @property
+    def n_features(self):
+        return self.layer_sizes[0]
+
+    @property
+    def n_outputs(self):
+        return self.layer_sizes[-1]
+
+    @property
+    def is_classifier(self):
+        return losses.is_classifier(self.loss_name)
+
+    def __repr__(self):
+        arch = "-".join(map(str, self.layer_sizes))
+        return (f"MLP({arch}, activation={self.hidden_activations!r}, output={self.output!r}, "
+                f"loss={self.loss_name!r}, backend={self.backend or _config.get_backend()!r}, "
+                f"parameters={self.n_parameters})")
+
+    @property
+    def n_parameters(self):
+        return int(sum(p.size for layer in self.layers for p in layer.parameters()))
+
+    def parameters(self):
+        """Every trainable array, layer by layer (W, b[, gamma, beta])."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def get_weights(self):
+        """Copies of ``[W1, b1, W2, b2, ...]`` (W of shape (n_out, n_in), b of shape (n_out,))."""
+        return [a.copy() for layer in self.layers for a in (layer.W, layer.b)]
+
+    def set_weights(self, weights):
+        """Load ``[W1, b1, W2, b2, ...]``; every shape is checked before anything changes."""
+        if not isinstance(weights, (list, tuple)) or len(weights) != 2 * len(self.layers):
+            got = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
+            raise ValueError(f"weights: expected a list of {2 * len(self.layers)} arrays "
+                             f"[W1, b1, ...], got {got}")
+        checked = []
+        for i, layer in enumerate(self.layers):
+            for kind, new, old in (("W", weights[2 * i], layer.W), ("b", weights[2 * i + 1], layer.b)):
+                name = f"weights[{2 * i + (kind == 'b')}] ({kind}{i + 1})"
+                try:
+                    arr = np.asarray(new, dtype=self.dtype)
+                except (TypeError, ValueError):
+                    raise TypeError(f"{name}: expected an array of numbers, got {type(new).__name__}") from None
+                if arr.shape != old.shape:
+                    raise ValueError(f"{name}: expected shape {old.shape}, got {arr.shape}")
+                if not np.all(np.isfinite(arr)):
+                    raise ValueError(f"{name}: expected finite values, got NaN or inf")
+                checked.append((old, arr))
+        for old, arr in checked:
+            old[...] = arr
+
+    # ------------------------------------------------------------------ inputs
+    def check_X(self, X, name="X"):
+        return as_float_matrix(X, name, self.dtype, self.n_features)
+
+    def encode_y(self, y, n_samples, name="y"):
+        Y = losses.encode_targets(y, self.n_outputs, self.loss_name, self.dtype, name)
+        if Y.shape[0] != n_samples:
+            raise ValueError(f"{name}: expected {n_samples} targets (one per row of X), got {Y.shape[0]}")
+        return Y
+
+    # ------------------------------------------------------------------ forward / backward
+    def forward(self, X, training=False):
+        """The network's output for ``X`` (probabilities for sigmoid/softmax).
+
+        Each layer keeps its ``cache`` (input, Z, A) for a later :meth:`backward`.
+        ``training=True`` uses batch statistics in batch norm and draws dropout
+        masks from the model's generator (as during ``fit``).
+        """
+        A = self.check_X(X)
+        return self._forward(A, batch_stats=training, rng=self.rng if training else None)
+
+    def _forward(self, A, batch_stats=False, rng=None, update_stats=True):
+        kernels = self.kernels
+        for layer in self.layers:
+            A = layer.forward(kernels, A, batch_stats=batch_stats, rng=rng, update_stats=update_stats)
+        return A
+
+    def _backward(self, Y):
+        """Backprop from the last forward pass; fills each layer's ``grads``."""
+        kernels = self.kernels
+        out = self.layers[-1]
+        dZ = kernels.output_gradient(self.loss_name, out.activation, out.cache["out"], Y,
+                                     out.cache["Z"], self.alpha)
+        dA = out.backward(kernels, dZ=dZ)
+        for layer in reversed(self.layers[:-1]):
+            dA = layer.backward(kernels, dA=dA)
+        return dA
+
+    def _data_loss(self, A, Y):
+        return self.kernels.loss_value(self.loss_name, A, Y)
+
+    def loss(self, X, y):
+        """Mean loss of the model's predictions on ``(X, y)`` (no regularization term)."""
+        Xc = self.check_X(X)
+        Y = self.encode_y(y, Xc.shape[0])
+        return self._data_loss(self._forward(Xc), Y)
+
+    def gradients(self, X, y):
+        """Gradients of :meth:`loss` for every parameter, ``[dW1, db1, dW2, db2, ...]``
+        (plus dgamma, dbeta after each batch-normalized layer's db, matching
+        :meth:`parameters`). Dropout is off; batch norm uses the batch's statistics
+        and leaves the running ones untouched."""
+        Xc = self.check_X(X)
+        Y = self.encode_y(y, Xc.shape[0])
+        self._forward(Xc, batch_stats=self.batch_norm, update_stats=False)
+        self._backward(Y)
+        return [g.copy() for layer in self.layers for g in layer.gradients()]
+
+    # ------------------------------------------------------------------ use
+    def predict_proba(self, X):
+        """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit."""
+        A = self._forward(self.check_X(X))
+        return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A
+
+    def predict(self, X):
+        """Class labels (classifiers) or predicted values (regression, 1-D for one output)."""
+        A = self._forward(self.check_X(X))
+        if self.loss_name == "cce":
+            return np.argmax(A, axis=1)
+        if self.loss_name == "bce":
+            labels = (A >= 0.5).astype(np.int64)
+            return labels[:, 0] if self.n_outputs == 1 else labels
+        return A[:, 0].copy() if self.n_outputs == 1 else A
+
+    def score(self, X, y):
+        """Accuracy for a classifier, mean squared error for regression."""
+        from . import metrics
+        Xc = self.check_X(X)
+        Y = self.encode_y(y, Xc.shape[0])
+        if self.loss_name == "cce":
+            return metrics.accuracy(np.argmax(Y, axis=1), self.predict(Xc))
+        if self.loss_name == "bce":
+            return metrics.accuracy(Y, (self._forward(Xc) >= 0.5).astype(Y.dtype))
+        return metrics.mean_squared_error(Y, self._forward(Xc))
+
+    def evaluate(self, X, y):
+        """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`)."""
+        from . import metrics
+        return metrics.evaluate(self, X, y)
+
+    def fit(self, X, y, **options):
+        """Train on ``(X, y)``; see :func:`pyneuron.training.fit` for every option.
+        Returns the :class:`~pyneuron.training.History`."""
+        from .training import fit
+        return fit(self, X, y, **options)
+
+    def save(self, path):
+        """Write architecture, weights, optimizer state and statistics to one ``.npz``."""
+        from .io import save
+        save(self, path)

@@ -1,0 +1,74 @@
+"""Learning-rate schedules: ``lr = schedule(lr0, k)`` where ``k`` counts epochs
+(``per="epoch"``, the default) or optimizer steps (``per="step"``), from 0.
+
+==================  =====================================================
+schedule            lr at count k
+==================  =====================================================
+Constant            lr0
+InverseTimeDecay    lr0 / (1 + decay · k)          (seed 003's exercise)
+StepDecay           lr0 · gamma^floor(k / step_size)
+ExponentialDecay    lr0 · gamma^k
+CosineDecay         min_lr + (lr0 − min_lr) · (1 + cos(π · min(k, T)/T)) / 2
+==================  =====================================================
+"""
+from __future__ import annotations
+
+import math
+
+from .validation import check_choice, check_number, check_positive_int
+
+
+class Schedule:
+    def __init__(self, per="epoch"):
+        self.per = check_choice(per, "per", ("epoch", "step"))
+
+    def __call__(self, lr0, k):
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    def __call__(self, lr0, k):
+        return lr0
+
+
+class InverseTimeDecay(Schedule):
+    def __init__(self, decay=0.01, per="epoch"):
+        super().__init__(per)
+        self.decay = check_number(decay, "decay", 0.0)
+
+    def __call__(self, lr0, k):
+        return lr0 / (1.0 + self.decay * k)
+
+
+class StepDecay(Schedule):
+    def __init__(self, step_size=10, gamma=0.5, per="epoch"):
+        super().__init__(per)
+        self.step_size = check_positive_int(step_size, "step_size")
+        self.gamma = check_number(gamma, "gamma", 0.0, low_open=True)
+
+    def __call__(self, lr0, k):
+        return lr0 * self.gamma ** (k // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    def __init__(self, gamma=0.99, per="epoch"):
+        super().__init__(per)
+        self.gamma = check_number(gamma, "gamma", 0.0, low_open=True)
+
+    def __call__(self, lr0, k):
+        return lr0 * self.gamma ** k
+
+
+class CosineDecay(Schedule):
+    def __init__(self, total=100, min_lr=0.0, per="epoch"):
+        super().__init__(per)
+        self.total = check_positive_int(total, "total")
+        self.min_lr = check_number(min_lr, "min_lr", 0.0)
+
+    def __call__(self, lr0, k):
+        progress = min(k, self.total) / self.total
+        return self.min_lr + (lr0 - self.min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0

@@ -1,0 +1,86 @@
+"""Checks at the public API's door. Every message names the argument, what was
+expected and what was given, so a learner can fix the call without a debugger."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_float_matrix(X, name="X", dtype=np.float64, n_features=None):
+    """``X`` as a C-contiguous 2-D float array of ``dtype``, finite and non-empty."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"{name}: expected a 2-D array of numbers, got a {type(X).__name__}")
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: expected a 2-D array of numbers, got {type(X).__name__} ({exc})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name}: expected numeric data, got an array of dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
+    if arr.ndim == 1 and n_features is not None and arr.shape[0] == n_features:
+        raise ValueError(f"{name}: expected a 2-D array of shape (n_samples, {n_features}), "
+                         f"got a 1-D array of shape {arr.shape}; use {name}.reshape(1, -1) for one sample")
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array of shape (n_samples, n_features), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name}: expected {n_features} features (columns), got {arr.shape[1]}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    return arr
+
+
+def as_vector(v, name, length=None, dtype=np.float64):
+    """A 1-D finite float array (optionally of a given length)."""
+    try:
+        arr = np.asarray(v, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected a 1-D array of numbers, got {v!r}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name}: expected length {length}, got {arr.shape[0]}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: expected finite values, got {arr}")
+    return arr
+
+
+def check_positive_int(value, name, minimum=1, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """A real, finite number inside [low, high] (ends open if asked)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    value = float(value)
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name}: expected a number {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name}: expected a number {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
+
+
+def check_choice(value, name, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_dtype(dtype, name="dtype"):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: expected 'float64' or 'float32', got {dtype!r}") from None
+    if dt not in (np.float64, np.float32):
+        raise ValueError(f"{name}: expected 'float64' or 'float32', got {dt}")
+    return dt
