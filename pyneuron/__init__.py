@@ -27,7 +27,13 @@ def load(path):
     return _load(path)
 
 
-__all__ = ["MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
+def from_torch(sequential, **options):
+    """Build an :class:`MLP` from a ``torch.nn.Sequential`` (see :mod:`pyneuron.interop_torch`)."""
+    from .interop_torch import from_torch as _from_torch
+    return _from_torch(sequential, **options)
+
+
+__all__ = ["from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "available_backends", "get_backend", "set_backend", "use_backend",
            "gradient_check", "load", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]

@@ -259,3 +259,8 @@ class MLP:
         """Write architecture, weights, optimizer state and statistics to one ``.npz``."""
         from .io import save
         save(self, path)
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` with these weights (see :mod:`pyneuron.interop_torch`)."""
+        from .interop_torch import to_torch
+        return to_torch(self)
