@@ -1,0 +1,80 @@
+"""Shared fixtures for the whole suite.
+
+* ``backend_names`` — every backend pyneuron knows (``scalar``, ``numpy``, ``c``).
+* ``backend`` — a fixture parametrized over those names. A backend that cannot
+  run here is *skipped*, unless the environment variable ``PYNEURON_REQUIRE_C``
+  is set (CI sets it), in which case an unavailable ``c`` backend *fails* the
+  test instead of hiding behind a skip.
+* ``assert_close(actual, expected, rtol, atol, what)`` — ``np.allclose`` that
+  prints both sides (and the worst element) when it fails.
+* ``require_backend(name)`` — the same skip/fail rule, callable from a test.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import pyneuron
+
+#: Every backend name, available here or not.
+backend_names = ["scalar", "numpy", "c"]
+
+
+def require_backend(name):
+    """Skip the calling test if ``name`` cannot run here; fail instead when
+    ``c`` is required (``PYNEURON_REQUIRE_C`` set) and missing."""
+    if name in pyneuron.available_backends():
+        return name
+    from pyneuron.backends import unavailable_reason
+    reason = f"backend {name!r} unavailable: {unavailable_reason(name)}"
+    if name == "c" and os.environ.get("PYNEURON_REQUIRE_C"):
+        pytest.fail(f"PYNEURON_REQUIRE_C is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=backend_names)
+def backend(request):
+    """The name of a backend that can run here (one test per backend)."""
+    return require_backend(request.param)
+
+
+@pytest.fixture
+def kernels(backend):
+    """The backend object (its kernels) for ``backend``."""
+    from pyneuron import backends
+    return backends.get(backend)
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=0.0, what="value"):
+    """``actual`` ≈ ``expected`` element-wise; on failure print both sides."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise AssertionError(f"{what}: shape {a.shape} != expected {e.shape}\n"
+                             f"actual:\n{a}\nexpected:\n{e}")
+    if np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=False):
+        return
+    err = np.abs(a - e)
+    tol = atol + rtol * np.abs(e)
+    worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.ndim else ()
+    with np.printoptions(precision=17, threshold=50, linewidth=120):
+        raise AssertionError(
+            f"{what}: not close (rtol={rtol}, atol={atol}); worst at index {worst}: "
+            f"actual {a[worst]!r} vs expected {e[worst]!r} (|diff| {err[worst]:.3e})\n"
+            f"actual:\n{a}\nexpected:\n{e}")
+
+
+@pytest.fixture(name="assert_close")
+def _assert_close_fixture():
+    return assert_close
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_backend():
+    """Tests may switch the global backend; put it back afterwards."""
+    before = pyneuron.get_backend()
+    yield
+    if pyneuron.get_backend() != before:
+        pyneuron.set_backend(before)
