@@ -7,24 +7,13 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
 from ._config import available_backends, get_backend, set_backend, use_backend
 from .backends import BackendUnavailableError
+from .gradcheck import GradientCheckResult, gradient_check
+from .io import ModelFileError, load
 from .network import MLP
 from .neuron import Neuron
 from .training import Callback, EarlyStopping, History, TrainingDivergedError
 
 __version__ = "0.1.0"
-
-
-def gradient_check(model, X, y, eps=1e-6, threshold=1e-6, max_checks_per_array=None, seed=0):
-    """Compare backprop's gradients with central differences (see :mod:`pyneuron.gradcheck`)."""
-    from .gradcheck import gradient_check as _check
-    return _check(model, X, y, eps=eps, threshold=threshold,
-                  max_checks_per_array=max_checks_per_array, seed=seed)
-
-
-def load(path):
-    """Load a model written by ``model.save(path)`` (see :mod:`pyneuron.io`)."""
-    from .io import load as _load
-    return _load(path)
 
 
 def from_torch(sequential, **options):
@@ -35,5 +24,5 @@ def from_torch(sequential, **options):
 
 __all__ = ["from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "available_backends", "get_backend", "set_backend", "use_backend",
-           "gradient_check", "load", "activations", "datasets", "initializers", "losses", "metrics",
+           "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]
