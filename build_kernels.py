@@ -1,0 +1,70 @@
+"""Build pyneuron's C kernels with cffi in API (out-of-line) mode.
+
+``pip install .`` runs this through ``setup.py`` (``cffi_modules``); during
+development ``python build_kernels.py`` rebuilds ``pyneuron/_kernels*.so`` in
+place. The module is *optional*: where no compiler exists the package still
+installs and runs on the ``scalar`` and ``numpy`` backends -- unless the
+environment sets ``PYNEURON_REQUIRE_C=1`` (as CI does), which makes a failed
+build a hard error.
+
+No ``-march=native``: the AVX2/FMA code is selected at run time inside the C
+code, so a wheel built here runs on any x86-64.
+"""
+import os
+import re
+import sys
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HEADER = os.path.join("kernels", "pyneuron_kernels.h")
+SOURCES = [os.path.join("kernels", "pyneuron_kernels.c")]
+DEPENDS = [HEADER, os.path.join("kernels", "typed_kernels.c")]
+REQUIRE_C = os.environ.get("PYNEURON_REQUIRE_C", "") not in ("", "0")
+
+
+def cdef_text(header_path):
+    """The header as cffi's cdef() accepts it: no preprocessor lines except
+    integer ``#define NAME 123`` constants (the error codes)."""
+    keep = []
+    with open(header_path, encoding="utf-8") as f:
+        for line in f:
+            if not line.lstrip().startswith("#") or re.match(r"#define PYN_\w+ \d+", line):
+                keep.append(line)
+    return "".join(keep)
+
+
+def compile_args():
+    if sys.platform == "win32":
+        return ["/O2"]
+    return ["-O3", "-std=gnu11", "-fno-math-errno"]
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(cdef_text(os.path.join(HERE, HEADER)))
+ffibuilder.set_source(
+    "pyneuron._kernels",
+    '#include "pyneuron_kernels.h"',
+    sources=SOURCES,
+    depends=DEPENDS,
+    include_dirs=["kernels"],
+    extra_compile_args=compile_args(),
+    libraries=[] if sys.platform == "win32" else ["m"],
+    optional=not REQUIRE_C,
+)
+
+
+def _remove_stale_modules():
+    """An older in-place build (e.g. ``_kernels.abi3.so`` from ``pip install -e``)
+    could shadow the fresh one: remove every ``pyneuron/_kernels*`` binary first."""
+    pkg = os.path.join(HERE, "pyneuron")
+    for name in os.listdir(pkg):
+        if name.startswith("_kernels") and name.endswith((".so", ".pyd", ".dylib")):
+            os.remove(os.path.join(pkg, name))
+
+
+if __name__ == "__main__":
+    os.chdir(HERE)
+    _remove_stale_modules()
+    # compile() writes pyneuron/_kernels.c and the .so next to it (tmpdir=".").
+    ffibuilder.compile(tmpdir=".", verbose=True)

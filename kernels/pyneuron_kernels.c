@@ -1,0 +1,103 @@
+/* pyneuron's C kernels: the part shared by both precisions, then the typed kernels
+ * stamped out twice from kernels/typed_kernels.c (once for double, once for float).
+ *
+ * Build notes: compiled with -O3 but never -ffast-math (IEEE results, NaN kept).
+ * There is no -march=native: the AVX2/FMA code is compiled per function with
+ * __attribute__((target("avx2,fma"))) and chosen at run time, so the same binary runs
+ * on any x86-64 (and the portable code serves every other CPU).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pyneuron_kernels.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define PYN_HAVE_X86 1
+#define PYN_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define PYN_HAVE_X86 0
+#define PYN_TARGET_AVX2
+#endif
+
+enum { ACT_LINEAR = 0, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU, ACT_SOFTMAX };
+enum { LOSS_MSE = 0, LOSS_BCE, LOSS_CCE };
+#define PROB_EPS 1e-12 /* pyneuron.backends.base.PROB_EPS */
+
+/* ---------------------------------------------------------------- run-time dispatch */
+static int simd_state = -1; /* -1: not asked yet; 0: portable code; 1: AVX2 + FMA */
+
+int pyn_simd_available(void)
+{
+#if PYN_HAVE_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int pyn_simd_enabled(void)
+{
+    if (simd_state < 0)
+        simd_state = pyn_simd_available();
+    return simd_state;
+}
+
+void pyn_set_simd_enabled(int enabled)
+{
+    simd_state = enabled ? pyn_simd_available() : 0;
+}
+
+/* Do the byte ranges [p, p+n) and [q, q+k) overlap? (n, k in bytes) */
+static int overlaps(const void *p, int64_t n, const void *q, int64_t k)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)q;
+    if (n <= 0 || k <= 0)
+        return 0;
+    return a < b + (uintptr_t)k && b < a + (uintptr_t)n;
+}
+
+static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* ---------------------------------------------------------------- the typed kernels */
+/* VEC is one 256-bit AVX register of T; UVEC the same type read or written at any
+ * address (alignment of one T), which is what GCC's vector extensions need for
+ * unaligned loads. VL is the number of lanes. */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUF)
+
+#define T double
+#define SUF _f64
+#define VL 4
+#define EXP exp
+#define TANH tanh
+#define ABS fabs
+typedef double vec_f64 __attribute__((vector_size(32)));
+typedef double uvec_f64 __attribute__((vector_size(32), aligned(8)));
+#define VEC vec_f64
+#define UVEC uvec_f64
+#include "typed_kernels.c"
+#undef T
+#undef SUF
+#undef VL
+#undef EXP
+#undef TANH
+#undef ABS
+#undef VEC
+#undef UVEC
+
+#define T float
+#define SUF _f32
+#define VL 8
+#define EXP expf
+#define TANH tanhf
+#define ABS fabsf
+typedef float vec_f32 __attribute__((vector_size(32)));
+typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
+#define VEC vec_f32
+#define UVEC uvec_f32
+#include "typed_kernels.c"

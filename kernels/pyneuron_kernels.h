@@ -1,0 +1,109 @@
+/* pyneuron's C kernels: the one header, read by the C compiler and by cffi.
+ *
+ * Conventions (the same as pyneuron/backends/base.py):
+ *   - every matrix is a dense, row-major (C-contiguous) block of T, T = double (_f64)
+ *     or float (_f32); the Python wrapper has checked dtype, shape and contiguity;
+ *   - C never allocates: outputs and workspaces are NumPy arrays passed in;
+ *   - matmul computes C (M x N) = op(A) op(B); with trans_a, A is stored K x M and
+ *     read as its transpose; with trans_b, B is stored N x K. No copy is made.
+ *   - activation codes: 0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 softmax;
+ *     loss codes: 0 mse, 1 bce, 2 cce.
+ *   - functions returning int return 0 on success and a PYN_ERR_* code otherwise;
+ *     they check before they write anything.
+ *
+ * This file is fed to cffi's cdef() with the preprocessor lines stripped, so it holds
+ * plain prototypes only: both precisions are spelled out.
+ */
+#ifndef PYNEURON_KERNELS_H
+#define PYNEURON_KERNELS_H
+
+#include <stdint.h>
+
+#define PYN_ERR_WORKSPACE 1   /* workspace shorter than the *_workspace_* function asked */
+#define PYN_ERR_X_NONFINITE 2 /* X holds NaN or inf */
+#define PYN_ERR_Y_NONFINITE 3 /* Y holds NaN or inf */
+#define PYN_ERR_X_ALIAS 4     /* X overlaps a weight or bias that is updated in place */
+#define PYN_ERR_Y_ALIAS 5     /* Y overlaps a weight or bias */
+#define PYN_ERR_PARAM_ALIAS 6 /* two weights / biases overlap each other */
+#define PYN_ERR_NO_SIMD 7     /* the SIMD rung was asked for on a CPU without AVX2+FMA */
+#define PYN_ERR_LAYERS 8      /* a training step needs 1 to 64 layers */
+
+/* ---- run-time SIMD dispatch ---- */
+int pyn_simd_available(void);           /* 1 if this CPU has AVX2 and FMA and the build has the code */
+int pyn_simd_enabled(void);             /* 1 if the fast paths currently use it */
+void pyn_set_simd_enabled(int enabled); /* tests: force the portable path (0) or restore (1) */
+
+/* ---- the matmul ladder ---- */
+void pyn_matmul_naive_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                          const double *B, int trans_b, double *C);
+void pyn_matmul_reorder_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                            const double *B, int trans_b, double *C);
+void pyn_matmul_blocked_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                            const double *B, int trans_b, double *C);
+int64_t pyn_matmul_workspace_f64(int64_t M, int64_t N, int64_t K);
+int pyn_matmul_simd_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                        const double *B, int trans_b, double *C, double *work, int64_t work_len);
+int pyn_matmul_auto_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                        const double *B, int trans_b, double *C, double *work, int64_t work_len);
+
+void pyn_matmul_naive_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                          const float *B, int trans_b, float *C);
+void pyn_matmul_reorder_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                            const float *B, int trans_b, float *C);
+void pyn_matmul_blocked_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                            const float *B, int trans_b, float *C);
+int64_t pyn_matmul_workspace_f32(int64_t M, int64_t N, int64_t K);
+int pyn_matmul_simd_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                        const float *B, int trans_b, float *C, float *work, int64_t work_len);
+int pyn_matmul_auto_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                        const float *B, int trans_b, float *C, float *work, int64_t work_len);
+
+/* ---- layer kernels ---- */
+/* Z = X W^T + b and, if act >= 0, A = f(Z) (A unused when act < 0). */
+int pyn_dense_forward_f64(int64_t m, int64_t n_in, int64_t n_out, const double *X,
+                          const double *W, const double *b, int act, double alpha,
+                          double *Z, double *A, double *work, int64_t work_len);
+void pyn_activation_forward_f64(int64_t m, int64_t n, int act, double alpha,
+                                const double *Z, double *A);
+void pyn_activation_backward_f64(int64_t m, int64_t n, int act, double alpha,
+                                 const double *dA, const double *Z, const double *A, double *dZ);
+/* dX = dZ W (skipped if dX is NULL), dW = dZ^T X, db = column sums of dZ */
+int pyn_linear_backward_f64(int64_t m, int64_t n_in, int64_t n_out, const double *dZ,
+                            const double *X, const double *W, double *dX, double *dW,
+                            double *db, double *work, int64_t work_len);
+void pyn_output_delta_f64(int64_t size, const double *A, const double *Y, double n_terms,
+                          double *dZ);
+double pyn_loss_value_f64(int64_t m, int64_t k, int loss, const double *A, const double *Y);
+int64_t pyn_dense_workspace_f64(int64_t m, int64_t n_in, int64_t n_out);
+
+int pyn_dense_forward_f32(int64_t m, int64_t n_in, int64_t n_out, const float *X,
+                          const float *W, const float *b, int act, float alpha,
+                          float *Z, float *A, float *work, int64_t work_len);
+void pyn_activation_forward_f32(int64_t m, int64_t n, int act, float alpha,
+                                const float *Z, float *A);
+void pyn_activation_backward_f32(int64_t m, int64_t n, int act, float alpha,
+                                 const float *dA, const float *Z, const float *A, float *dZ);
+int pyn_linear_backward_f32(int64_t m, int64_t n_in, int64_t n_out, const float *dZ,
+                            const float *X, const float *W, float *dX, float *dW,
+                            float *db, float *work, int64_t work_len);
+void pyn_output_delta_f32(int64_t size, const float *A, const float *Y, float n_terms,
+                          float *dZ);
+double pyn_loss_value_f32(int64_t m, int64_t k, int loss, const float *A, const float *Y);
+int64_t pyn_dense_workspace_f32(int64_t m, int64_t n_in, int64_t n_out);
+
+/* ---- one whole SGD training step of an MLP: forward, loss, backward, update ----
+ * sizes has L+1 entries (n_0 = X's columns ... n_L = Y's columns); W[l] is
+ * sizes[l+1] x sizes[l], b[l] has sizes[l+1]; both are updated in place.
+ * *loss_out receives the loss before the update. */
+int64_t pyn_train_step_workspace_f64(int64_t L, const int64_t *sizes, int64_t m);
+int pyn_train_step_f64(int64_t L, const int64_t *sizes, int64_t m, const double *X,
+                       const double *Y, double **W, double **b, const int *acts, int loss,
+                       double lr, double alpha, double *work, int64_t work_len,
+                       double *loss_out);
+int64_t pyn_train_step_workspace_f32(int64_t L, const int64_t *sizes, int64_t m);
+int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *X,
+                       const float *Y, float **W, float **b, const int *acts, int loss,
+                       float lr, float alpha, float *work, int64_t work_len,
+                       double *loss_out);
+
+#endif

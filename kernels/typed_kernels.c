@@ -1,0 +1,597 @@
+/* The typed kernels, written once for an element type T and included twice by
+ * pyneuron_kernels.c (T = double with names ending in _f64, T = float with _f32).
+ * Not a translation unit of its own: compile pyneuron_kernels.c.
+ */
+#ifndef SUF
+#error "typed_kernels.c is included by pyneuron_kernels.c; compile that file instead"
+#endif
+
+/* Element (i, k) of op(A) lives at A[i*rsa + k*csa]: the strides say whether A is read
+ * as stored (rsa = K, csa = 1) or transposed (rsa = 1, csa = M). Same for B. This is how
+ * all three products of backprop (A B, A^T B, A B^T) are computed without a copy. */
+#define STRIDES                                                                         \
+    const int64_t rsa = trans_a ? 1 : K, csa = trans_a ? M : 1;                          \
+    const int64_t rsb = trans_b ? 1 : N, csb = trans_b ? K : 1
+
+/* ================================================================ the matmul ladder */
+
+/* Rung 1 -- naive i-j-k.
+ * The definition: C[i][j] = sum_k A[i][k] B[k][j], one dot product per output.
+ * The inner loop walks B down a column, N elements apart: every step touches a new
+ * cache line, and the single running sum is a chain of dependent additions, so the
+ * CPU waits on memory and on its adder. About 1 GFLOPS. */
+void FN(pyn_matmul_naive)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                          const T *B, int trans_b, T *C)
+{
+    STRIDES;
+    for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+            T s = 0;
+            for (int64_t k = 0; k < K; ++k)
+                s += A[i * rsa + k * csa] * B[k * rsb + j * csb];
+            C[i * N + j] = s;
+        }
+}
+
+/* Rung 2 -- loop order i-k-j.
+ * The same arithmetic with the two inner loops swapped: take one A[i][k] and add
+ * A[i][k] * (row k of B) into row i of C. Now the inner loop walks B and C
+ * contiguously, so every cache line is used fully, the prefetcher sees the stream,
+ * and the additions of one row are independent, so the compiler vectorizes them.
+ * (The idea holds for the A B form; with trans_b the inner loop is strided again.) */
+void FN(pyn_matmul_reorder)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                            const T *B, int trans_b, T *C)
+{
+    STRIDES;
+    for (int64_t i = 0; i < M; ++i) {
+        T *restrict c = C + i * N;
+        for (int64_t j = 0; j < N; ++j)
+            c[j] = 0;
+        for (int64_t k = 0; k < K; ++k) {
+            const T a = A[i * rsa + k * csa];
+            const T *restrict b = B + k * rsb;
+            for (int64_t j = 0; j < N; ++j)
+                c[j] += a * b[j * csb];
+        }
+    }
+}
+
+/* Rung 3 -- cache blocking.
+ * i-k-j streams all of B through the cache once per row of A; when B is bigger than
+ * the cache (n = 512 doubles: 2 MB) every pass comes from main memory. Cutting the
+ * loops into blocks makes a BK x BJ tile of B (128 x 256 doubles = 256 KB, inside
+ * Zen 3's 512 KB L2) stay in cache while BI rows of A use it. Same flops, far fewer
+ * trips to memory. This is also the portable fallback of the fast paths, hence the
+ * general form C = (accumulate ? C : 0) + alpha op(A) op(B). */
+#define BLK_I 64
+#define BLK_K 128
+#define BLK_J 256
+
+static void FN(gemm_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                             const T *B, int trans_b, T *C, T alpha, int accumulate)
+{
+    STRIDES;
+    if (!accumulate)
+        memset(C, 0, sizeof(T) * (size_t)(M * N));
+    for (int64_t i0 = 0; i0 < M; i0 += BLK_I)
+        for (int64_t k0 = 0; k0 < K; k0 += BLK_K)
+            for (int64_t j0 = 0; j0 < N; j0 += BLK_J) {
+                const int64_t i1 = min64(i0 + BLK_I, M), k1 = min64(k0 + BLK_K, K);
+                const int64_t j1 = min64(j0 + BLK_J, N);
+                for (int64_t i = i0; i < i1; ++i) {
+                    T *restrict c = C + i * N;
+                    for (int64_t k = k0; k < k1; ++k) {
+                        const T a = alpha * A[i * rsa + k * csa];
+                        const T *restrict b = B + k * rsb;
+                        for (int64_t j = j0; j < j1; ++j)
+                            c[j] += a * b[j * csb];
+                    }
+                }
+            }
+}
+
+void FN(pyn_matmul_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                            const T *B, int trans_b, T *C)
+{
+    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0);
+}
+
+/* Rung 4 -- packing + a register-tiled AVX2/FMA micro-kernel (the BLIS / GotoBLAS design).
+ * Blocking alone still loads and stores C for every multiply-add. Here a 6 x (2 VL) tile
+ * of C (6 x 8 doubles or 6 x 16 floats) lives in 12 of the 16 ymm registers for the
+ * whole k loop: each step loads two vectors of B, broadcasts six numbers of A and does
+ * 12 fused multiply-adds -- 48 (double) or 96 (float) flops for 8 loads, enough to keep
+ * both FMA units of a Zen 3 core busy. To make those loads sequential, the blocks of A
+ * and B are first copied ("packed") into the workspace in exactly the order the
+ * micro-kernel reads them, zero-padded to whole tiles; packing also absorbs the
+ * transposes. The loops around it keep a KC x NC panel of packed B in L3, an MC x KC
+ * block of packed A in L2 and one KC x NR sliver of B in L1. */
+#define MR 6
+#define NR (2 * VL)
+#define MC 120
+#define KC 256
+#define NC 2040
+
+int64_t FN(pyn_matmul_workspace)(int64_t M, int64_t N, int64_t K)
+{
+    const int64_t kc = min64(K, KC);
+    return max64(1, round_up(min64(M, MC), MR) * kc + kc * round_up(min64(N, NC), NR));
+}
+
+/* Copy op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers: sliver p holds, for each k, the
+ * MR numbers op(A)[i0+p*MR .. +MR-1][k] side by side; rows past the edge are zeros. */
+static void FN(pack_a)(int64_t mc, int64_t kc, const T *A, int64_t rsa, int64_t csa,
+                       T *restrict out)
+{
+    for (int64_t p = 0; p < mc; p += MR)
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t r = 0; r < MR; ++r)
+                *out++ = p + r < mc ? A[(p + r) * rsa + k * csa] : 0;
+}
+
+/* Copy op(B)[k0:k0+kc, j0:j0+nc] into NR-column slivers, row by row, zero-padded. */
+static void FN(pack_b)(int64_t kc, int64_t nc, const T *B, int64_t rsb, int64_t csb,
+                       T *restrict out)
+{
+    for (int64_t q = 0; q < nc; q += NR)
+        for (int64_t k = 0; k < kc; ++k)
+            for (int64_t c = 0; c < NR; ++c)
+                *out++ = q + c < nc ? B[k * rsb + (q + c) * csb] : 0;
+}
+
+#if PYN_HAVE_X86
+/* C[0:mr, 0:nr] (= or +=) alpha * (packed A sliver) (packed B sliver), kc steps.
+ * The 12 accumulators are named variables so that they stay in registers. */
+PYN_TARGET_AVX2
+static void FN(micro_kernel)(int64_t kc, const T *restrict a, const T *restrict b,
+                             T *restrict C, int64_t ldc, int64_t mr, int64_t nr, T alpha,
+                             int accumulate)
+{
+    VEC c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    VEC c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    for (int64_t k = 0; k < kc; ++k) {
+        const VEC b0 = *(const UVEC *)b, b1 = *(const UVEC *)(b + VL);
+#define ROW(r) c##r##0 += a[r] * b0; c##r##1 += a[r] * b1
+        ROW(0); ROW(1); ROW(2); ROW(3); ROW(4); ROW(5);
+#undef ROW
+        a += MR;
+        b += NR;
+    }
+    if (mr == MR && nr == NR) { /* a whole tile: straight to C */
+#define STORE(r)                                                                       \
+    {                                                                                  \
+        UVEC *c = (UVEC *)(C + r * ldc);                                               \
+        if (accumulate) {                                                              \
+            c[0] = c[0] + alpha * c##r##0; c[1] = c[1] + alpha * c##r##1;              \
+        } else {                                                                       \
+            c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
+        }                                                                              \
+    }
+        STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+#undef STORE
+        return;
+    }
+    /* an edge tile: spill the registers, then copy the part inside C */
+    T tile[MR * NR];
+#define SPILL(r) *(UVEC *)(tile + r * NR) = c##r##0; *(UVEC *)(tile + r * NR + VL) = c##r##1
+    SPILL(0); SPILL(1); SPILL(2); SPILL(3); SPILL(4); SPILL(5);
+#undef SPILL
+    for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nr; ++j)
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + alpha * tile[i * NR + j]
+                                        : alpha * tile[i * NR + j];
+}
+
+/* The five loops around the micro-kernel; work holds the packed blocks. */
+PYN_TARGET_AVX2
+static void FN(gemm_packed)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                            const T *B, int trans_b, T *C, T alpha, int accumulate, T *work)
+{
+    STRIDES;
+    T *const packed_a = work;
+    T *const packed_b = work + round_up(min64(M, MC), MR) * min64(K, KC);
+    for (int64_t j0 = 0; j0 < N; j0 += NC) {
+        const int64_t nc = min64(NC, N - j0);
+        for (int64_t k0 = 0; k0 < K; k0 += KC) {
+            const int64_t kc = min64(KC, K - k0);
+            const int acc = accumulate || k0 > 0;
+            FN(pack_b)(kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
+            for (int64_t i0 = 0; i0 < M; i0 += MC) {
+                const int64_t mc = min64(MC, M - i0);
+                FN(pack_a)(mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
+                for (int64_t q = 0; q < nc; q += NR)
+                    for (int64_t p = 0; p < mc; p += MR)
+                        FN(micro_kernel)(kc, packed_a + p * kc, packed_b + q * kc,
+                                         C + (i0 + p) * N + j0 + q, N, min64(MR, mc - p),
+                                         min64(NR, nc - q), alpha, acc);
+            }
+        }
+    }
+}
+#endif
+
+/* C = (accumulate ? C : 0) + alpha op(A) op(B), on the fastest path this CPU has.
+ * work must hold pyn_matmul_workspace(M, N, K) elements. */
+static void FN(gemm)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a, const T *B,
+                     int trans_b, T *C, T alpha, int accumulate, T *work)
+{
+    if (M == 0 || N == 0)
+        return;
+    if (K == 0) {
+        if (!accumulate)
+            memset(C, 0, sizeof(T) * (size_t)(M * N));
+        return;
+    }
+#if PYN_HAVE_X86
+    if (pyn_simd_enabled()) {
+        FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+        return;
+    }
+#endif
+    (void)work;
+    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate);
+}
+
+int FN(pyn_matmul_simd)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                        const T *B, int trans_b, T *C, T *work, int64_t work_len)
+{
+    if (!pyn_simd_available())
+        return PYN_ERR_NO_SIMD;
+    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
+        return PYN_ERR_WORKSPACE;
+#if PYN_HAVE_X86
+    if (M == 0 || N == 0 || K == 0) {
+        FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0);
+        return 0;
+    }
+    FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
+#endif
+    return 0;
+}
+
+int FN(pyn_matmul_auto)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                        const T *B, int trans_b, T *C, T *work, int64_t work_len)
+{
+    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
+        return PYN_ERR_WORKSPACE;
+    FN(gemm)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
+    return 0;
+}
+
+/* ================================================================ activations */
+
+/* sigma(z) = 1 / (1 + e^-z) without overflow: e = e^-|z| <= 1 always, and for z < 0
+ * the algebraically equal e^z / (1 + e^z) is used (as the numpy backend does). */
+static inline T FN(sigmoid)(T z)
+{
+    const T e = EXP(-ABS(z));
+    return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/* Softmax of one row of n: subtract the row maximum so no exponent is positive. */
+static void FN(softmax_row)(int64_t n, const T *z, T *a)
+{
+    T mx = z[0], s = 0;
+    for (int64_t j = 1; j < n; ++j)
+        if (z[j] > mx || z[j] != z[j]) /* a NaN makes the whole row NaN, as in NumPy */
+            mx = z[j];
+    for (int64_t j = 0; j < n; ++j) {
+        a[j] = EXP(z[j] - mx);
+        s += a[j];
+    }
+    for (int64_t j = 0; j < n; ++j)
+        a[j] /= s;
+}
+
+/* A = f(Z), element-wise (row-wise for softmax); A may be Z itself. */
+void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T *Z, T *A)
+{
+    const int64_t size = m * n;
+    switch (act) {
+    case ACT_SIGMOID:
+        for (int64_t i = 0; i < size; ++i)
+            A[i] = FN(sigmoid)(Z[i]);
+        break;
+    case ACT_TANH:
+        for (int64_t i = 0; i < size; ++i)
+            A[i] = TANH(Z[i]);
+        break;
+    case ACT_RELU: /* max(z, 0), keeping NaN like np.maximum */
+        for (int64_t i = 0; i < size; ++i)
+            A[i] = Z[i] > 0 || Z[i] != Z[i] ? Z[i] : 0;
+        break;
+    case ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < size; ++i)
+            A[i] = Z[i] > 0 ? Z[i] : Z[i] * alpha;
+        break;
+    case ACT_SOFTMAX:
+        for (int64_t s = 0; s < m; ++s)
+            FN(softmax_row)(n, Z + s * n, A + s * n);
+        break;
+    default: /* linear */
+        if (A != Z)
+            memcpy(A, Z, sizeof(T) * (size_t)size);
+    }
+}
+
+/* dZ = dA * f'(Z), the chain rule through the activation; dZ may be dA itself.
+ * Softmax is the row-wise Jacobian-vector product dz_i = a_i (da_i - sum_k da_k a_k). */
+void FN(pyn_activation_backward)(int64_t m, int64_t n, int act, T alpha, const T *dA,
+                                 const T *Z, const T *A, T *dZ)
+{
+    const int64_t size = m * n;
+    switch (act) {
+    case ACT_SIGMOID:
+        for (int64_t i = 0; i < size; ++i)
+            dZ[i] = dA[i] * A[i] * (1 - A[i]);
+        break;
+    case ACT_TANH:
+        for (int64_t i = 0; i < size; ++i)
+            dZ[i] = dA[i] * (1 - A[i] * A[i]);
+        break;
+    case ACT_RELU:
+        for (int64_t i = 0; i < size; ++i)
+            dZ[i] = Z[i] > 0 ? dA[i] : 0;
+        break;
+    case ACT_LEAKY_RELU:
+        for (int64_t i = 0; i < size; ++i)
+            dZ[i] = Z[i] > 0 ? dA[i] : dA[i] * alpha;
+        break;
+    case ACT_SOFTMAX:
+        for (int64_t s = 0; s < m; ++s) {
+            const T *da = dA + s * n, *a = A + s * n;
+            T dot = 0;
+            for (int64_t j = 0; j < n; ++j)
+                dot += da[j] * a[j];
+            for (int64_t j = 0; j < n; ++j)
+                dZ[s * n + j] = a[j] * (da[j] - dot);
+        }
+        break;
+    default:
+        if (dZ != dA)
+            memcpy(dZ, dA, sizeof(T) * (size_t)size);
+    }
+}
+
+/* ================================================================ dense layer */
+
+int64_t FN(pyn_dense_workspace)(int64_t m, int64_t n_in, int64_t n_out)
+{
+    /* forward X W^T (m x n_out, K = n_in), backward dZ W (m x n_in, K = n_out) and
+     * dZ^T X (n_out x n_in, K = m) */
+    return max64(FN(pyn_matmul_workspace)(m, n_out, n_in),
+                 max64(FN(pyn_matmul_workspace)(m, n_in, n_out),
+                       FN(pyn_matmul_workspace)(n_out, n_in, m)));
+}
+
+/* Z = X W^T, then, in one pass per row, Z += b and A = f(Z). */
+static void FN(dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X,
+                              const T *W, const T *b, int act, T alpha, T *Z, T *A, T *work)
+{
+    FN(gemm)(m, n_out, n_in, X, 0, W, 1, Z, 1, 0, work);
+    for (int64_t s = 0; s < m; ++s) {
+        T *z = Z + s * n_out;
+        for (int64_t j = 0; j < n_out; ++j)
+            z[j] += b[j];
+        if (act >= 0)
+            FN(pyn_activation_forward)(1, n_out, act, alpha, z, A + s * n_out);
+    }
+}
+
+int FN(pyn_dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X, const T *W,
+                          const T *b, int act, T alpha, T *Z, T *A, T *work, int64_t work_len)
+{
+    if (work_len < FN(pyn_dense_workspace)(m, n_in, n_out))
+        return PYN_ERR_WORKSPACE;
+    FN(dense_forward)(m, n_in, n_out, X, W, b, act, alpha, Z, A, work);
+    return 0;
+}
+
+/* db_i = sum_s dZ[s][i] */
+static void FN(column_sums)(int64_t m, int64_t n, const T *dZ, T *db)
+{
+    for (int64_t j = 0; j < n; ++j)
+        db[j] = 0;
+    for (int64_t s = 0; s < m; ++s)
+        for (int64_t j = 0; j < n; ++j)
+            db[j] += dZ[s * n + j];
+}
+
+int FN(pyn_linear_backward)(int64_t m, int64_t n_in, int64_t n_out, const T *dZ,
+                            const T *X, const T *W, T *dX, T *dW, T *db, T *work,
+                            int64_t work_len)
+{
+    if (work_len < FN(pyn_dense_workspace)(m, n_in, n_out))
+        return PYN_ERR_WORKSPACE;
+    if (dX)
+        FN(gemm)(m, n_in, n_out, dZ, 0, W, 0, dX, 1, 0, work); /* dX = dZ W */
+    FN(gemm)(n_out, n_in, m, dZ, 1, X, 0, dW, 1, 0, work);     /* dW = dZ^T X */
+    FN(column_sums)(m, n_out, dZ, db);
+    return 0;
+}
+
+/* ================================================================ losses */
+
+/* dZ = (A - Y) / N: the output gradient of sigmoid + BCE and softmax + CE. */
+void FN(pyn_output_delta)(int64_t size, const T *A, const T *Y, T n_terms, T *dZ)
+{
+    for (int64_t i = 0; i < size; ++i)
+        dZ[i] = (A[i] - Y[i]) / n_terms;
+}
+
+static inline T FN(clip_probability)(T a)
+{
+    const T lo = (T)PROB_EPS, hi = (T)(1.0 - PROB_EPS);
+    return a < lo ? lo : a > hi ? hi : a;
+}
+
+/* Mean loss (see Backend.loss_value), summed in double for both precisions. */
+double FN(pyn_loss_value)(int64_t m, int64_t k, int loss, const T *A, const T *Y)
+{
+    const int64_t size = m * k;
+    double total = 0;
+    if (loss == LOSS_MSE) {
+        for (int64_t i = 0; i < size; ++i) {
+            const T d = A[i] - Y[i];
+            total += (double)(d * d);
+        }
+        return total / (double)size;
+    }
+    for (int64_t i = 0; i < size; ++i) {
+        const T p = FN(clip_probability)(A[i]);
+        if (loss == LOSS_BCE)
+            total -= (double)Y[i] * log((double)p) + (double)(1 - Y[i]) * log((double)(1 - p));
+        else
+            total -= (double)Y[i] * log((double)p);
+    }
+    return total / (double)(loss == LOSS_CCE ? m : size);
+}
+
+/* dL/dZ of the output layer (Backend.output_gradient): the fused (A - Y) / N for
+ * sigmoid + BCE and softmax + CE, else dL/dA chained through the activation. */
+static void FN(output_gradient)(int64_t m, int64_t k, int act, int loss, T alpha,
+                                const T *Z, const T *A, const T *Y, T *dZ)
+{
+    const int64_t size = m * k;
+    if (act == ACT_SIGMOID && loss == LOSS_BCE) {
+        FN(pyn_output_delta)(size, A, Y, (T)size, dZ);
+        return;
+    }
+    if (act == ACT_SOFTMAX && loss == LOSS_CCE) {
+        FN(pyn_output_delta)(size, A, Y, (T)m, dZ);
+        return;
+    }
+    for (int64_t i = 0; i < size; ++i) {
+        const T p = FN(clip_probability)(A[i]);
+        if (loss == LOSS_MSE)
+            dZ[i] = 2 * (A[i] - Y[i]) / (T)size;
+        else if (loss == LOSS_BCE)
+            dZ[i] = (p - Y[i]) / (p * (1 - p)) / (T)size;
+        else
+            dZ[i] = -Y[i] / p / (T)m;
+    }
+    FN(pyn_activation_backward)(m, k, act, alpha, dZ, Z, A, dZ);
+}
+
+/* ================================================================ the whole training step */
+
+/* Workspace layout, for the layers l = 1..L: Z_l and A_l (m x n_l each), then two
+ * m x max(n) buffers that take turns holding dZ and dA, then the packing space of the
+ * largest product. */
+int64_t FN(pyn_train_step_workspace)(int64_t L, const int64_t *sizes, int64_t m)
+{
+    int64_t total = 0, widest = 1, pack = 1;
+    for (int64_t l = 0; l < L; ++l) {
+        total += 2 * m * sizes[l + 1];
+        widest = max64(widest, max64(sizes[l], sizes[l + 1]));
+        pack = max64(pack, FN(pyn_dense_workspace)(m, sizes[l], sizes[l + 1]));
+    }
+    return total + 2 * m * widest + pack;
+}
+
+static int FN(all_finite)(int64_t size, const T *x)
+{
+    for (int64_t i = 0; i < size; ++i)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* Checks that need raw addresses: X and Y must not overlap a parameter (which is
+ * written), and no two parameters may overlap. */
+static int FN(check_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, const T *Y,
+                          T **W, T **b)
+{
+    const int64_t xb = m * sizes[0] * (int64_t)sizeof(T), yb = m * sizes[L] * (int64_t)sizeof(T);
+    for (int64_t l = 0; l < L; ++l) {
+        const int64_t wb = sizes[l + 1] * sizes[l] * (int64_t)sizeof(T);
+        const int64_t bb = sizes[l + 1] * (int64_t)sizeof(T);
+        if (overlaps(X, xb, W[l], wb) || overlaps(X, xb, b[l], bb))
+            return PYN_ERR_X_ALIAS;
+        if (overlaps(Y, yb, W[l], wb) || overlaps(Y, yb, b[l], bb))
+            return PYN_ERR_Y_ALIAS;
+        if (overlaps(W[l], wb, b[l], bb))
+            return PYN_ERR_PARAM_ALIAS;
+        for (int64_t o = 0; o < l; ++o) {
+            const int64_t wo = sizes[o + 1] * sizes[o] * (int64_t)sizeof(T);
+            const int64_t bo = sizes[o + 1] * (int64_t)sizeof(T);
+            if (overlaps(W[l], wb, W[o], wo) || overlaps(W[l], wb, b[o], bo) ||
+                overlaps(b[l], bb, W[o], wo) || overlaps(b[l], bb, b[o], bo))
+                return PYN_ERR_PARAM_ALIAS;
+        }
+    }
+    if (!FN(all_finite)(m * sizes[0], X))
+        return PYN_ERR_X_NONFINITE;
+    if (!FN(all_finite)(m * sizes[L], Y))
+        return PYN_ERR_Y_NONFINITE;
+    return 0;
+}
+
+/* Forward through every layer, the loss, then backward from the output layer down; each
+ * layer's W and b are updated (W -= lr dW, b -= lr db) as soon as dX = dZ W (which needs
+ * the old W) has been computed. dW is never stored: the product dZ^T X is accumulated
+ * straight into W with the factor -lr. */
+int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, const T *Y,
+                       T **W, T **b, const int *acts, int loss, T lr, T alpha, T *work,
+                       int64_t work_len, double *loss_out)
+{
+    if (L < 1 || L > 64)
+        return PYN_ERR_LAYERS;
+    if (work_len < FN(pyn_train_step_workspace)(L, sizes, m))
+        return PYN_ERR_WORKSPACE;
+    const int err = FN(check_step)(L, sizes, m, X, Y, W, b);
+    if (err)
+        return err;
+
+    T *Z[64], *A[64]; /* the wrapper limits L to 64 layers */
+    T *cursor = work;
+    int64_t widest = 1;
+    for (int64_t l = 0; l < L; ++l) {
+        Z[l] = cursor;
+        A[l] = cursor + m * sizes[l + 1];
+        cursor += 2 * m * sizes[l + 1];
+        widest = max64(widest, max64(sizes[l], sizes[l + 1]));
+    }
+    T *grad = cursor, *spare = cursor + m * widest, *pack = cursor + 2 * m * widest;
+
+    const T *input = X;
+    for (int64_t l = 0; l < L; ++l) {
+        FN(dense_forward)(m, sizes[l], sizes[l + 1], input, W[l], b[l], acts[l], alpha, Z[l],
+                          A[l], pack);
+        input = A[l];
+    }
+    *loss_out = FN(pyn_loss_value)(m, sizes[L], loss, A[L - 1], Y);
+    FN(output_gradient)(m, sizes[L], acts[L - 1], loss, alpha, Z[L - 1], A[L - 1], Y, grad);
+
+    for (int64_t l = L - 1; l >= 0; --l) { /* grad holds dZ of layer l */
+        const int64_t n_in = sizes[l], n_out = sizes[l + 1];
+        const T *layer_input = l > 0 ? A[l - 1] : X;
+        if (l > 0) /* dA of the layer below = dZ W, with the old W */
+            FN(gemm)(m, n_in, n_out, grad, 0, W[l], 0, spare, 1, 0, pack);
+        FN(gemm)(n_out, n_in, m, grad, 1, layer_input, 0, W[l], -lr, 1, pack);
+        for (int64_t j = 0; j < n_out; ++j) {
+            T db = 0;
+            for (int64_t s = 0; s < m; ++s)
+                db += grad[s * n_out + j];
+            b[l][j] -= lr * db;
+        }
+        if (l > 0) {
+            FN(pyn_activation_backward)(m, n_in, acts[l - 1], alpha, spare, Z[l - 1],
+                                        A[l - 1], spare);
+            T *t = grad;
+            grad = spare;
+            spare = t;
+        }
+    }
+    return 0;
+}
+
+#undef STRIDES
+#undef BLK_I
+#undef BLK_K
+#undef BLK_J
+#undef MR
+#undef NR
+#undef MC
+#undef KC
+#undef NC

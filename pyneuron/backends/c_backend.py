@@ -1,0 +1,413 @@
+"""The ``c`` backend: the heavy kernels in C (``kernels/``), called through cffi.
+
+Kernels that run in C (float64 and float32):
+
+* ``matmul`` (A·B, Aᵀ·B, A·Bᵀ, no transposed copies), on the fastest rung of the
+  ladder this CPU has (``variant="auto"``: the packed AVX2/FMA kernel, else the
+  cache-blocked portable one);
+* ``linear_forward`` and the fused ``dense_forward`` (Z = X Wᵀ + b and A = f(Z) in one call);
+* ``activation_forward``, ``activation_backward``, ``softmax``;
+* ``linear_backward`` (dX, dW, db in one call);
+* ``output_delta`` and ``loss_value``;
+* ``sgd_train_step``: forward, loss, backward and SGD update of a whole MLP in *one*
+  C call, with its workspace cached between steps.
+
+Inherited from :class:`~pyneuron.backends.numpy_backend.NumpyBackend` (NumPy code):
+``loss_gradient``, ``penalty``, ``penalty_gradient``, dropout, batch norm, and the
+optimizer steps ``sgd_step``, ``momentum_step``, ``rmsprop_step``, ``adam_step``;
+``dense_backward`` and ``output_gradient`` keep the base class's composition, which
+calls the C kernels above.
+
+C never allocates: every output and workspace is a NumPy array made here. Before every
+C call the arguments are checked (type, dtype float32/float64 and the same for all,
+C-contiguity, alignment, shape, writable outputs, outputs not sharing memory with
+inputs); a violation raises ``TypeError``/``ValueError`` naming the argument. NaN and
+inf propagate exactly as in the numpy backend, except that a training step refuses
+non-finite ``X`` or ``Y`` (it would silently turn every weight into NaN).
+
+Module-level helpers: :func:`matmul` (pick a rung of the ladder, optional ``out=``) and
+:func:`simd_available`.
+"""
+from __future__ import annotations
+
+import numbers
+import threading
+
+import numpy as np
+
+from .base import ACTIVATIONS, LOSSES
+from .numpy_backend import NumpyBackend
+
+try:
+    from .._kernels import ffi, lib
+except ImportError as exc:  # turned into "c backend unavailable" by backends.get
+    raise ImportError(f"the compiled module pyneuron._kernels is missing or broken: {exc}") from exc
+
+__all__ = ["CBackend", "matmul", "simd_available", "VARIANTS"]
+
+#: Rungs of the matmul ladder, slowest first, plus "auto".
+VARIANTS = ("naive", "reorder", "blocked", "simd", "auto")
+_ACT_CODES = {"linear": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
+_LOSS_CODES = {"mse": 0, "bce": 1, "cce": 2}
+_MAX_LAYERS = 64
+
+
+class _Typed:
+    """The C functions of one precision, and how to hand it an array."""
+
+    def __init__(self, dtype, suffix, ctype):
+        self.dtype = np.dtype(dtype)
+        self.ctype = ctype + "[]"
+        get = lambda name: getattr(lib, f"pyn_{name}_{suffix}")  # noqa: E731
+        self.ladder = {v: get(f"matmul_{v}") for v in VARIANTS}
+        self.matmul_workspace = get("matmul_workspace")
+        self.dense_forward = get("dense_forward")
+        self.dense_workspace = get("dense_workspace")
+        self.activation_forward = get("activation_forward")
+        self.activation_backward = get("activation_backward")
+        self.linear_backward = get("linear_backward")
+        self.output_delta = get("output_delta")
+        self.loss_value = get("loss_value")
+        self.train_step = get("train_step")
+        self.train_step_workspace = get("train_step_workspace")
+
+    def ptr(self, a):
+        """A C pointer to a checked array (inputs may be read-only)."""
+        return ffi.from_buffer(self.ctype, a)
+
+
+_TYPED = {np.dtype(np.float64): _Typed(np.float64, "f64", "double"),
+          np.dtype(np.float32): _Typed(np.float32, "f32", "float")}
+_local = threading.local()  # cffi releases the GIL: one workspace per thread
+
+
+def simd_available() -> bool:
+    """True if this CPU has AVX2 + FMA, so the ``simd`` rung (and the fast paths) can run."""
+    return bool(lib.pyn_simd_available())
+
+
+# ---------------------------------------------------------------- argument checks
+def _array(name, a, ndim=None):
+    """Check that ``a`` is an array the C code can read; return its ``_Typed``."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray of float32 or float64, "
+                        f"got {type(a).__name__}")
+    t = _TYPED.get(a.dtype)
+    if t is None:
+        raise TypeError(f"{name}: expected dtype float32 or float64 (native byte order), "
+                        f"got {a.dtype}")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        kind = "Fortran-ordered" if a.flags.f_contiguous else "non-contiguous (a strided view)"
+        raise ValueError(f"{name}: expected a C-contiguous array (np.ascontiguousarray makes "
+                         f"one), got a {kind} array of shape {a.shape}")
+    if not a.flags.aligned:
+        raise ValueError(f"{name}: expected an aligned array, got a misaligned buffer")
+    return t
+
+
+def _arrays(**named):
+    """Check several arrays and that they share one dtype; return its ``_Typed``."""
+    first = None
+    for name, (a, ndim) in named.items():
+        t = _array(name, a, ndim)
+        if first is None:
+            first, first_name = t, name
+        elif t is not first:
+            raise TypeError(f"{name}: expected dtype {first.dtype} like {first_name}, "
+                            f"got {a.dtype}")
+    return first
+
+
+def _shape(name, a, expected):
+    if a.shape != expected:
+        raise ValueError(f"{name}: expected shape {expected}, got {a.shape}")
+
+
+def _output(name, out, t, shape, inputs):
+    """Check a caller-supplied output array."""
+    _array(name, out)
+    if out.dtype != t.dtype:
+        raise TypeError(f"{name}: expected dtype {t.dtype}, got {out.dtype}")
+    _shape(name, out, shape)
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: expected a writable array, got a read-only one")
+    for in_name, a in inputs.items():
+        if np.shares_memory(out, a):
+            raise ValueError(f"{name}: must not share memory with the input {in_name}")
+
+
+def _activation(name):
+    code = _ACT_CODES.get(name) if isinstance(name, str) else None
+    if code is None:
+        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    return code
+
+
+def _real(name, x):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(x).__name__}")
+    return float(x)
+
+
+def _workspace(t, n):
+    """A per-thread scratch array of at least ``n`` elements of ``t``; returns (ptr, len)."""
+    key = t.ctype
+    ws = getattr(_local, "ws", None)
+    if ws is None:
+        ws = _local.ws = {}
+    entry = ws.get(key)
+    if entry is None or entry[1] < n:
+        arr = np.empty(max(n, 1), t.dtype)
+        entry = ws[key] = (t.ptr(arr), arr.size, arr)
+    return entry[0], entry[1]
+
+
+def _ok(code):
+    if code:
+        raise RuntimeError(f"pyneuron._kernels: internal error code {code}")
+
+
+# ---------------------------------------------------------------- the matmul ladder
+def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
+    r"""``C = op(A) op(B)`` in C, on one rung of the ladder.
+
+    .. math:: C_{ij} = \sum_k \operatorname{op}(A)_{ik}\operatorname{op}(B)_{kj}
+
+    ``variant``: ``"naive"`` (i-j-k), ``"reorder"`` (i-k-j), ``"blocked"`` (cache
+    blocking), ``"simd"`` (packed, register-tiled AVX2/FMA; raises ``RuntimeError`` on a
+    CPU without it) or ``"auto"`` (simd where available, else blocked). With
+    ``trans_a`` ``A`` is read as ``Aᵀ``, with ``trans_b`` ``B`` as ``Bᵀ`` -- no copy.
+    ``out``, if given, receives the result (it must not overlap ``A`` or ``B``).
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
+    t = _arrays(A=(A, 2), B=(B, 2))
+    M, K = A.shape[::-1] if trans_a else A.shape
+    KB, N = B.shape[::-1] if trans_b else B.shape
+    if KB != K:
+        raise ValueError(f"B: expected {K} {'columns' if trans_b else 'rows'} to match "
+                         f"op(A) of shape {(M, K)}, got shape {B.shape}")
+    if out is None:
+        out = np.empty((M, N), t.dtype)
+    else:
+        _output("out", out, t, (M, N), {"A": A, "B": B})
+    fn = t.ladder[variant]
+    if variant in ("simd", "auto"):
+        if variant == "simd" and not simd_available():
+            raise RuntimeError("variant 'simd': this CPU lacks AVX2+FMA; use 'auto' or 'blocked'")
+        ws, n = _workspace(t, t.matmul_workspace(M, N, K))
+        _ok(fn(M, N, K, t.ptr(A), bool(trans_a), t.ptr(B), bool(trans_b), t.ptr(out), ws, n))
+    else:
+        fn(M, N, K, t.ptr(A), bool(trans_a), t.ptr(B), bool(trans_b), t.ptr(out))
+    return out
+
+
+# ---------------------------------------------------------------- the whole training step
+_STEP_ERRORS = {
+    lib.PYN_ERR_X_NONFINITE: (ValueError, "X: expected finite values, got NaN or inf"),
+    lib.PYN_ERR_Y_NONFINITE: (ValueError, "Y: expected finite values, got NaN or inf"),
+    lib.PYN_ERR_X_ALIAS: (ValueError, "X: must not share memory with a weight or bias "
+                                      "(they are updated in place)"),
+    lib.PYN_ERR_Y_ALIAS: (ValueError, "Y: must not share memory with a weight or bias "
+                                      "(they are updated in place)"),
+    lib.PYN_ERR_PARAM_ALIAS: (ValueError, "weights/biases: expected separate arrays, got two "
+                                          "that share memory"),
+}
+
+
+class _StepPlan:
+    """Everything about a training step that stays the same from one call to the next:
+    the checked parameter arrays (held, so their memory stays valid), the C pointers to
+    them, the layer sizes and the workspace (grown when a bigger batch comes)."""
+
+    def __init__(self, weights, biases, activations, loss):
+        if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
+            raise TypeError("weights, biases: expected lists of arrays, got "
+                            f"{type(weights).__name__}, {type(biases).__name__}")
+        L = len(weights)
+        if not 1 <= L <= _MAX_LAYERS or len(biases) != L or len(activations) != L:
+            raise ValueError(f"weights, biases, activations: expected 1 to {_MAX_LAYERS} layers "
+                             f"and one of each per layer, got {len(weights)}, {len(biases)}, "
+                             f"{len(activations)}")
+        if loss not in _LOSS_CODES:
+            raise ValueError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+        t = _arrays(**{f"weights[{i}]": (w, 2) for i, w in enumerate(weights)},
+                    **{f"biases[{i}]": (b, 1) for i, b in enumerate(biases)})
+        sizes = [weights[0].shape[1]]
+        for i, (W, b) in enumerate(zip(weights, biases)):
+            _shape(f"weights[{i}]", W, (W.shape[0], sizes[-1]))
+            _shape(f"biases[{i}]", b, (W.shape[0],))
+            for name, p in ((f"weights[{i}]", W), (f"biases[{i}]", b)):
+                if not p.flags.writeable:
+                    raise ValueError(f"{name}: expected a writable array (updated in place), "
+                                     "got a read-only one")
+            sizes.append(W.shape[0])
+        self.t = t
+        self.weights, self.biases = tuple(weights), tuple(biases)
+        self.acts, self.loss = tuple(activations), loss
+        self.L, self.n_in, self.n_out = L, sizes[0], sizes[-1]
+        self.c_sizes = ffi.new("int64_t[]", sizes)
+        self.c_acts = ffi.new("int[]", [_activation(a) for a in activations])
+        self._views = [t.ptr(w) for w in weights], [t.ptr(b) for b in biases]
+        self.c_W = ffi.new(f"{t.ctype[:-2]} *[]", self._views[0])
+        self.c_b = ffi.new(f"{t.ctype[:-2]} *[]", self._views[1])
+        self.c_loss = ffi.new("double *")
+        self.loss_code = _LOSS_CODES[loss]
+        self.m_cap, self.work, self.work_len = -1, None, 0
+
+    def matches(self, weights, biases, activations, loss):
+        if loss != self.loss or len(weights) != self.L or len(biases) != self.L:
+            return False
+        for a, b in zip(weights, self.weights):
+            if a is not b:
+                return False
+        for a, b in zip(biases, self.biases):
+            if a is not b:
+                return False
+        return tuple(activations) == self.acts
+
+    def workspace(self, m):
+        if m > self.m_cap:
+            n = self.t.train_step_workspace(self.L, self.c_sizes, m)
+            self._work_array = np.empty(n, self.t.dtype)
+            self.work, self.work_len, self.m_cap = self.t.ptr(self._work_array), n, m
+        return self.work, self.work_len
+
+
+class CBackend(NumpyBackend):
+    __doc__ = __doc__
+    name = "c"
+    dtypes = (np.float64, np.float32)
+
+    # ------------------------------------------------------------ linear algebra
+    def matmul(self, A, B, trans_a=False, trans_b=False):
+        return matmul(A, B, "auto", trans_a, trans_b)
+
+    def _dense(self, X, W, b, act, alpha):
+        t = _arrays(X=(X, 2), W=(W, 2), b=(b, 1))
+        m, n_in = X.shape
+        n_out = W.shape[0]
+        _shape("W", W, (n_out, n_in))
+        _shape("b", b, (n_out,))
+        Z = np.empty((m, n_out), t.dtype)
+        A = np.empty((m, n_out), t.dtype) if act >= 0 else None
+        ws, n = _workspace(t, t.dense_workspace(m, n_in, n_out))
+        _ok(t.dense_forward(m, n_in, n_out, t.ptr(X), t.ptr(W), t.ptr(b), act,
+                            _real("alpha", alpha), t.ptr(Z),
+                            ffi.NULL if A is None else t.ptr(A), ws, n))
+        return Z, A
+
+    def linear_forward(self, X, W, b):
+        return self._dense(X, W, b, -1, 0.0)[0]
+
+    def dense_forward(self, X, W, b, activation, alpha=0.01):
+        act = _activation(activation)
+        if act == _ACT_CODES["softmax"] and W.shape[0] == 0:
+            raise ValueError("W: softmax needs at least one output, got 0 rows")
+        return self._dense(X, W, b, act, alpha)
+
+    def linear_backward(self, dZ, X, W):
+        t = _arrays(dZ=(dZ, 2), X=(X, 2), W=(W, 2))
+        m, n_out = dZ.shape
+        n_in = X.shape[1]
+        _shape("X", X, (m, n_in))
+        _shape("W", W, (n_out, n_in))
+        dX = np.empty((m, n_in), t.dtype)
+        dW = np.empty((n_out, n_in), t.dtype)
+        db = np.empty(n_out, t.dtype)
+        ws, n = _workspace(t, t.dense_workspace(m, n_in, n_out))
+        _ok(t.linear_backward(m, n_in, n_out, t.ptr(dZ), t.ptr(X), t.ptr(W), t.ptr(dX),
+                              t.ptr(dW), t.ptr(db), ws, n))
+        return dX, dW, db
+
+    # ------------------------------------------------------------ activations
+    def activation_forward(self, name, Z, alpha=0.01):
+        act = _activation(name)
+        if act == _ACT_CODES["softmax"]:
+            return self.softmax(Z)
+        t = _array("Z", Z)
+        A = np.empty_like(Z)
+        t.activation_forward(1, Z.size, act, _real("alpha", alpha), t.ptr(Z), t.ptr(A))
+        return A
+
+    def softmax(self, Z):
+        t = _array("Z", Z, 2)
+        if Z.shape[1] == 0:
+            raise ValueError(f"Z: softmax needs at least one column, got shape {Z.shape}")
+        A = np.empty_like(Z)
+        t.activation_forward(Z.shape[0], Z.shape[1], _ACT_CODES["softmax"], 0.0, t.ptr(Z),
+                             t.ptr(A))
+        return A
+
+    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+        act = _activation(name)
+        t = _arrays(dA=(dA, 2 if act == _ACT_CODES["softmax"] else None), Z=(Z, None),
+                    A=(A, None))
+        _shape("Z", Z, dA.shape)
+        _shape("A", A, dA.shape)
+        dZ = np.empty_like(dA)
+        m, n = (dA.shape if act == _ACT_CODES["softmax"] else (1, dA.size))
+        t.activation_backward(m, n, act, _real("alpha", alpha), t.ptr(dA), t.ptr(Z), t.ptr(A),
+                              t.ptr(dZ))
+        return dZ
+
+    # ------------------------------------------------------------ losses
+    def output_delta(self, A, Y, n_terms):
+        t = _arrays(A=(A, None), Y=(Y, None))
+        _shape("Y", Y, A.shape)
+        dZ = np.empty_like(A)
+        t.output_delta(A.size, t.ptr(A), t.ptr(Y), _real("n_terms", n_terms), t.ptr(dZ))
+        return dZ
+
+    def loss_value(self, loss, A, Y):
+        if loss not in _LOSS_CODES:
+            raise ValueError(f"loss: unknown name {loss!r}")
+        t = _arrays(A=(A, None), Y=(Y, None))
+        _shape("Y", Y, A.shape)
+        if A.ndim == 0 or A.size == 0:
+            return super().loss_value(loss, A, Y)
+        m = A.shape[0]
+        return t.loss_value(m, A.size // m, _LOSS_CODES[loss], t.ptr(A), t.ptr(Y))
+
+    # ------------------------------------------------------------ the fused training step
+    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr, alpha=0.01):
+        """One SGD step of a whole MLP in one C call (see ``Backend.sgd_train_step``).
+
+        The checked parameters, their C pointers and the workspace are cached per thread
+        (keyed by the identity of the first weight array), so a training loop pays only for
+        checking ``X`` and ``Y`` on each step. Raises ``ValueError`` if ``X`` or ``Y``
+        holds NaN/inf or shares memory with a parameter.
+        """
+        plans = getattr(_local, "plans", None)
+        if plans is None:
+            plans = _local.plans = {}
+        key = id(weights[0]) if len(weights) else None
+        plan = plans.get(key)
+        if plan is None or not plan.matches(weights, biases, activations, loss):
+            plan = _StepPlan(weights, biases, activations, loss)
+            if len(plans) >= 8:
+                plans.clear()
+            plans[key] = plan
+        t = plan.t
+        if not (type(X) is np.ndarray and X.dtype is t.dtype and X.ndim == 2
+                and X.shape[1] == plan.n_in and X.flags.c_contiguous and X.flags.aligned):
+            _arrays(X=(X, 2), **{"weights[0]": (weights[0], 2)})
+            _shape("X", X, (X.shape[0], plan.n_in))
+        m = X.shape[0]
+        if not (type(Y) is np.ndarray and Y.dtype is t.dtype and Y.shape == (m, plan.n_out)
+                and Y.flags.c_contiguous and Y.flags.aligned):
+            _arrays(Y=(Y, 2), **{"weights[0]": (weights[0], 2)})
+            _shape("Y", Y, (m, plan.n_out))
+        if type(lr) is not float:
+            lr = _real("lr", lr)
+        if type(alpha) is not float:
+            alpha = _real("alpha", alpha)
+        work, work_len = plan.workspace(m)
+        err = t.train_step(plan.L, plan.c_sizes, m, t.ptr(X), t.ptr(Y), plan.c_W, plan.c_b,
+                           plan.c_acts, plan.loss_code, lr, alpha, work, work_len, plan.c_loss)
+        if err:
+            exc, msg = _STEP_ERRORS.get(err, (RuntimeError, f"internal error code {err}"))
+            raise exc(msg)
+        return plan.c_loss[0]
