@@ -148,3 +148,84 @@ class Standardizer:
         if self.mean_ is None:
             raise ValueError("Standardizer: call fit(X_train) before inverse_transform")
         return np.asarray(X, dtype=float) * self.scale_ + self.mean_
+
+
+# ---------------------------------------------------------------------------
+# The tutorials' own datasets, reproduced point for point.
+#
+# These use NumPy's legacy ``RandomState`` on purpose: the tutorials seed the
+# global legacy generator (``np.random.seed``), so drawing the same numbers in
+# the same order gives exactly the points the tutorials trained on.
+
+
+def make_tutorial_blobs(n_samples=1000, seed=42):
+    """Seed 000's linearly separable set: two unit-variance Gaussian clouds,
+    class 0 around (−2, −2) and class 1 around (2, 2), shuffled.
+
+    With the defaults these are exactly the tutorial's 1,000 points."""
+    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    rs = np.random.RandomState(seed)
+    n0 = n // 2
+    n1 = n - n0
+    class0 = rs.randn(2, n0) + np.array([[-2.0], [-2.0]])
+    class1 = rs.randn(2, n1) + np.array([[2.0], [2.0]])
+    X = np.concatenate([class0, class1], axis=1).T
+    y = np.r_[np.zeros(n0), np.ones(n1)].astype(np.int64)
+    order = rs.permutation(n)
+    return np.ascontiguousarray(X[order]), y[order]
+
+
+def make_tutorial_circles(n_samples=1000, noise=0.1, seed=42):
+    """Seed 000's non-linear set: a disc of radius 0.5 (class 0) inside a ring
+    reaching radius 1 (class 1), then Gaussian ``noise`` on every coordinate.
+
+    Radius and angle are uniform, so about half the points fall in each class;
+    points near radius 0.5 are pushed across the border by the noise, which is
+    why no classifier gets much above ~92 % on it. Rows come class 0 first,
+    then class 1 (as the tutorial returns them): shuffle before slicing.
+    With the defaults these are exactly the tutorial's points
+    (``n_samples=2000`` gives its final pipeline's set)."""
+    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    check_number(noise, "noise", 0.0)
+    rs = np.random.RandomState(seed)
+    radius = rs.rand(n)
+    angle = 2 * np.pi * rs.rand(n)
+    points = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    inner = radius < 0.5
+    X = np.vstack([points[inner], points[~inner]])
+    y = np.r_[np.zeros(inner.sum()), np.ones((~inner).sum())].astype(np.int64)
+    X = X + (rs.randn(2, n) * noise).T
+    return X, y
+
+
+def make_tutorial_moons(n_samples=500, noise=0.2, seed=42):
+    """Seed 003's two moons: upper arc (cos t, sin t) for class 0, lower arc
+    (1 − cos t, 0.5 − sin t) for class 1, t evenly spaced in [0, π], Gaussian
+    ``noise``, shuffled. With the defaults these are exactly the tutorial's
+    500 points. (:func:`make_moons` draws the same shape from a modern
+    generator.)"""
+    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    check_number(noise, "noise", 0.0)
+    rs = np.random.RandomState(seed)
+    half = n // 2
+    t = np.linspace(0, np.pi, half)
+    X = np.vstack([np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)]])
+    X = X + rs.normal(0.0, noise, X.shape)
+    y = np.r_[np.zeros(half), np.ones(half)].astype(np.int64)
+    order = rs.permutation(2 * half)
+    return X[order], y[order]
+
+
+def load_digits():
+    """The 8×8 handwritten digits: ``X`` (1797, 64) pixel intensities 0–16 as
+    float64, ``y`` the digit 0–9.
+
+    Read from the copy bundled inside scikit-learn (nothing is downloaded);
+    install it with ``pip install "pyneuron[datasets]"``."""
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError('load_digits needs scikit-learn, which ships the digits data: '
+                          'pip install "pyneuron[datasets]"') from None
+    data = sklearn_digits()
+    return np.asarray(data.data, dtype=np.float64), np.asarray(data.target, dtype=np.int64)
