@@ -1,0 +1,272 @@
+"""PyTorch interop: carry a pyneuron MLP to ``torch.nn.Sequential`` and back.
+
+A pyneuron layer is ``Linear -> [BatchNorm1d] -> activation -> [Dropout]``,
+which is exactly how the same network is written as a PyTorch ``Sequential``:
+
+=====================  =========================================
+pyneuron               torch.nn
+=====================  =========================================
+``Dense`` W, b         ``Linear`` weight, bias (both ``(n_out, n_in)``, ``(n_out,)``)
+``batch_norm=True``    ``BatchNorm1d`` (gamma, beta, running mean/var, eps, momentum)
+``"sigmoid"``          ``Sigmoid``
+``"tanh"``             ``Tanh``
+``"relu"``             ``ReLU``
+``"leaky_relu"``       ``LeakyReLU(negative_slope=alpha)``
+``"softmax"``          ``Softmax(dim=1)``
+``"linear"``           no module (``Identity`` is also read as linear)
+``dropout=p``          ``Dropout(p)`` after a hidden layer's activation
+=====================  =========================================
+
+Decisions a reader should know about:
+
+* ``to_torch`` writes no module for a linear activation, so two ``Linear`` in a
+  row (or a ``Linear`` at the end) mean "linear" when read back.
+* A ``Linear(bias=False)`` is read as a bias of zeros. The pyneuron model
+  computes the same function, but its bias is an ordinary trainable parameter;
+  writing the model back gives a ``Linear`` with a (zero) bias.
+* The module returned by ``to_torch`` is in training mode, as every freshly
+  built torch module is. With dropout or batch norm, call ``.eval()`` before
+  comparing its outputs with ``model.predict_proba``.
+* A pyneuron MLP has one leaky-ReLU slope, batch norm on every hidden layer or
+  on none, and no dropout on its inputs or outputs; a Sequential that needs
+  anything else is refused with an error naming the module and its position.
+
+PyTorch is imported only when these functions run (``pip install torch``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: pyneuron activation name -> the torch.nn class name that computes it.
+TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
+                     "leaky_relu": "LeakyReLU", "softmax": "Softmax"}
+_FROM_TORCH = {cls: name for name, cls in TORCH_ACTIVATIONS.items()}
+_FROM_TORCH["Identity"] = "linear"
+
+SUPPORTED_MODULES = ("Linear", "BatchNorm1d", "Dropout", "Identity") + tuple(TORCH_ACTIVATIONS.values())
+
+
+class UnsupportedModuleError(ValueError):
+    """A module of the Sequential has no pyneuron counterpart. ``position`` is
+    its index in the Sequential and ``module`` the module itself."""
+
+    def __init__(self, message, position, module):
+        super().__init__(message)
+        self.position, self.module = position, module
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("PyTorch interop needs PyTorch, which is not installed: "
+                          "pip install torch (or pip install \"pyneuron[torch]\")") from None
+    return torch
+
+
+def _torch_dtype(torch, dtype):
+    return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)]
+
+
+def _tensor(torch, array):
+    return torch.from_numpy(np.array(array, copy=True))
+
+
+# ---------------------------------------------------------------------- out
+def to_torch(model):
+    """An equivalent ``torch.nn.Sequential`` with a copy of ``model``'s weights.
+
+    Same dtype as the model (float64 -> ``torch.float64``). Batch-norm layers
+    carry their running statistics; dropout layers their rate.
+    """
+    torch = _import_torch()
+    nn = torch.nn
+    dtype = _torch_dtype(torch, model.dtype)
+    modules = []
+    for layer in model.layers:
+        linear = nn.Linear(layer.n_in, layer.n_out, bias=True, dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(_tensor(torch, layer.W))
+            linear.bias.copy_(_tensor(torch, layer.b))
+        modules.append(linear)
+        if layer.batch_norm:
+            bn = nn.BatchNorm1d(layer.n_out, eps=layer.bn_eps, momentum=layer.bn_momentum, dtype=dtype)
+            with torch.no_grad():
+                bn.weight.copy_(_tensor(torch, layer.gamma))
+                bn.bias.copy_(_tensor(torch, layer.beta))
+                bn.running_mean.copy_(_tensor(torch, layer.running_mean))
+                bn.running_var.copy_(_tensor(torch, layer.running_var))
+            modules.append(bn)
+        act = layer.activation
+        if act == "leaky_relu":
+            modules.append(nn.LeakyReLU(negative_slope=layer.alpha))
+        elif act == "softmax":
+            modules.append(nn.Softmax(dim=1))
+        elif act != "linear":
+            modules.append(getattr(nn, TORCH_ACTIVATIONS[act])())
+        if layer.dropout:
+            modules.append(nn.Dropout(p=layer.dropout))
+    return nn.Sequential(*modules)
+
+
+# ---------------------------------------------------------------------- in
+class _LayerSpec:
+    """What ``from_torch`` learns about one pyneuron layer while reading modules."""
+
+    def __init__(self, position, linear):
+        self.position = position
+        self.linear = linear
+        self.batch_norm = None          # (position, module)
+        self.activation = "linear"
+        self.activation_position = None
+        self.activation_module = None
+        self.alpha = None               # (position, slope, module) of a LeakyReLU
+        self.dropout = 0.0
+        self.dropout_position = None
+        self.dropout_module = None
+
+
+def _refuse(position, module, why):
+    raise UnsupportedModuleError(
+        f"from_torch: module {position} of the Sequential, {module!r}, {why}. "
+        f"A pyneuron MLP is a chain of Linear -> [BatchNorm1d] -> activation -> [Dropout] "
+        f"built from: {', '.join(SUPPORTED_MODULES)}.", position, module)
+
+
+def _read_layers(sequential):
+    """Group the Sequential's modules into layers, refusing what does not fit."""
+    specs = []
+    for position, module in enumerate(sequential):
+        kind = type(module).__name__
+        current = specs[-1] if specs else None
+        if kind == "Linear":
+            specs.append(_LayerSpec(position, module))
+            continue
+        if current is None:
+            _refuse(position, module, "comes before the first Linear (pyneuron layers start with "
+                    "their weights; the inputs are fed in as they are)")
+        if kind not in SUPPORTED_MODULES:
+            _refuse(position, module, "has no pyneuron counterpart")
+        if kind == "BatchNorm1d":
+            if current.batch_norm or current.activation_position is not None or current.dropout_module:
+                _refuse(position, module, "is not directly after a Linear (pyneuron normalizes "
+                        "between a layer's Linear and its activation)")
+            if not (module.affine and module.track_running_stats) or module.momentum is None:
+                _refuse(position, module, "needs affine=True, track_running_stats=True and a "
+                        "numeric momentum, as pyneuron's batch norm has")
+            current.batch_norm = (position, module)
+        elif kind == "Dropout":
+            if current.dropout_position is not None:
+                _refuse(position, module, "follows another Dropout in the same layer")
+            current.dropout, current.dropout_position = float(module.p), position
+            current.dropout_module = module
+        else:  # an activation (or Identity)
+            if current.activation_position is not None:
+                _refuse(position, module, "is a second activation in one layer (pyneuron has one "
+                        "activation per Linear)")
+            if current.dropout_module is not None:
+                _refuse(position, module, "comes after a Dropout; pyneuron applies dropout after "
+                        "a layer's activation")
+            if kind == "Softmax" and module.dim not in (1, -1):
+                _refuse(position, module, "normalizes over dim "
+                        f"{module.dim}; pyneuron's softmax is over the features, dim=1")
+            if kind == "LeakyReLU":
+                current.alpha = (position, float(module.negative_slope), module)
+            current.activation, current.activation_position = _FROM_TORCH[kind], position
+            current.activation_module = module
+    if not specs:
+        raise ValueError("from_torch: the Sequential holds no Linear layer; nothing to convert")
+    return specs
+
+
+def _check_network(specs):
+    """Whole-network rules: hidden activations, one slope, batch norm and dropout placement."""
+    *hidden, out = specs
+    for spec in hidden:
+        if spec.activation == "softmax":
+            _refuse(spec.activation_position, spec.activation_module, "is a softmax in a hidden "
+                    "layer; pyneuron allows softmax only at the output")
+    if out.batch_norm:
+        _refuse(out.batch_norm[0], out.batch_norm[1], "normalizes the output layer; pyneuron's "
+                "batch norm sits in hidden layers only")
+    if out.dropout_position is not None:
+        _refuse(out.dropout_position, out.dropout_module, "follows the output layer; pyneuron applies "
+                "dropout to hidden layers only")
+    with_bn = [s for s in hidden if s.batch_norm]
+    if with_bn and len(with_bn) != len(hidden):
+        missing = next(s for s in hidden if not s.batch_norm)
+        _refuse(missing.position, missing.linear, "has no BatchNorm1d while other hidden layers "
+                "do; pyneuron's batch_norm is on every hidden layer or on none")
+    slopes = [s.alpha for s in specs if s.alpha is not None]
+    for position, slope, module in slopes[1:]:
+        if slope != slopes[0][1]:
+            _refuse(position, module, "has a different slope from "
+                    f"the LeakyReLU at position {slopes[0][0]} ({slopes[0][1]}); a pyneuron MLP "
+                    "has one alpha")
+    previous = specs[0].linear.in_features
+    for spec in specs:
+        if spec.linear.in_features != previous:
+            raise ValueError(f"from_torch: module {spec.position} of the Sequential, {spec.linear!r}, "
+                             f"expects {spec.linear.in_features} inputs but the layer before gives {previous}")
+        previous = spec.linear.out_features
+    dtypes = {spec.linear.weight.dtype for spec in specs}
+    if len(dtypes) != 1:
+        raise ValueError(f"from_torch: every Linear must have the same dtype, got {sorted(map(str, dtypes))}")
+    return bool(with_bn)
+
+
+def from_torch(sequential, loss=None, seed=None, backend=None):
+    """Build a pyneuron :class:`~pyneuron.MLP` from a ``torch.nn.Sequential``.
+
+    Parameters
+    ----------
+    sequential : torch.nn.Sequential
+        ``Linear`` layers, each optionally followed by ``BatchNorm1d``, one
+        supported activation, and ``Dropout`` (see the module's table).
+    loss : str or None
+        The pyneuron loss; ``None`` picks the natural one for the output
+        (sigmoid -> ``"bce"``, softmax -> ``"cce"``, otherwise ``"mse"``).
+    seed : int or None
+        Seeds the model's generator (shuffling, dropout masks); the weights
+        come from ``sequential``.
+    backend : str or None
+        The pyneuron backend to run on.
+
+    Raises :class:`UnsupportedModuleError` (a ``ValueError``) naming the first
+    module pyneuron cannot represent and its position.
+    """
+    torch = _import_torch()
+    if not isinstance(sequential, torch.nn.Sequential):
+        raise TypeError(f"sequential: expected a torch.nn.Sequential, got {type(sequential).__name__}")
+    specs = _read_layers(sequential)
+    batch_norm = _check_network(specs)
+    torch_dtype = specs[0].linear.weight.dtype
+    if torch_dtype not in (torch.float64, torch.float32):
+        raise ValueError(f"from_torch: pyneuron runs float64 or float32, the Linear layers are {torch_dtype}")
+    dtype = "float64" if torch_dtype == torch.float64 else "float32"
+    alphas = [s.alpha[1] for s in specs if s.alpha is not None]
+
+    from .network import MLP
+    model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
+                activation=[s.activation for s in specs[:-1]], output=specs[-1].activation,
+                loss=loss, seed=seed, backend=backend, alpha=alphas[0] if alphas else 0.01,
+                dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype)
+
+    def numpy_of(tensor):
+        return tensor.detach().cpu().numpy().astype(dtype, copy=True)
+
+    weights = []
+    for spec in specs:
+        lin = spec.linear
+        weights.append(numpy_of(lin.weight))
+        weights.append(numpy_of(lin.bias) if lin.bias is not None else np.zeros(lin.out_features, dtype))
+    model.set_weights(weights)
+    for layer, spec in zip(model.layers, specs):
+        if spec.batch_norm:
+            bn = spec.batch_norm[1]
+            layer.gamma[...] = numpy_of(bn.weight)
+            layer.beta[...] = numpy_of(bn.bias)
+            layer.running_mean[...] = numpy_of(bn.running_mean)
+            layer.running_var[...] = numpy_of(bn.running_var)
+            layer.bn_eps, layer.bn_momentum = float(bn.eps), float(bn.momentum)
+    return model
