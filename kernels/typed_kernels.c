@@ -119,24 +119,44 @@ int64_t FN(pyn_matmul_workspace)(int64_t M, int64_t N, int64_t K)
 }
 
 /* Copy op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers: sliver p holds, for each k, the
- * MR numbers op(A)[i0+p*MR .. +MR-1][k] side by side; rows past the edge are zeros. */
+ * MR numbers op(A)[i0+p*MR .. +MR-1][k] side by side; rows past the edge are zeros.
+ * Whole slivers take the branch-free loop; only the last one checks the edge. */
 static void FN(pack_a)(int64_t mc, int64_t kc, const T *A, int64_t rsa, int64_t csa,
                        T *restrict out)
 {
-    for (int64_t p = 0; p < mc; p += MR)
-        for (int64_t k = 0; k < kc; ++k)
-            for (int64_t r = 0; r < MR; ++r)
-                *out++ = p + r < mc ? A[(p + r) * rsa + k * csa] : 0;
+    for (int64_t p = 0; p < mc; p += MR) {
+        const T *a = A + p * rsa;
+        if (p + MR <= mc) {
+            for (int64_t k = 0; k < kc; ++k, out += MR)
+                for (int64_t r = 0; r < MR; ++r)
+                    out[r] = a[r * rsa + k * csa];
+        } else {
+            for (int64_t k = 0; k < kc; ++k, out += MR)
+                for (int64_t r = 0; r < MR; ++r)
+                    out[r] = p + r < mc ? a[r * rsa + k * csa] : 0;
+        }
+    }
 }
 
 /* Copy op(B)[k0:k0+kc, j0:j0+nc] into NR-column slivers, row by row, zero-padded. */
 static void FN(pack_b)(int64_t kc, int64_t nc, const T *B, int64_t rsb, int64_t csb,
                        T *restrict out)
 {
-    for (int64_t q = 0; q < nc; q += NR)
-        for (int64_t k = 0; k < kc; ++k)
-            for (int64_t c = 0; c < NR; ++c)
-                *out++ = q + c < nc ? B[k * rsb + (q + c) * csb] : 0;
+    for (int64_t q = 0; q < nc; q += NR) {
+        const T *b = B + q * csb;
+        if (q + NR <= nc && csb == 1) { /* B as stored: NR neighbours in a row */
+            for (int64_t k = 0; k < kc; ++k, out += NR)
+                memcpy(out, b + k * rsb, sizeof(T) * NR);
+        } else if (q + NR <= nc) {
+            for (int64_t k = 0; k < kc; ++k, out += NR)
+                for (int64_t c = 0; c < NR; ++c)
+                    out[c] = b[k * rsb + c * csb];
+        } else {
+            for (int64_t k = 0; k < kc; ++k, out += NR)
+                for (int64_t c = 0; c < NR; ++c)
+                    out[c] = q + c < nc ? b[k * rsb + c * csb] : 0;
+        }
+    }
 }
 
 #if PYN_HAVE_X86
@@ -364,18 +384,18 @@ int64_t FN(pyn_dense_workspace)(int64_t m, int64_t n_in, int64_t n_out)
                        FN(pyn_matmul_workspace)(n_out, n_in, m)));
 }
 
-/* Z = X W^T, then, in one pass per row, Z += b and A = f(Z). */
+/* Z = X W^T, then Z += b row by row, then A = f(Z) over the whole block. */
 static void FN(dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X,
                               const T *W, const T *b, int act, T alpha, T *Z, T *A, T *work)
 {
     FN(gemm)(m, n_out, n_in, X, 0, W, 1, Z, 1, 0, work);
     for (int64_t s = 0; s < m; ++s) {
-        T *z = Z + s * n_out;
+        T *restrict z = Z + s * n_out;
         for (int64_t j = 0; j < n_out; ++j)
             z[j] += b[j];
-        if (act >= 0)
-            FN(pyn_activation_forward)(1, n_out, act, alpha, z, A + s * n_out);
     }
+    if (act >= 0)
+        FN(pyn_activation_forward)(m, n_out, act, alpha, Z, A);
 }
 
 int FN(pyn_dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X, const T *W,
@@ -387,14 +407,16 @@ int FN(pyn_dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X, co
     return 0;
 }
 
-/* db_i = sum_s dZ[s][i] */
-static void FN(column_sums)(int64_t m, int64_t n, const T *dZ, T *db)
+/* db_i = sum_s dZ[s][i], adding whole rows so the loop runs along memory. */
+static void FN(column_sums)(int64_t m, int64_t n, const T *dZ, T *restrict db)
 {
     for (int64_t j = 0; j < n; ++j)
         db[j] = 0;
-    for (int64_t s = 0; s < m; ++s)
+    for (int64_t s = 0; s < m; ++s) {
+        const T *restrict row = dZ + s * n;
         for (int64_t j = 0; j < n; ++j)
-            db[j] += dZ[s * n + j];
+            db[j] += row[j];
+    }
 }
 
 int FN(pyn_linear_backward)(int64_t m, int64_t n_in, int64_t n_out, const T *dZ,
@@ -439,10 +461,11 @@ double FN(pyn_loss_value)(int64_t m, int64_t k, int loss, const T *A, const T *Y
     }
     for (int64_t i = 0; i < size; ++i) {
         const T p = FN(clip_probability)(A[i]);
-        if (loss == LOSS_BCE)
-            total -= (double)Y[i] * log((double)p) + (double)(1 - Y[i]) * log((double)(1 - p));
-        else
+        /* a term whose weight y (or 1 - y) is exactly 0 adds exactly 0: skip its log */
+        if (Y[i] != 0)
             total -= (double)Y[i] * log((double)p);
+        if (loss == LOSS_BCE && Y[i] != 1)
+            total -= (double)(1 - Y[i]) * log((double)(1 - p));
     }
     return total / (double)(loss == LOSS_CCE ? m : size);
 }
@@ -486,7 +509,7 @@ int64_t FN(pyn_train_step_workspace)(int64_t L, const int64_t *sizes, int64_t m)
         widest = max64(widest, max64(sizes[l], sizes[l + 1]));
         pack = max64(pack, FN(pyn_dense_workspace)(m, sizes[l], sizes[l + 1]));
     }
-    return total + 2 * m * widest + pack;
+    return total + 2 * m * widest + widest + pack;
 }
 
 static int FN(all_finite)(int64_t size, const T *x)
@@ -552,7 +575,8 @@ int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, c
         cursor += 2 * m * sizes[l + 1];
         widest = max64(widest, max64(sizes[l], sizes[l + 1]));
     }
-    T *grad = cursor, *spare = cursor + m * widest, *pack = cursor + 2 * m * widest;
+    T *grad = cursor, *spare = cursor + m * widest, *db = cursor + 2 * m * widest;
+    T *pack = db + widest;
 
     const T *input = X;
     for (int64_t l = 0; l < L; ++l) {
@@ -569,12 +593,9 @@ int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, c
         if (l > 0) /* dA of the layer below = dZ W, with the old W */
             FN(gemm)(m, n_in, n_out, grad, 0, W[l], 0, spare, 1, 0, pack);
         FN(gemm)(n_out, n_in, m, grad, 1, layer_input, 0, W[l], -lr, 1, pack);
-        for (int64_t j = 0; j < n_out; ++j) {
-            T db = 0;
-            for (int64_t s = 0; s < m; ++s)
-                db += grad[s * n_out + j];
-            b[l][j] -= lr * db;
-        }
+        FN(column_sums)(m, n_out, grad, db);
+        for (int64_t j = 0; j < n_out; ++j)
+            b[l][j] -= lr * db[j];
         if (l > 0) {
             FN(pyn_activation_backward)(m, n_in, acts[l - 1], alpha, spare, Z[l - 1],
                                         A[l - 1], spare);

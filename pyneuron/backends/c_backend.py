@@ -258,22 +258,21 @@ class _StepPlan:
         self.m_cap, self.work, self.work_len = -1, None, 0
 
     def matches(self, weights, biases, activations, loss):
-        if loss != self.loss or len(weights) != self.L or len(biases) != self.L:
+        """Same parameter arrays (by identity), activations and loss as when built?"""
+        L = self.L
+        if len(weights) != L or len(biases) != L or loss != self.loss:
             return False
-        for a, b in zip(weights, self.weights):
-            if a is not b:
-                return False
-        for a, b in zip(biases, self.biases):
-            if a is not b:
+        mine_w, mine_b = self.weights, self.biases
+        for i in range(L):
+            if weights[i] is not mine_w[i] or biases[i] is not mine_b[i]:
                 return False
         return tuple(activations) == self.acts
 
-    def workspace(self, m):
-        if m > self.m_cap:
-            n = self.t.train_step_workspace(self.L, self.c_sizes, m)
-            self._work_array = np.empty(n, self.t.dtype)
-            self.work, self.work_len, self.m_cap = self.t.ptr(self._work_array), n, m
-        return self.work, self.work_len
+    def grow(self, m):
+        """Make the workspace big enough for a batch of ``m`` rows."""
+        n = self.t.train_step_workspace(self.L, self.c_sizes, m)
+        self._work_array = np.empty(n, self.t.dtype)
+        self.work, self.work_len, self.m_cap = self.t.ptr(self._work_array), n, m
 
 
 class CBackend(NumpyBackend):
@@ -380,16 +379,12 @@ class CBackend(NumpyBackend):
         checking ``X`` and ``Y`` on each step. Raises ``ValueError`` if ``X`` or ``Y``
         holds NaN/inf or shares memory with a parameter.
         """
-        plans = getattr(_local, "plans", None)
-        if plans is None:
-            plans = _local.plans = {}
-        key = id(weights[0]) if len(weights) else None
-        plan = plans.get(key)
+        try:
+            plan = _local.plans[id(weights[0])]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            plan = None
         if plan is None or not plan.matches(weights, biases, activations, loss):
-            plan = _StepPlan(weights, biases, activations, loss)
-            if len(plans) >= 8:
-                plans.clear()
-            plans[key] = plan
+            plan = self._new_plan(weights, biases, activations, loss)
         t = plan.t
         if not (type(X) is np.ndarray and X.dtype is t.dtype and X.ndim == 2
                 and X.shape[1] == plan.n_in and X.flags.c_contiguous and X.flags.aligned):
@@ -404,10 +399,23 @@ class CBackend(NumpyBackend):
             lr = _real("lr", lr)
         if type(alpha) is not float:
             alpha = _real("alpha", alpha)
-        work, work_len = plan.workspace(m)
-        err = t.train_step(plan.L, plan.c_sizes, m, t.ptr(X), t.ptr(Y), plan.c_W, plan.c_b,
-                           plan.c_acts, plan.loss_code, lr, alpha, work, work_len, plan.c_loss)
+        if m > plan.m_cap:
+            plan.grow(m)
+        err = t.train_step(plan.L, plan.c_sizes, m, ffi.from_buffer(t.ctype, X),
+                           ffi.from_buffer(t.ctype, Y), plan.c_W, plan.c_b, plan.c_acts,
+                           plan.loss_code, lr, alpha, plan.work, plan.work_len, plan.c_loss)
         if err:
             exc, msg = _STEP_ERRORS.get(err, (RuntimeError, f"internal error code {err}"))
             raise exc(msg)
         return plan.c_loss[0]
+
+    @staticmethod
+    def _new_plan(weights, biases, activations, loss):
+        plans = getattr(_local, "plans", None)
+        if plans is None:
+            plans = _local.plans = {}
+        plan = _StepPlan(weights, biases, activations, loss)
+        if len(plans) >= 8:
+            plans.clear()
+        plans[id(weights[0])] = plan
+        return plan
