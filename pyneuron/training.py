@@ -264,12 +264,19 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
                 cb.on_batch_begin(model, b)
             if lr_schedule is not None and lr_schedule.per == "step":
                 optimizer.lr = lr_schedule(optimizer.initial_lr, optimizer.t)
-            if fused:
-                optimizer.t += 1
-                value = kernels.sgd_train_step(Xb, Yb, [l.W for l in model.layers], [l.b for l in model.layers],
-                                               model.activations, model.loss_name, optimizer.lr, model.alpha)
-            else:
-                value = _train_batch(model, kernels, optimizer, Xb, Yb, l1, l2, clip_value, clip_norm)
+            try:
+                # Overflow is detected below as a non-finite loss and reported with
+                # its epoch; NumPy's warnings on the way there would only be noise.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if fused:
+                        optimizer.t += 1
+                        value = kernels.sgd_train_step(
+                            Xb, Yb, [l.W for l in model.layers], [l.b for l in model.layers],
+                            model.activations, model.loss_name, optimizer.lr, model.alpha)
+                    else:
+                        value = _train_batch(model, kernels, optimizer, Xb, Yb, l1, l2, clip_value, clip_norm)
+            except OverflowError:  # Python floats (scalar backend) raise instead of giving inf
+                value = math.inf
             if not math.isfinite(value):
                 restore(model, last_good)
                 if progress is not None:

@@ -173,7 +173,8 @@ class ScalarBackend(Backend):
         total = 0.0
         for a_k, y_k in zip(a, y):
             if loss == "mse":
-                total += (a_k - y_k) ** 2
+                diff = a_k - y_k
+                total += diff * diff
             elif loss == "bce":
                 p = clip_probability(a_k)
                 total += -(y_k * math.log(p) + (1.0 - y_k) * math.log(1.0 - p))
@@ -233,7 +234,8 @@ class ScalarBackend(Backend):
                 mean[j] += z[s][j]
             mean[j] /= m
             for s in range(m):
-                var[j] += (z[s][j] - mean[j]) ** 2
+                centred = z[s][j] - mean[j]
+                var[j] += centred * centred
             var[j] /= m
         Zhat = [[(z[s][j] - mean[j]) / math.sqrt(var[j] + eps) for j in range(n)] for s in range(m)]
         Yout = [[g[j] * Zhat[s][j] + bt[j] for j in range(n)] for s in range(m)]
