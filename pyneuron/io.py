@@ -2,7 +2,8 @@
 
 The file holds ``format`` (a version string), ``architecture`` (JSON: layer
 sizes, activations, loss, options), every layer's parameters and batch-norm
-statistics, and the optimizer's class, settings, step count and state arrays.
+statistics, the model's random-generator state, and the optimizer's class,
+settings, step count and state arrays.
 Anything malformed — not a zip, a foreign ``.npz``, a newer format, missing or
 mis-shaped arrays — raises :class:`ModelFileError` saying what is wrong.
 """
@@ -31,7 +32,9 @@ def _architecture(model):
 
 def save(model, path):
     """Write ``model`` to ``path`` (``.npz`` is appended by NumPy if missing)."""
-    arrays = {"format": np.array(FORMAT), "architecture": np.array(json.dumps(_architecture(model)))}
+    arrays = {"format": np.array(FORMAT), "architecture": np.array(json.dumps(_architecture(model))),
+              # the generator's position, so shuffles and dropout masks continue as they would have
+              "rng_state": np.array(json.dumps(model.rng.bit_generator.state))}
     for i, layer in enumerate(model.layers):
         arrays[f"layer{i}/W"], arrays[f"layer{i}/b"] = layer.W, layer.b
         if layer.batch_norm:
@@ -52,6 +55,8 @@ def save(model, path):
 def _read(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"path: no such file {path!r}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"path: {path!r} is not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
@@ -94,6 +99,11 @@ def load(path):
             if not np.all(np.isfinite(value)):
                 raise ModelFileError(f"path: {path!r}: {name!r} holds NaN or inf")
             target[...] = value
+    if "rng_state" in data:
+        try:
+            model.rng.bit_generator.state = json.loads(str(data["rng_state"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelFileError(f"path: {path!r} has an invalid random-generator state ({exc})") from None
     if "optimizer" in data:
         try:
             meta = json.loads(str(data["optimizer"]))
