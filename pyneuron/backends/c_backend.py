@@ -290,6 +290,8 @@ class CBackend(NumpyBackend):
         n_out = W.shape[0]
         _shape("W", W, (n_out, n_in))
         _shape("b", b, (n_out,))
+        if act == _ACT_CODES["softmax"] and n_out == 0:
+            raise ValueError("W: softmax needs at least one output, got 0 rows")
         Z = np.empty((m, n_out), t.dtype)
         A = np.empty((m, n_out), t.dtype) if act >= 0 else None
         ws, n = _workspace(t, t.dense_workspace(m, n_in, n_out))
@@ -302,10 +304,7 @@ class CBackend(NumpyBackend):
         return self._dense(X, W, b, -1, 0.0)[0]
 
     def dense_forward(self, X, W, b, activation, alpha=0.01):
-        act = _activation(activation)
-        if act == _ACT_CODES["softmax"] and W.shape[0] == 0:
-            raise ValueError("W: softmax needs at least one output, got 0 rows")
-        return self._dense(X, W, b, act, alpha)
+        return self._dense(X, W, b, _activation(activation), alpha)
 
     def linear_backward(self, dZ, X, W):
         t = _arrays(dZ=(dZ, 2), X=(X, 2), W=(W, 2))
