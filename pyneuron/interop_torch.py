@@ -148,7 +148,7 @@ def _read_layers(sequential):
         if kind not in SUPPORTED_MODULES:
             _refuse(position, module, "has no pyneuron counterpart")
         if kind == "BatchNorm1d":
-            if current.batch_norm or current.activation_position is not None or current.dropout_module:
+            if current.batch_norm or current.activation_position is not None or current.dropout_module is not None:
                 _refuse(position, module, "is not directly after a Linear (pyneuron normalizes "
                         "between a layer's Linear and its activation)")
             if not (module.affine and module.track_running_stats) or module.momentum is None:
