@@ -1,11 +1,61 @@
-"""The ``pyneuron`` command: ``demo`` and ``bench`` (``pyneuron --help``)."""
+"""The ``pyneuron`` command (``pyneuron --help``, ``pyneuron COMMAND --help``).
+
+* ``demo``    — a small network on two moons, on every backend: accuracy and time
+* ``train``   — train a network on a built-in dataset; metrics, plots, a saved model
+* ``explain`` — the hand calculation of one training step for a small network
+* ``bench``   — the speed report (delegates to :mod:`pyneuron.bench_report`)
+* ``lessons`` — list the tutorials' lessons, or run one
+
+Bad options end with a one-line error and exit status 2, never a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 
+BACKENDS = ["scalar", "numpy", "c"]
+DATASETS = ["moons", "circles", "blobs", "xor", "spiral", "tutorial-moons", "tutorial-circles",
+            "tutorial-blobs", "digits"]
+OPTIMIZERS = ["sgd", "momentum", "rmsprop", "adam", "adamw"]
 
+
+class CommandError(Exception):
+    """A problem with what the user asked for, reported as one line."""
+
+
+# ------------------------------------------------------------------------------ option parsing helpers
+def int_list(text):
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 16,8, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers such as 16,8, got {text!r}")
+    return values
+
+
+def float_rows(text):
+    """``"1,2"`` -> [[1, 2]]; ``"1,2;0,1"`` -> two samples."""
+    try:
+        rows = [[float(v) for v in row.split(",")] for row in text.replace(" ", "").split(";") if row]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 1,2 or 1,2;0,1 (samples split by ;), got {text!r}") from None
+    if not rows or len({len(r) for r in rows}) != 1:
+        raise argparse.ArgumentTypeError(f"expected samples of equal length, got {text!r}")
+    return rows
+
+
+def float_list(text):
+    try:
+        return [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+# ------------------------------------------------------------------------------ demo
 def _demo(args):
     import pyneuron as pn
 
@@ -27,7 +77,128 @@ def _demo(args):
     return 0
 
 
-def _bench(args, rest):
+# ------------------------------------------------------------------------------ train
+def load_dataset(name, samples, noise, seed):
+    """``(X, y)`` for a dataset name of :data:`DATASETS`."""
+    from . import datasets as ds
+    makers = {"moons": lambda: ds.make_moons(samples, noise=noise, seed=seed),
+              "circles": lambda: ds.make_circles(samples, noise=noise, seed=seed),
+              "blobs": lambda: ds.make_blobs(samples, centers=3, seed=seed),
+              "xor": lambda: ds.make_xor(samples, noise=noise, seed=seed),
+              "spiral": lambda: ds.make_spiral(samples, noise=noise, seed=seed),
+              "tutorial-moons": lambda: ds.make_tutorial_moons(samples, noise=noise, seed=seed),
+              "tutorial-circles": lambda: ds.make_tutorial_circles(samples, noise=noise, seed=seed),
+              "tutorial-blobs": lambda: ds.make_tutorial_blobs(samples, seed=seed),
+              "digits": ds.load_digits}
+    return makers[name]()
+
+
+class _Progress:
+    """Prints one line every ``every`` epochs (a pyneuron Callback, built lazily)."""
+
+    def __new__(cls, every, epochs):
+        from .training import Callback
+
+        class Progress(Callback):
+            def on_epoch_end(self, model, epoch, logs=None):
+                if epoch == 1 or epoch % every == 0 or epoch == epochs:
+                    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
+                    print(f"  epoch {epoch:>5}/{epochs}  {shown}", flush=True)
+        return Progress()
+
+
+def _train(args):
+    import numpy as np
+
+    import pyneuron as pn
+
+    if args.patience is not None and not args.validation_split:
+        raise CommandError("--patience watches the validation loss: add --validation-split (e.g. 0.2)")
+    X, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
+    X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
+    scaler = pn.datasets.Standardizer().fit(X_tr)
+    X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+    n_classes = int(np.max(y)) + 1
+    binary = n_classes <= 2
+    sizes = [X.shape[1], *args.hidden, 1 if binary else n_classes]
+    model = pn.MLP(sizes, activation=args.activation, output="sigmoid" if binary else "softmax",
+                   seed=args.seed, backend=args.backend, dropout=args.dropout)
+    optimizer = pn.optimizers.get(args.optimizer, lr=args.lr)
+    early = pn.EarlyStopping(patience=args.patience) if args.patience is not None else None
+    print(f"{args.dataset}: {len(y_tr)} training and {len(y_te)} test samples (inputs standardized); "
+          f"network {'-'.join(map(str, sizes))} {args.activation}/{model.output}, {optimizer!r}, "
+          f"batch {args.batch_size or 'full'}, {args.epochs} epochs, backend {model.kernels.name}")
+    start = time.perf_counter()
+    history = model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size or None,
+                        optimizer=optimizer, l2=args.l2, validation_split=args.validation_split,
+                        early_stopping=early, callbacks=[_Progress(args.print_every, args.epochs)])
+    elapsed = time.perf_counter() - start
+    if early is not None and history.best_epoch is not None:
+        print(f"  early stopping: best epoch {history.best_epoch} of {len(history.epoch)} (weights restored)")
+    print(f"trained in {elapsed:.2f}s; test set:")
+    for key, value in model.evaluate(X_te, y_te).items():
+        print(f"  {key:<10} {value:.4f}")
+    if args.plot:
+        from . import plot
+        os.makedirs(args.plot, exist_ok=True)
+        plot.plot_history(history, path=os.path.join(args.plot, "history.png"), title=args.dataset)
+        print(f"  saved {os.path.join(args.plot, 'history.png')}")
+        if X.shape[1] == 2:
+            plot.plot_decision_boundary(model, X_te, y_te, path=os.path.join(args.plot, "decision_boundary.png"),
+                                        title=f"{args.dataset} (test points, standardized)")
+            print(f"  saved {os.path.join(args.plot, 'decision_boundary.png')}")
+    if args.save:
+        model.save(args.save)
+        print(f"  model saved to {args.save} (inputs there are standardized: mean "
+              f"{np.round(scaler.mean_, 4).tolist()}, scale {np.round(scaler.scale_, 4).tolist()})")
+    return 0
+
+
+# ------------------------------------------------------------------------------ explain
+def _explain(args):
+    import numpy as np
+
+    import pyneuron as pn
+    from .explain import explain
+
+    if args.model:
+        if args.layers or args.weights:
+            raise CommandError("give either --model or --layers/--weights, not both")
+        model = pn.load(args.model)
+        if args.backend:
+            model.backend = pn.backends.check_name(args.backend)
+    else:
+        if not args.layers:
+            raise CommandError("give the network: --layers 2,2,1 (with --weights, or random weights "
+                               "from --seed), or --model FILE.npz")
+        model = pn.MLP(args.layers, activation=args.activation, output=args.output, seed=args.seed,
+                       backend=args.backend)
+        if args.weights:
+            try:
+                weights = json.loads(args.weights)
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"--weights: not valid JSON ({exc.msg} at character {exc.pos})") from None
+            if not isinstance(weights, list):
+                raise CommandError("--weights: expected a JSON list [W1, b1, W2, b2, ...]")
+            model.set_weights([np.asarray(w, dtype=float) for w in weights])
+    X = np.asarray(args.x, dtype=float)
+    if args.y is None:
+        raise CommandError("give the targets with --y, e.g. --y 1 (one per sample, comma-separated)")
+    y = np.asarray(args.y)
+    if model.loss_name in ("bce", "cce"):
+        if not np.all(y == np.round(y)):
+            raise CommandError(f"--y: expected class labels for a classifier, got {args.y}")
+        y = y.astype(np.int64)
+    if model.n_outputs > 1 and model.loss_name != "cce":
+        y = y.reshape(X.shape[0], model.n_outputs) if y.size == X.shape[0] * model.n_outputs else y
+    if model.backend is None and args.backend:
+        model.backend = args.backend
+    print(explain(model, X, y, lr=args.lr))
+    return 0
+
+
+# ------------------------------------------------------------------------------ bench and lessons
+def _bench(rest):
     try:
         from .bench_report import main as report
     except ImportError as exc:
@@ -36,36 +207,125 @@ def _bench(args, rest):
     return report(rest)
 
 
+def _lessons(args):
+    from . import lessons
+    if not args.name:
+        print("The tutorials as lessons, in learning order (run one: pyneuron lessons NAME [--backend B] "
+              "[--fast] [--out DIR]):")
+        for number, name, summary in lessons.LESSONS:
+            print(f"  {number}  {name:<20} {summary}")
+        return 0
+    lessons.find(args.name)                    # a clear error for an unknown name
+    argv = list(args.rest)
+    if args.backend:
+        argv += ["--backend", args.backend]
+    if args.fast:
+        argv.append("--fast")
+    if args.out:
+        argv += ["--out", args.out]
+    lessons.run(args.name, argv)
+    return 0
+
+
+# ------------------------------------------------------------------------------ the parser
 def build_parser():
     parser = argparse.ArgumentParser(prog="pyneuron", description="pyneuron: read, step through and speed up an MLP.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     demo = sub.add_parser("demo", help="train a small network on two moons on every backend; print accuracy and time")
-    demo.add_argument("--backend", default="all", choices=["all", "scalar", "numpy", "c"],
+    demo.add_argument("--backend", default="all", choices=["all", *BACKENDS],
                       help="backend to run (default: every available one)")
     demo.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     demo.add_argument("--samples", type=int, default=500, help="number of points (default 500)")
     demo.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
     demo.add_argument("--lr", type=float, default=0.1, help="learning rate of plain SGD (default 0.1)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    train = sub.add_parser("train", help="train a network on a built-in dataset and report test metrics",
+                           description="Train an MLP on a built-in dataset. Inputs are standardized with "
+                                       "the training split's statistics; the output layer is sigmoid for "
+                                       "two classes and softmax for more.")
+    train.add_argument("--dataset", default="moons", choices=DATASETS,
+                       help="data to learn (default moons; 'digits' needs scikit-learn)")
+    train.add_argument("--samples", type=int, default=500, help="points to generate (default 500; ignored for digits)")
+    train.add_argument("--noise", type=float, default=0.2, help="noise of generated data (default 0.2)")
+    train.add_argument("--hidden", type=int_list, default=[16, 8], metavar="N,N,...",
+                       help="hidden layer widths; inputs and outputs follow from the data (default 16,8)")
+    train.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "tanh", "sigmoid", "linear"],
+                       help="hidden activation (default relu)")
+    train.add_argument("--optimizer", default="adam", choices=OPTIMIZERS, help="optimizer (default adam)")
+    train.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    train.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
+    train.add_argument("--batch-size", type=int, default=32, help="mini-batch size; 0 = full batch (default 32)")
+    train.add_argument("--l2", type=float, default=0.0, help="L2 penalty λ (default 0)")
+    train.add_argument("--dropout", type=float, default=0.0, help="dropout rate after each hidden layer (default 0)")
+    train.add_argument("--validation-split", type=float, default=0.0,
+                       help="fraction of the training data held out for validation (default 0)")
+    train.add_argument("--patience", type=int, default=None,
+                       help="stop early after this many epochs without a better validation loss "
+                            "(needs --validation-split)")
+    train.add_argument("--test-size", type=float, default=0.2, help="fraction kept for the test set (default 0.2)")
+    train.add_argument("--backend", default=None, choices=BACKENDS, help="backend (default: the global flag)")
+    train.add_argument("--seed", type=int, default=42, help="random seed for data, split and weights (default 42)")
+    train.add_argument("--print-every", type=int, default=10, help="print progress every N epochs (default 10)")
+    train.add_argument("--plot", metavar="DIR", help="save history.png (and decision_boundary.png for 2-D data) in DIR")
+    train.add_argument("--save", metavar="PATH", help="write the trained model to PATH (.npz)")
+
+    exp = sub.add_parser("explain", help="the hand calculation of one forward/backward pass and update",
+                         description="Write out one training step by hand: each z term by term, the "
+                                     "activations, the loss, every δ, dW, db and the updated weights.",
+                         epilog="example: pyneuron explain --layers 2,2,1 --activation sigmoid "
+                                "--weights '[[[0.1,0.2],[0.3,0.4]],[0.1,0.2],[[0.5,0.6]],[0.3]]' --x 1,2 --y 1")
+    exp.add_argument("--layers", type=int_list, metavar="N,N,...", help="layer sizes, inputs first, e.g. 2,2,1")
+    exp.add_argument("--weights", metavar="JSON",
+                     help="[W1, b1, W2, b2, ...] as JSON; W has one row per neuron (shape n_out×n_in). "
+                          "Without it the weights are drawn from --seed")
+    exp.add_argument("--model", metavar="FILE", help="explain a model saved with model.save (instead of --layers)")
+    exp.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu", "leaky_relu", "linear"],
+                     help="hidden activation (default sigmoid)")
+    exp.add_argument("--output", default="sigmoid", choices=["sigmoid", "softmax", "linear", "tanh", "relu"],
+                     help="output activation (default sigmoid; its natural loss is used)")
+    exp.add_argument("--x", type=float_rows, required=True, metavar="X",
+                     help="input sample, e.g. 1,2 (several: 1,2;0,1)")
+    exp.add_argument("--y", type=float_list, metavar="Y", help="target(s), one per sample, e.g. 1 or 1,0")
+    exp.add_argument("--lr", type=float, default=0.1, help="learning rate of the update shown (default 0.1)")
+    exp.add_argument("--backend", default=None, choices=BACKENDS, help="backend that does the arithmetic")
+    exp.add_argument("--seed", type=int, default=0, help="seed for random weights (default 0)")
+
     sub.add_parser("bench", help="print the speed report (matmul ladder, training steps per backend)",
                    add_help=False)
+
+    les = sub.add_parser("lessons", help="list the tutorials' lessons, or run one by name",
+                         description="Without NAME, list the lessons; with NAME (e.g. xor or 03), run it. "
+                                     "Options after NAME go to the lesson.")
+    les.add_argument("name", nargs="?", help="lesson to run: its name or number (see the list)")
+    les.add_argument("--backend", choices=BACKENDS, help="backend to run the lesson on")
+    les.add_argument("--fast", action="store_true", help="the lesson's quick setting")
+    les.add_argument("--out", metavar="DIR", help="save the lesson's figures in DIR")
+    les.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
+
+
+COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
     if argv and argv[0] == "bench":
-        return _bench(None, argv[1:])
-    args = parser.parse_args(argv)
+        return _bench(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)             # argparse itself exits 2 with a usage line on bad options
     if args.command is None:
         parser.print_help()
         return 0
     try:
-        return _demo(args)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        print(f"pyneuron {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return COMMANDS[args.command](args)
+    except CommandError as exc:
+        message = str(exc)
+    except (ValueError, TypeError, RuntimeError, ArithmeticError, OSError, ImportError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(f"pyneuron {args.command}: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

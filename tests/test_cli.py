@@ -1,0 +1,128 @@
+"""The ``pyneuron`` command, run as a subprocess: happy paths and error paths."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED003 = "[[[0.1,0.2],[0.3,0.4]],[0.1,0.2],[[0.5,0.6]],[0.3]]"
+
+
+def cli(*args, timeout=120):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "pyneuron.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
+def assert_one_line_error(done, *fragments):
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, done.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["explain"], ["lessons"]])
+def test_help_explains_every_option(command):
+    done = cli(*command, "--help")
+    assert done.returncode == 0 and "usage: pyneuron" in done.stdout
+    if command == ["train"]:
+        for option in ("--dataset", "--hidden", "--activation", "--optimizer", "--epochs", "--batch-size",
+                       "--lr", "--backend", "--seed", "--plot", "--save"):
+            assert option in done.stdout
+    if command == ["explain"]:
+        for option in ("--layers", "--weights", "--model", "--x", "--y", "--lr"):
+            assert option in done.stdout
+
+
+def test_demo_still_works():
+    done = cli("demo", "--backend", "numpy", "--epochs", "5", "--samples", "100")
+    assert done.returncode == 0, done.stderr
+    assert "numpy" in done.stdout and "%" in done.stdout
+
+
+def test_train_plot_and_save(tmp_path):
+    done = cli("train", "--dataset", "moons", "--epochs", "30", "--hidden", "8,4", "--optimizer", "adam",
+               "--lr", "0.02", "--validation-split", "0.2", "--patience", "10", "--print-every", "10",
+               "--plot", str(tmp_path / "plots"), "--save", str(tmp_path / "model.npz"))
+    assert done.returncode == 0, done.stderr
+    assert "epoch    10/30" in done.stdout and "accuracy" in done.stdout
+    accuracy = float(done.stdout.split("  accuracy")[-1].split()[0])
+    assert accuracy > 0.8
+    assert (tmp_path / "plots" / "history.png").stat().st_size > 2000
+    assert (tmp_path / "plots" / "decision_boundary.png").stat().st_size > 2000
+    import pyneuron as pn
+    assert pn.load(tmp_path / "model.npz").layer_sizes == [2, 8, 4, 1]
+    # the saved model can be explained from the command line
+    done = cli("explain", "--model", str(tmp_path / "model.npz"), "--x", "0.5,-0.2", "--y", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Layer 3: 4 → 1" in done.stdout
+
+
+def test_train_multiclass_on_scalar():
+    done = cli("train", "--dataset", "spiral", "--samples", "90", "--epochs", "3", "--backend", "scalar",
+               "--optimizer", "sgd", "--lr", "0.1", "--batch-size", "0")
+    assert done.returncode == 0, done.stderr
+    assert "2-16-8-3" in done.stdout and "backend scalar" in done.stdout
+
+
+def test_explain_seed003_from_the_command_line():
+    done = cli("explain", "--layers", "2,2,1", "--activation", "sigmoid", "--weights", SEED003,
+               "--x", "1,2", "--y", "1", "--backend", "scalar")
+    assert done.returncode == 0, done.stderr
+    for figure in ("0.7492", "0.2888", "-0.2508", "-0.1619", "0.5162"):
+        assert figure in done.stdout
+
+
+def test_explain_batch_with_random_weights():
+    done = cli("explain", "--layers", "3,4,2", "--output", "softmax", "--x", "1,2,3;0,0,1", "--y", "1,0")
+    assert done.returncode == 0, done.stderr
+    assert "sample 2" in done.stdout and "softmax" in done.stdout
+
+
+def test_lessons_list_and_run(tmp_path):
+    done = cli("lessons")
+    assert done.returncode == 0 and "08  perceptron" in done.stdout
+    done = cli("lessons", "perceptron", "--fast", "--backend", "scalar", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "XOR" in done.stdout
+    done = cli("lessons", "07", "--fast")
+    assert done.returncode == 0 and "14.56" in done.stdout
+
+
+def test_bench_still_delegates():
+    done = cli("bench", "--help")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0 or "not available" in done.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "--epochs", "many"], "--epochs"),
+    (["train", "--hidden", "0,4"], "--hidden"),
+    (["train", "--dataset", "mnist"], "--dataset"),
+    (["train", "--lr", "-1"], "lr"),
+    (["train", "--epochs", "0"], "epochs"),
+    (["train", "--patience", "5"], "--validation-split"),
+    (["train", "--backend", "gpu"], "--backend"),
+    (["explain", "--x", "1,2", "--y", "1"], "--layers"),
+    (["explain", "--layers", "2,2,1", "--x", "1,2"], "--y"),
+    (["explain", "--layers", "2,2,1", "--x", "1,2,3", "--y", "1"], "features"),
+    (["explain", "--layers", "2,2,1", "--x", "1,a", "--y", "1"], "--x"),
+    (["explain", "--layers", "2,2,1", "--x", "1,2", "--y", "1", "--weights", "[1"], "JSON"),
+    (["explain", "--layers", "2,2,1", "--x", "1,2", "--y", "1", "--weights", "[[1]]"], "weights"),
+    (["explain", "--layers", "2,2,1", "--x", "1,2", "--y", "3"], "y"),
+    (["explain", "--model", "/no/such/file.npz", "--x", "1,2", "--y", "1"], "no such file"),
+    (["lessons", "nonsense"], "no lesson"),
+    (["nonsense"], "invalid choice"),
+])
+def test_bad_options_give_one_line_and_nonzero_exit(args, fragment):
+    assert_one_line_error(cli(*args), fragment)
+
+
+def test_corrupt_model_file(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    assert_one_line_error(cli("explain", "--model", str(bad), "--x", "1,2", "--y", "1"), "bad.npz")
