@@ -256,4 +256,13 @@ def plot_speed(data, path=None, value="seconds", label="name", group=None, log=T
 
 
 __all__ = ["plot_history", "plot_curves", "plot_decision_boundary", "plot_activations",
-           "plot_weight_histograms", "plot_network", "plot_speed", "INSTALL_HINT"]
+           "plot_weight_histograms", "plot_network", "plot_speed", "ladder_rows", "INSTALL_HINT"]
+
+
+def ladder_rows(results, dtype="float64"):
+    """Rows for :func:`plot_speed` from the matmul ladder's figures as
+    ``pyneuron.bench_report.ladder_section`` returns them
+    (``{(dtype, n, rung): fraction of NumPy's speed}``), one dtype at a time:
+    ``plot_speed(ladder_rows(results), value="of numpy", group="n")``."""
+    return [{"name": rung, "n": n, "of numpy": float(value)}
+            for (dt, n, rung), value in results.items() if dt == dtype]

@@ -117,6 +117,13 @@ def test_speed_chart(tmp_path):
                  lambda p: plot.plot_speed({"scalar": 2.0, "numpy": 0.01, "c": 0.004}, path=p))
     with pytest.raises(ValueError, match="seconds"):
         plot.plot_speed([{"name": "x"}])
+    # the shape bench_report.ladder_section returns: {(dtype, n, rung): fraction of numpy}
+    ladder = {("float64", 64, "naive"): 0.05, ("float64", 64, "blocked"): 0.4,
+              ("float64", 128, "naive"): 0.03, ("float32", 64, "naive"): 0.02}
+    rows = plot.ladder_rows(ladder)
+    assert len(rows) == 3
+    plot.plot_speed(rows, value="of numpy", group="n", path=tmp_path / "ladder.png")
+    png_pixels(tmp_path / "ladder.png")
     with pytest.raises(TypeError):
         plot.plot_speed(3)
 
