@@ -241,7 +241,9 @@ class MLP:
         if self.loss_name == "cce":
             return metrics.accuracy(np.argmax(Y, axis=1), self.predict(Xc))
         if self.loss_name == "bce":
-            return metrics.accuracy(Y, (self._forward(Xc) >= 0.5).astype(Y.dtype))
+            # element-wise, as fit's history['accuracy']: metrics.accuracy would argmax
+            # multi-label rows and call [1, 0] a match for [1, 1]
+            return float(np.mean(Y == (self._forward(Xc) >= 0.5)))
         return metrics.mean_squared_error(Y, self._forward(Xc))
 
     def evaluate(self, X, y):
