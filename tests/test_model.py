@@ -178,3 +178,14 @@ def test_fit_returns_history_and_moves_weights(backend):
     assert model.history is history and len(history["loss"]) == 3
     assert history["loss"][-1] < history["loss"][0]
     assert not np.array_equal(model.get_weights()[0], before[0])
+
+
+def test_multilabel_score_is_elementwise(backend):
+    """Regression: score() used to argmax multi-label rows, so predicting [1, 0]
+    for the truth [1, 1] counted as fully right (1.0)."""
+    model = MLP([2, 2], output="sigmoid", backend=backend)
+    model.set_weights([np.array([[10.0, 0.0], [-10.0, 0.0]]), np.zeros(2)])
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert model.predict(X).tolist() == [[1, 0], [1, 0]]
+    assert model.score(X, np.array([[1, 1], [1, 0]])) == 0.75
+    assert model.score(X, np.array([[0, 1], [0, 1]])) == 0.0
