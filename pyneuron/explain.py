@@ -262,6 +262,8 @@ class Explanation:
                                       zip(layer.dA[s][:self.max_neurons], layer.derivative[s][:self.max_neurons]))
                     out.append(f"  δ[{l}]{tag} = da[{l}] ⊙ {prime} = [{pairs}]"
                                f"{' …' if layer.n_out > self.max_neurons else ''}")
+                if layer.Z_normalized is not None:
+                    out.append(f"  (that is ∂L/∂ẑ; back through batch norm, ∂L/∂z[{l}] =)")
                 out.append(f"  δ[{l}]{tag} = {fmt_vector(layer.dZ[s], self.max_neurons)}")
         prev = "x" if l == 1 else f"a[{l - 1}]"
         out.append(f"  dW[{l}] = (δ[{l}])ᵀ·{prev}   (dW[{l}][i, j] = Σ over samples of δ_i·{prev}_j) =")
