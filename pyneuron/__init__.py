@@ -7,6 +7,7 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
 from ._config import available_backends, get_backend, set_backend, use_backend
 from .backends import BackendUnavailableError
+from .explain import Explanation, explain
 from .gradcheck import GradientCheckResult, gradient_check
 from .io import ModelFileError, load
 from .network import MLP
@@ -22,7 +23,7 @@ def from_torch(sequential, **options):
     return _from_torch(sequential, **options)
 
 
-__all__ = ["from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
+__all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "available_backends", "get_backend", "set_backend", "use_backend",
            "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]
