@@ -221,7 +221,8 @@ class MLP:
     def predict_proba(self, X):
         """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit."""
         A = self._forward(self.check_X(X))
-        return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A
+        # copies: the arrays returned must not be the layer's cache a later backward reads
+        return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A.copy()
 
     def predict(self, X):
         """Class labels (classifiers) or predicted values (regression, 1-D for one output)."""
@@ -231,7 +232,7 @@ class MLP:
         if self.loss_name == "bce":
             labels = (A >= 0.5).astype(np.int64)
             return labels[:, 0] if self.n_outputs == 1 else labels
-        return A[:, 0].copy() if self.n_outputs == 1 else A
+        return A[:, 0].copy() if self.n_outputs == 1 else A.copy()
 
     def score(self, X, y):
         """Accuracy for a classifier, mean squared error for regression."""
