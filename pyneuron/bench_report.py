@@ -77,6 +77,10 @@ def machine_lines(np):
     except Exception:  # older NumPy: no dict mode
         pass
     from pyneuron.backends import c_backend
+    try:
+        load = "load average %.2f %.2f %.2f (other processes share these cores)" % os.getloadavg()
+    except OSError:
+        load = "load average unknown"
     return [
         f"machine : {cpu}; {os.cpu_count()} logical cores ({usable} usable); "
         f"AVX2+FMA kernels: {'yes' if c_backend.simd_available() else 'no (portable code)'}",
@@ -84,6 +88,7 @@ def machine_lines(np):
         f"{platform.system()} {platform.release()}",
         "threads : one — " + ", ".join(f"{v}={os.environ.get(v)}" for v in _THREAD_VARS)
         + " (set before NumPy was imported); torch.set_num_threads(1)",
+        f"load    : {load}",
     ]
 
 
