@@ -161,8 +161,13 @@ def init_params(np, sizes, seed=0):
 
 
 def load_reference():
-    path = os.path.join(_ROOT, "bench", "reference_numpy_step.py")
-    if not os.path.exists(path):
+    """``reference_step`` from bench/ of the source tree this package runs from, or of the
+    current directory (an installed package run from a checkout); None if neither has it."""
+    for root in (_ROOT, os.getcwd()):
+        path = os.path.join(root, "bench", "reference_numpy_step.py")
+        if os.path.exists(path):
+            break
+    else:
         return None
     spec = importlib.util.spec_from_file_location("reference_numpy_step", path)
     module = importlib.util.module_from_spec(spec)

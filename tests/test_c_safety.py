@@ -237,8 +237,9 @@ FUZZ = textwrap.dedent(r"""
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_thousands_of_malformed_calls_never_crash(seed):
+    import pyneuron  # the child must import the same (built) package as this process
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))] + sys.path))
+        [os.path.dirname(os.path.dirname(os.path.abspath(pyneuron.__file__)))] + sys.path))
     proc = subprocess.run([sys.executable, "-c", FUZZ, str(seed), "3000"], capture_output=True,
                           text=True, timeout=120, env=env)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
