@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
     cb = pytest.importorskip("pyneuron.backends.c_backend",
-                             reason="C kernels not built (python build_kernels.py)")
+                             reason="C kernels not built (python build_kernels.py)",
+                             exc_type=ImportError)
 else:
     from pyneuron.backends import c_backend as cb  # noqa: E402  must fail if missing
 
