@@ -23,7 +23,7 @@ import pyneuron
 from pyneuron import MLP, backends
 from pyneuron.optimizers import Adam
 
-from conftest import assert_close, require_backend
+from helpers import assert_close, require_backend
 
 OTHERS = ["numpy", "c"]
 RTOL = 1e-12

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import assert_close
+from helpers import assert_close
 
 
 def arr(x):

@@ -10,7 +10,7 @@ import pytest
 from pyneuron import MLP
 from pyneuron import initializers as inits
 
-from conftest import assert_close
+from helpers import assert_close
 
 
 def test_layers_and_shapes(backend):

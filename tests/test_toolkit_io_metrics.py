@@ -8,7 +8,7 @@ import pytest
 import pyneuron as pn
 from pyneuron import metrics
 
-from conftest import assert_close
+from helpers import assert_close
 
 ARCHITECTURES = [
     dict(layer_sizes=[2, 3, 1]),

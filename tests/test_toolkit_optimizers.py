@@ -14,7 +14,7 @@ from pyneuron import backends
 from pyneuron import optimizers as opt
 from pyneuron import schedules
 
-from conftest import assert_close
+from helpers import assert_close
 
 
 def run_steps(optimizer, kernels, p0, grads):

@@ -5,7 +5,7 @@ import pytest
 import pyneuron as pn
 from pyneuron import backends
 
-from conftest import assert_close
+from helpers import assert_close
 
 
 def test_dropout_preserves_expected_activation(kernels):

@@ -5,7 +5,7 @@ import pytest
 
 import pyneuron as pn
 
-from conftest import assert_close
+from helpers import assert_close
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from pyneuron import MLP
 
-from conftest import assert_close
+from helpers import assert_close
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

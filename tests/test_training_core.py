@@ -11,7 +11,7 @@ from pyneuron import MLP, Callback
 from pyneuron import datasets as ds
 from pyneuron.optimizers import Adam
 
-from conftest import assert_close, require_backend
+from helpers import assert_close, require_backend
 
 FAST = ["numpy", "c"]   # the scalar backend trains only the tiny XOR case (it is slow on purpose)
 

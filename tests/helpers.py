@@ -1,0 +1,50 @@
+"""Assertions and backend guards shared by the test modules.
+
+Imported as ``from helpers import assert_close, require_backend`` (pytest puts
+``tests/`` on ``sys.path``); ``conftest.py`` turns them into fixtures. They live
+here rather than in ``conftest.py`` because ``bench/`` has a ``conftest.py`` too,
+and two modules named ``conftest`` cannot both be imported by name.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import pyneuron
+
+#: Every backend name, available here or not.
+backend_names = ["scalar", "numpy", "c"]
+
+
+def require_backend(name):
+    """Skip the calling test if ``name`` cannot run here; fail instead when
+    ``c`` is required (``PYNEURON_REQUIRE_C`` set) and missing."""
+    if name in pyneuron.available_backends():
+        return name
+    from pyneuron.backends import unavailable_reason
+    reason = f"backend {name!r} unavailable: {unavailable_reason(name)}"
+    if name == "c" and os.environ.get("PYNEURON_REQUIRE_C"):
+        pytest.fail(f"PYNEURON_REQUIRE_C is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+
+def assert_close(actual, expected, rtol=1e-12, atol=0.0, what="value"):
+    """``actual`` ≈ ``expected`` element-wise; on failure print both sides."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise AssertionError(f"{what}: shape {a.shape} != expected {e.shape}\n"
+                             f"actual:\n{a}\nexpected:\n{e}")
+    if np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=False):
+        return
+    err = np.abs(a - e)
+    tol = atol + rtol * np.abs(e)
+    worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.ndim else ()
+    with np.printoptions(precision=17, threshold=50, linewidth=120):
+        raise AssertionError(
+            f"{what}: not close (rtol={rtol}, atol={atol}); worst at index {worst}: "
+            f"actual {a[worst]!r} vs expected {e[worst]!r} (|diff| {err[worst]:.3e})\n"
+            f"actual:\n{a}\nexpected:\n{e}")
