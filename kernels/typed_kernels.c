@@ -33,6 +33,20 @@ void FN(pyn_matmul_naive)(int64_t M, int64_t N, int64_t K, const T *A, int trans
         }
 }
 
+/* c[0:n] += a * b[0:n*stride:stride]. With stride 1 (the usual case) the compiler sees a
+ * contiguous loop and vectorizes it; the strided form serves the transposed reads. */
+static inline void FN(axpy)(int64_t n, T a, const T *restrict b, int64_t stride,
+                            T *restrict c)
+{
+    if (stride == 1) {
+        for (int64_t j = 0; j < n; ++j)
+            c[j] += a * b[j];
+    } else {
+        for (int64_t j = 0; j < n; ++j)
+            c[j] += a * b[j * stride];
+    }
+}
+
 /* Rung 2 -- loop order i-k-j.
  * The same arithmetic with the two inner loops swapped: take one A[i][k] and add
  * A[i][k] * (row k of B) into row i of C. Now the inner loop walks B and C
@@ -44,15 +58,11 @@ void FN(pyn_matmul_reorder)(int64_t M, int64_t N, int64_t K, const T *A, int tra
 {
     STRIDES;
     for (int64_t i = 0; i < M; ++i) {
-        T *restrict c = C + i * N;
+        T *c = C + i * N;
         for (int64_t j = 0; j < N; ++j)
             c[j] = 0;
-        for (int64_t k = 0; k < K; ++k) {
-            const T a = A[i * rsa + k * csa];
-            const T *restrict b = B + k * rsb;
-            for (int64_t j = 0; j < N; ++j)
-                c[j] += a * b[j * csb];
-        }
+        for (int64_t k = 0; k < K; ++k)
+            FN(axpy)(N, A[i * rsa + k * csa], B + k * rsb, csb, c);
     }
 }
 
@@ -79,13 +89,10 @@ static void FN(gemm_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int tr
                 const int64_t i1 = min64(i0 + BLK_I, M), k1 = min64(k0 + BLK_K, K);
                 const int64_t j1 = min64(j0 + BLK_J, N);
                 for (int64_t i = i0; i < i1; ++i) {
-                    T *restrict c = C + i * N;
-                    for (int64_t k = k0; k < k1; ++k) {
-                        const T a = alpha * A[i * rsa + k * csa];
-                        const T *restrict b = B + k * rsb;
-                        for (int64_t j = j0; j < j1; ++j)
-                            c[j] += a * b[j * csb];
-                    }
+                    T *c = C + i * N;
+                    for (int64_t k = k0; k < k1; ++k)
+                        FN(axpy)(j1 - j0, alpha * A[i * rsa + k * csa],
+                                 B + k * rsb + j0 * csb, csb, c + j0);
                 }
             }
 }
