@@ -19,6 +19,9 @@
 #define PYN_HAVE_X86 0
 #define PYN_TARGET_AVX2
 #endif
+#if defined(_MSC_VER) && !defined(__clang__)
+#define restrict __restrict
+#endif
 
 enum { ACT_LINEAR = 0, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_LEAKY_RELU, ACT_SOFTMAX };
 enum { LOSS_MSE = 0, LOSS_BCE, LOSS_CCE };
@@ -76,8 +79,12 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 #define EXP exp
 #define TANH tanh
 #define ABS fabs
+#if PYN_HAVE_X86 /* GCC/Clang vector extensions, used only by the AVX2 micro-kernel */
 typedef double vec_f64 __attribute__((vector_size(32)));
 typedef double uvec_f64 __attribute__((vector_size(32), aligned(8)));
+typedef float vec_f32 __attribute__((vector_size(32)));
+typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
+#endif
 #define VEC vec_f64
 #define UVEC uvec_f64
 #include "typed_kernels.c"
@@ -96,8 +103,6 @@ typedef double uvec_f64 __attribute__((vector_size(32), aligned(8)));
 #define EXP expf
 #define TANH tanhf
 #define ABS fabsf
-typedef float vec_f32 __attribute__((vector_size(32)));
-typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
 #define VEC vec_f32
 #define UVEC uvec_f32
 #include "typed_kernels.c"

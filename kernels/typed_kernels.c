@@ -267,12 +267,12 @@ int FN(pyn_matmul_simd)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a
     if (work_len < FN(pyn_matmul_workspace)(M, N, K))
         return PYN_ERR_WORKSPACE;
 #if PYN_HAVE_X86
-    if (M == 0 || N == 0 || K == 0) {
-        FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0);
+    if (M > 0 && N > 0 && K > 0) {
+        FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
         return 0;
     }
-    FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
 #endif
+    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
     return 0;
 }
 
