@@ -125,6 +125,7 @@ int64_t FN(pyn_matmul_workspace)(int64_t M, int64_t N, int64_t K)
     return max64(1, round_up(min64(M, MC), MR) * kc + kc * round_up(min64(N, NC), NR));
 }
 
+#if PYN_HAVE_X86 /* packing serves only the AVX2 path */
 /* Copy op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers: sliver p holds, for each k, the
  * MR numbers op(A)[i0+p*MR .. +MR-1][k] side by side; rows past the edge are zeros.
  * Whole slivers take the branch-free loop; only the last one checks the edge. */
@@ -166,7 +167,6 @@ static void FN(pack_b)(int64_t kc, int64_t nc, const T *B, int64_t rsb, int64_t 
     }
 }
 
-#if PYN_HAVE_X86
 /* C[0:mr, 0:nr] (= or +=) alpha * (packed A sliver) (packed B sliver), kc steps.
  * The 12 accumulators are named variables so that they stay in registers. */
 PYN_TARGET_AVX2
@@ -272,6 +272,7 @@ int FN(pyn_matmul_simd)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a
         return 0;
     }
 #endif
+    (void)work;
     FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
     return 0;
 }
