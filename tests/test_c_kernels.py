@@ -82,7 +82,7 @@ def test_ladder_matches_numpy(variant, dtype, trans, M, N, K):
 @pytest.mark.parametrize("variant", ["blocked", "simd", "auto"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_ladder_crosses_every_block_edge(variant, dtype):
-    """M > MC (120), K > KC (256), N > NC (2040): every loop of the packed kernel turns."""
+    """M > MC (120), K > KC (256), N > NC (2048): every loop of the packed kernel turns."""
     if variant == "simd" and not cb.simd_available():
         pytest.skip("this CPU has no AVX2+FMA")
     for trans in [(False, False), (True, True)]:
