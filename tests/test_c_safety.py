@@ -237,12 +237,14 @@ FUZZ = textwrap.dedent(r"""
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_thousands_of_malformed_calls_never_crash(seed):
+def test_thousands_of_malformed_calls_never_crash(seed, tmp_path):
     import pyneuron  # the child must import the same (built) package as this process
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [os.path.dirname(os.path.dirname(os.path.abspath(pyneuron.__file__)))] + sys.path))
+    # cwd: `python -c` puts the working directory first on sys.path, and from the
+    # repo root that would import the source tree instead of the installed package.
     proc = subprocess.run([sys.executable, "-c", FUZZ, str(seed), "3000"], capture_output=True,
-                          text=True, timeout=120, env=env)
+                          text=True, timeout=120, env=env, cwd=tmp_path)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}"
     ok, refused = map(int, proc.stdout.split())
     assert ok + refused == 3000 and refused > 1000
