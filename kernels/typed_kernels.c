@@ -70,13 +70,16 @@ void FN(pyn_matmul_reorder)(int64_t M, int64_t N, int64_t K, const T *A, int tra
 /* Rung 3 -- cache blocking.
  * i-k-j streams all of B through the cache once per row of A; when B is bigger than
  * the cache (n = 512 doubles: 2 MB) every pass comes from main memory. Cutting the
- * loops into blocks makes a BK x BJ tile of B (128 x 256 doubles = 256 KB, inside
- * Zen 3's 512 KB L2) stay in cache while BI rows of A use it. Same flops, far fewer
- * trips to memory. This is also the portable fallback of the fast paths, hence the
- * general form C = (accumulate ? C : 0) + alpha op(A) op(B). */
-#define BLK_I 64
-#define BLK_K 128
-#define BLK_J 256
+ * loops into blocks makes a BK x BJ tile of B (64 x 512 doubles = 256 KB, inside
+ * Zen 3's 512 KB L2) stay in cache while BI rows of A use it. Same flops, fewer trips
+ * to memory. It pays where memory is the limit: in float (twice the numbers per
+ * instruction) blocking gains ~1.5x here, while the double loop, at two numbers per
+ * SSE2 instruction, is limited by the core itself and gains little -- that limit is
+ * what rung 4 removes. This is also the portable fallback of the fast paths, hence
+ * the general form C = (accumulate ? C : 0) + alpha op(A) op(B). */
+#define BLK_I 32
+#define BLK_K 64
+#define BLK_J 512
 
 static void FN(gemm_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
                              const T *B, int trans_b, T *C, T alpha, int accumulate)
