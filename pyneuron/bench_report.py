@@ -352,6 +352,8 @@ def main(argv=None) -> int:
     out(f"pyneuron speed report — `{cmd.strip()}` — {time.strftime('%Y-%m-%d %H:%M')}")
     for line in machine_lines(np):
         out(line)
+    if args.quick:
+        out("note    : --quick is a smoke run (short, few repeats): its figures are rough")
     out("")
     ladder = ladder_section(np, sizes, repeats, min_time, out)
     steps = step_section(np, repeats, min_time, not args.no_scalar, out)
