@@ -32,9 +32,13 @@ def _single_threaded() -> bool:
 
 
 def _rerun_single_threaded(argv) -> int:
+    """Run this report in a fresh interpreter with the thread variables set, importing the
+    same pyneuron as this process (``-m`` would put the working directory first, which
+    from a source checkout means the unbuilt tree rather than the installed package)."""
     env = dict(os.environ, **{v: "1" for v in _THREAD_VARS})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
-    return subprocess.call([sys.executable, "-m", "pyneuron.bench_report", *argv], env=env)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from pyneuron.bench_report import main; sys.exit(main(sys.argv[2:]))")
+    return subprocess.call([sys.executable, "-c", code, _ROOT, *argv], env=env)
 
 
 # ---------------------------------------------------------------- timing
