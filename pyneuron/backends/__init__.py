@@ -72,5 +72,14 @@ def unavailable_reason(name: str) -> str | None:
     return None
 
 
+def __getattr__(name):
+    # ``pyneuron.backends.c`` is the C backend's module (``matmul(..., variant=...)``,
+    # ``simd_available()``), imported only when asked for.
+    if name == "c":
+        from . import c_backend
+        return c_backend
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = ["ACTIVATIONS", "LOSSES", "Backend", "BACKEND_NAMES", "BackendUnavailableError",
            "available", "get", "check_name", "unavailable_reason"]
