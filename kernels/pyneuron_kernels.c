@@ -79,6 +79,7 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 #define EXP exp
 #define TANH tanh
 #define ABS fabs
+#define SQRT sqrt
 #if PYN_HAVE_X86 /* GCC/Clang vector extensions, used only by the AVX2 micro-kernel */
 typedef double vec_f64 __attribute__((vector_size(32)));
 typedef double uvec_f64 __attribute__((vector_size(32), aligned(8)));
@@ -94,6 +95,7 @@ typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
 #undef EXP
 #undef TANH
 #undef ABS
+#undef SQRT
 #undef VEC
 #undef UVEC
 
@@ -103,6 +105,7 @@ typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
 #define EXP expf
 #define TANH tanhf
 #define ABS fabsf
+#define SQRT sqrtf
 #define VEC vec_f32
 #define UVEC uvec_f32
 #include "typed_kernels.c"

@@ -91,6 +91,59 @@ void pyn_output_delta_f32(int64_t size, const float *A, const float *Y, float n_
 double pyn_loss_value_f32(int64_t m, int64_t k, int loss, const float *A, const float *Y);
 int64_t pyn_dense_workspace_f32(int64_t m, int64_t n_in, int64_t n_out);
 
+/* ---- the training toolkit: loss gradient, regularization, batch norm, optimizer steps ----
+ * Element-wise kernels take flat lengths (any shape); batch norm takes Z as m x n with
+ * per-column statistics and a workspace of n elements. The *_step kernels update param
+ * and their state arrays in place. Scalars like 1 - beta and 1 - beta^t are formed by
+ * the caller (in double, as NumPy does). */
+void pyn_loss_gradient_f64(int64_t m, int64_t k, int loss, const double *A, const double *Y,
+                           double *dA);
+double pyn_penalty_f64(int64_t size, const double *W, double c2, double c1);
+void pyn_penalty_gradient_f64(int64_t size, const double *W, double a, double c, double *out);
+void pyn_dropout_f64(int64_t size, const double *A, const double *mask, double keep_prob, double *out);
+int pyn_batchnorm_forward_f64(int64_t m, int64_t n, const double *Z, const double *gamma,
+                              const double *beta, double eps, double *Y, double *Zhat, double *mean, double *var,
+                              double *work, int64_t work_len);
+int pyn_batchnorm_inference_f64(int64_t m, int64_t n, const double *Z, const double *gamma,
+                                const double *beta, const double *running_mean,
+                                const double *running_var, double eps, double *Y, double *work,
+                                int64_t work_len);
+int pyn_batchnorm_backward_f64(int64_t m, int64_t n, const double *dY, const double *Zhat,
+                               const double *gamma, const double *var, double eps, double *dZ,
+                               double *dgamma, double *dbeta, double *work, int64_t work_len);
+void pyn_sgd_step_f64(int64_t n, double *param, const double *grad, double lr);
+void pyn_momentum_step_f64(int64_t n, double *param, const double *grad, double *velocity, double lr,
+                           double beta, double one_minus_d, int nesterov);
+void pyn_rmsprop_step_f64(int64_t n, double *param, const double *grad, double *square_avg, double lr,
+                          double rho, double one_minus_rho, double eps);
+void pyn_adam_step_f64(int64_t n, double *param, const double *grad, double *m, double *v, double lr,
+                       double beta1, double one_minus_beta1, double beta2, double one_minus_beta2, double eps,
+                       double bc1, double bc2, int decay, double shrink);
+
+void pyn_loss_gradient_f32(int64_t m, int64_t k, int loss, const float *A, const float *Y,
+                           float *dA);
+double pyn_penalty_f32(int64_t size, const float *W, double c2, double c1);
+void pyn_penalty_gradient_f32(int64_t size, const float *W, float a, float c, float *out);
+void pyn_dropout_f32(int64_t size, const float *A, const float *mask, float keep_prob, float *out);
+int pyn_batchnorm_forward_f32(int64_t m, int64_t n, const float *Z, const float *gamma,
+                              const float *beta, float eps, float *Y, float *Zhat, float *mean, float *var,
+                              float *work, int64_t work_len);
+int pyn_batchnorm_inference_f32(int64_t m, int64_t n, const float *Z, const float *gamma,
+                                const float *beta, const float *running_mean,
+                                const float *running_var, float eps, float *Y, float *work,
+                                int64_t work_len);
+int pyn_batchnorm_backward_f32(int64_t m, int64_t n, const float *dY, const float *Zhat,
+                               const float *gamma, const float *var, float eps, float *dZ,
+                               float *dgamma, float *dbeta, float *work, int64_t work_len);
+void pyn_sgd_step_f32(int64_t n, float *param, const float *grad, float lr);
+void pyn_momentum_step_f32(int64_t n, float *param, const float *grad, float *velocity, float lr,
+                           float beta, float one_minus_d, int nesterov);
+void pyn_rmsprop_step_f32(int64_t n, float *param, const float *grad, float *square_avg, float lr,
+                          float rho, float one_minus_rho, float eps);
+void pyn_adam_step_f32(int64_t n, float *param, const float *grad, float *m, float *v, float lr,
+                       float beta1, float one_minus_beta1, float beta2, float one_minus_beta2, float eps,
+                       float bc1, float bc2, int decay, float shrink);
+
 /* ---- one whole SGD training step of an MLP: forward, loss, backward, update ----
  * sizes has L+1 entries (n_0 = X's columns ... n_L = Y's columns); W[l] is
  * sizes[l+1] x sizes[l], b[l] has sizes[l+1]; both are updated in place.

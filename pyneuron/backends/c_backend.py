@@ -30,6 +30,7 @@ Module-level helpers: :func:`matmul` (pick a rung of the ladder, optional ``out=
 """
 from __future__ import annotations
 
+import math
 import numbers
 import threading
 
@@ -70,6 +71,10 @@ class _Typed:
         self.loss_value = get("loss_value")
         self.train_step = get("train_step")
         self.train_step_workspace = get("train_step_workspace")
+        for name in ("loss_gradient", "penalty", "penalty_gradient", "dropout",
+                     "batchnorm_forward", "batchnorm_inference", "batchnorm_backward",
+                     "sgd_step", "momentum_step", "rmsprop_step", "adam_step"):
+            setattr(self, name, get(name))
 
     def ptr(self, a):
         """A C pointer to a checked array (inputs may be read-only)."""
@@ -149,6 +154,59 @@ def _real(name, x):
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(x).__name__}")
     return float(x)
+
+
+def _finite(name, x):
+    """A finite real number (not bool), as a Python float."""
+    v = _real(name, x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    return v
+
+
+def _step_count(t):
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+        raise TypeError(f"t: expected an integer step count, got {type(t).__name__}")
+    if t < 1:
+        raise ValueError(f"t: expected a step count >= 1, got {t}")
+    return int(t)
+
+
+def _same(name, a, t, shape, like):
+    """``a`` is an array of ``t``'s dtype and of ``shape`` (that of ``like``)."""
+    _array(name, a)
+    if a.dtype != t.dtype:
+        raise TypeError(f"{name}: expected dtype {t.dtype} like {like}, got {a.dtype}")
+    _shape(name, a, shape)
+
+
+def _in_place(grad, **state):
+    """Check the arrays of an optimizer step; return ``(t, grad)``.
+
+    ``grad`` may be read-only. ``param`` and the state arrays (in that order in
+    ``state``) must be writable, C-contiguous, of grad's dtype and shape, and must not
+    share memory with each other; a state array must not share memory with ``grad``.
+    A ``grad`` that shares memory with ``param`` is copied first, which is what NumPy's
+    temporaries amount to, so ``sgd_step(p, p, lr)`` means what it does on numpy.
+    """
+    t = _array("grad", grad)
+    names = list(state)
+    for i, name in enumerate(names):
+        a = state[name]
+        _same(name, a, t, grad.shape, "grad")
+        if not a.flags.writeable:
+            raise ValueError(f"{name}: expected a writable array (updated in place), "
+                             "got a read-only one")
+        for other in names[:i]:
+            if np.shares_memory(a, state[other]):
+                raise ValueError(f"{name}: must not share memory with {other} "
+                                 "(both are updated in place)")
+        if i > 0 and np.shares_memory(a, grad):
+            raise ValueError(f"{name}: must not share memory with grad "
+                             "(it is updated in place)")
+    if np.shares_memory(state[names[0]], grad):
+        grad = grad.copy()
+    return t, grad
 
 
 def _workspace(t, n):
@@ -368,6 +426,128 @@ class CBackend(NumpyBackend):
             return super().loss_value(loss, A, Y)
         m = A.shape[0]
         return t.loss_value(m, A.size // m, _LOSS_CODES[loss], t.ptr(A), t.ptr(Y))
+
+    def loss_gradient(self, loss, A, Y):
+        if loss not in _LOSS_CODES:
+            raise ValueError(f"loss: unknown name {loss!r}")
+        t = _arrays(A=(A, None), Y=(Y, None))
+        _shape("Y", Y, A.shape)
+        if A.ndim == 0:
+            return super().loss_gradient(loss, A, Y)
+        dA = np.empty_like(A)
+        m = A.shape[0]
+        if A.size:
+            t.loss_gradient(m, A.size // m, _LOSS_CODES[loss], t.ptr(A), t.ptr(Y), t.ptr(dA))
+        return dA
+
+    # ------------------------------------------------------------ regularization
+    @staticmethod
+    def _penalty_args(l1, l2, m):
+        l1, l2, m = _finite("l1", l1), _finite("l2", l2), _finite("m", m)
+        if m <= 0:
+            raise ValueError(f"m: expected a positive number of samples, got {m!r}")
+        return l1, l2, m
+
+    def penalty(self, W, l1, l2, m):
+        t = _array("W", W)
+        l1, l2, m = self._penalty_args(l1, l2, m)
+        return t.penalty(W.size, t.ptr(W), l2 / (2.0 * m), l1 / m)
+
+    def penalty_gradient(self, W, l1, l2, m):
+        t = _array("W", W)
+        l1, l2, m = self._penalty_args(l1, l2, m)
+        out = np.empty_like(W)
+        t.penalty_gradient(W.size, t.ptr(W), l2 / m, l1 / m, t.ptr(out))
+        return out
+
+    def _dropout(self, A, mask, keep_prob, a_name):
+        t = _arrays(**{a_name: (A, None), "mask": (mask, None)})
+        _shape("mask", mask, A.shape)
+        keep_prob = _finite("keep_prob", keep_prob)
+        if not 0.0 < keep_prob <= 1.0:
+            raise ValueError(f"keep_prob: expected a probability in (0, 1], got {keep_prob!r}")
+        out = np.empty_like(A)
+        t.dropout(A.size, t.ptr(A), t.ptr(mask), keep_prob, t.ptr(out))
+        return out
+
+    def dropout_forward(self, A, mask, keep_prob):
+        return self._dropout(A, mask, keep_prob, "A")
+
+    def dropout_backward(self, dA, mask, keep_prob):
+        return self._dropout(dA, mask, keep_prob, "dA")
+
+    # ------------------------------------------------------------ batch normalization
+    def batchnorm_forward(self, Z, gamma, beta, eps):
+        t = _arrays(Z=(Z, 2), gamma=(gamma, 1), beta=(beta, 1))
+        m, n = Z.shape
+        _shape("gamma", gamma, (n,))
+        _shape("beta", beta, (n,))
+        eps = _finite("eps", eps)
+        Y, Zhat = np.empty_like(Z), np.empty_like(Z)
+        mean, var = np.empty(n, t.dtype), np.empty(n, t.dtype)
+        ws, wn = _workspace(t, n)
+        _ok(t.batchnorm_forward(m, n, t.ptr(Z), t.ptr(gamma), t.ptr(beta), eps, t.ptr(Y),
+                                t.ptr(Zhat), t.ptr(mean), t.ptr(var), ws, wn))
+        return Y, Zhat, mean, var
+
+    def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        t = _arrays(Z=(Z, 2), gamma=(gamma, 1), beta=(beta, 1),
+                    running_mean=(running_mean, 1), running_var=(running_var, 1))
+        m, n = Z.shape
+        for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            _shape(name, a, (n,))
+        eps = _finite("eps", eps)
+        Y = np.empty_like(Z)
+        ws, wn = _workspace(t, n)
+        _ok(t.batchnorm_inference(m, n, t.ptr(Z), t.ptr(gamma), t.ptr(beta),
+                                  t.ptr(running_mean), t.ptr(running_var), eps, t.ptr(Y),
+                                  ws, wn))
+        return Y
+
+    def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        t = _arrays(dY=(dY, 2), Zhat=(Zhat, 2), gamma=(gamma, 1), var=(var, 1))
+        m, n = dY.shape
+        _shape("Zhat", Zhat, (m, n))
+        _shape("gamma", gamma, (n,))
+        _shape("var", var, (n,))
+        eps = _finite("eps", eps)
+        dZ = np.empty_like(dY)
+        dgamma, dbeta = np.empty(n, t.dtype), np.empty(n, t.dtype)
+        ws, wn = _workspace(t, n)
+        _ok(t.batchnorm_backward(m, n, t.ptr(dY), t.ptr(Zhat), t.ptr(gamma), t.ptr(var), eps,
+                                 t.ptr(dZ), t.ptr(dgamma), t.ptr(dbeta), ws, wn))
+        return dZ, dgamma, dbeta
+
+    # ------------------------------------------------------------ optimizer steps, in place
+    def sgd_step(self, param, grad, lr):
+        t, grad = _in_place(grad, param=param)
+        t.sgd_step(grad.size, t.ptr(param), t.ptr(grad), _finite("lr", lr))
+
+    def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        t, grad = _in_place(grad, param=param, velocity=velocity)
+        lr, beta = _finite("lr", lr), _finite("beta", beta)
+        dampening = _finite("dampening", dampening)
+        t.momentum_step(grad.size, t.ptr(param), t.ptr(grad), t.ptr(velocity), lr, beta,
+                        1.0 - dampening, bool(nesterov))
+
+    def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        t, grad = _in_place(grad, param=param, square_avg=square_avg)
+        lr, rho, eps = _finite("lr", lr), _finite("rho", rho), _finite("eps", eps)
+        t.rmsprop_step(grad.size, t.ptr(param), t.ptr(grad), t.ptr(square_avg), lr, rho,
+                       1.0 - rho, eps)
+
+    def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        typed, grad = _in_place(grad, param=param, m=m, v=v)
+        lr, eps = _finite("lr", lr), _finite("eps", eps)
+        beta1, beta2 = _finite("beta1", beta1), _finite("beta2", beta2)
+        weight_decay = _finite("weight_decay", weight_decay)
+        t = _step_count(t)
+        # the bias corrections and constants, formed in double exactly as NumPy's code does
+        bc1, bc2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
+        typed.adam_step(grad.size, typed.ptr(param), typed.ptr(grad), typed.ptr(m),
+                        typed.ptr(v), lr, beta1, 1.0 - beta1, beta2, 1.0 - beta2, eps, bc1, bc2,
+                        bool(weight_decay), 1.0 - lr * weight_decay)
 
     # ------------------------------------------------------------ the fused training step
     def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr, alpha=0.01):
