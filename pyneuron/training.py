@@ -88,13 +88,13 @@ def restore(model, arrays):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for
-    ``patience`` epochs; with ``restore_best_weights`` the model ends with the
+    """Stop once ``monitor`` has gone ``patience`` epochs in a row without improving
+    by more than ``min_delta`` (as Keras and the tutorials count); with ``restore_best_weights`` the model ends with the
     weights of its best epoch (``history.best_epoch``)."""
 
     def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True, mode="auto"):
         self.monitor = monitor
-        self.patience = check_positive_int(patience, "patience", minimum=0)
+        self.patience = check_positive_int(patience, "patience", minimum=1)
         self.min_delta = check_number(min_delta, "min_delta", 0.0)
         self.restore_best_weights = restore_best_weights
         if mode == "auto":
@@ -128,7 +128,7 @@ class EarlyStopping(Callback):
                 self.best_weights = snapshot(model)
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:  # `patience` epochs in a row without improvement
                 model.stop_training = True
 
     def on_train_end(self, model, logs=None):

@@ -45,8 +45,8 @@ def test_early_stopping_stops_and_restores_the_best_weights(moons):
     assert h.stopped_epoch is not None and h.stopped_epoch < 500
     best = int(np.argmin(h["val_loss"])) + 1
     assert h.best_epoch == best
-    # it waits `patience` epochs without improvement, and stops on the next one
-    assert h.stopped_epoch - best == stopper.patience + 1
+    # it stops after `patience` epochs in a row without improvement
+    assert h.stopped_epoch - best == stopper.patience
     for a, b in zip(model.get_weights(), seen[best]):
         assert_close(a, b, rtol=0, atol=0)
     assert model.loss(X[40:], y[40:]) == pytest.approx(h["val_loss"][best - 1], rel=1e-12)
