@@ -8,15 +8,31 @@ Kernels that run in C (float64 and float32):
 * ``linear_forward`` and the fused ``dense_forward`` (Z = X Wᵀ + b and A = f(Z) in one call);
 * ``activation_forward``, ``activation_backward``, ``softmax``;
 * ``linear_backward`` (dX, dW, db in one call);
-* ``output_delta`` and ``loss_value``;
+* ``output_delta``, ``loss_value`` and ``loss_gradient``;
+* regularization: ``penalty``, ``penalty_gradient``, ``dropout_forward``,
+  ``dropout_backward``;
+* batch norm: ``batchnorm_forward``, ``batchnorm_inference``, ``batchnorm_backward``;
+* the optimizer steps, in place: ``sgd_step``, ``momentum_step``, ``rmsprop_step``,
+  ``adam_step`` (AdamW's decoupled decay included). Each element follows the numpy
+  backend's order of operations, with constants such as ``1 - beta`` and Adam's bias
+  corrections ``1 - beta**t`` formed in Python (double) as NumPy's code forms them, so
+  on x86-64 the results agree with numpy bit for bit;
 * ``sgd_train_step``: forward, loss, backward and SGD update of a whole MLP in *one*
   C call, with its workspace cached between steps.
 
-Inherited from :class:`~pyneuron.backends.numpy_backend.NumpyBackend` (NumPy code):
-``loss_gradient``, ``penalty``, ``penalty_gradient``, dropout, batch norm, and the
-optimizer steps ``sgd_step``, ``momentum_step``, ``rmsprop_step``, ``adam_step``;
+Nothing is inherited from :class:`~pyneuron.backends.numpy_backend.NumpyBackend`'s
+arithmetic except two corner cases: ``loss_value``/``loss_gradient`` of a 0-d array.
 ``dense_backward`` and ``output_gradient`` keep the base class's composition, which
-calls the C kernels above.
+calls the C kernels above. ``penalty`` sums in double for both precisions (numpy sums
+float32 in float32, pairwise), so it agrees to rounding, not bit for bit.
+
+Optimizer steps: ``param`` and the state arrays must be writable, C-contiguous, of
+``grad``'s dtype and shape (any shape: they are treated as flat), and must not share
+memory with each other or (state) with ``grad``; a ``grad`` that *is* ``param`` is
+copied first, as NumPy's temporaries would. Scalars (``lr``, ``beta``, ``eps``, ...)
+must be finite real numbers, Adam's ``t`` an integer >= 1, dropout's ``keep_prob`` in
+(0, 1], the penalty's ``m`` positive; they are used as Python floats (a float32
+computation rounds them to float32, as NumPy does with a Python float).
 
 C never allocates: every output and workspace is a NumPy array made here. Before every
 C call the arguments are checked (type, dtype float32/float64 and the same for all,
