@@ -166,8 +166,11 @@ def test_seed_002_digits_classifier():
     X, y = digits.data, digits.target
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=3)
     scaler = pn.datasets.Standardizer().fit(X_tr)
-    model = pn.MLP([64, 64, 32, 10], activation="relu", output="softmax", init="xavier_normal", seed=0)
-    model.fit(scaler.transform(X_tr), y_tr, epochs=100, batch_size=32, lr=0.01, metrics=())
+    # seed 002: 64-64-32-10 relu/softmax, Xavier init, plain SGD lr 0.01, batch 32 (it runs
+    # 500 epochs; 300 reach 97-98 % on seeds 0-2 here, where 100 leave seed 0 at 96.1 %)
+    model = pn.MLP([64, 64, 32, 10], activation="relu", output="softmax", init="xavier_normal",
+                   seed=0, backend="c" if "c" in pn.available_backends() else "numpy")
+    model.fit(scaler.transform(X_tr), y_tr, epochs=300, batch_size=32, lr=0.01, metrics=())
     assert model.score(scaler.transform(X_te), y_te) >= 0.96
 
 
