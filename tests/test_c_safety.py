@@ -211,6 +211,35 @@ FUZZ = textwrap.dedent(r"""
 
     acts = ["relu", "sigmoid", "tanh", "leaky_relu", "softmax", "linear", "nope", None]
     losses = ["mse", "bce", "cce", "nope"]
+    numbers = [0.1, 0.9, 0.0, 1.0, -1.0, 1e-8, 1e300, float("nan"), float("inf"), 3, True,
+               "0.1", None, np.float32(0.5)]
+
+    def number():
+        return numbers[rng.integers(len(numbers))] if rng.integers(3) == 0 else 0.5
+
+    def step_count():
+        return [1, 2, 50, 0, -3, 1.0, True, None, np.int64(7)][rng.integers(9)]
+
+    def like(a, shape=None):
+        # mostly a well-formed partner of a (its dtype, the shape given or its own),
+        # sometimes any array at all: the near-valid calls are the ones that reach C
+        if not isinstance(a, np.ndarray) or rng.integers(4) == 0:
+            return array()
+        shape = a.shape if shape is None else shape
+        return (rng.standard_normal(shape) * 3).astype(a.dtype) if a.dtype.kind == "f" \
+            else array()
+
+    def column(a):  # an (n,) partner of an (m, n) array
+        return like(a, a.shape[1:2] if isinstance(a, np.ndarray) and a.ndim == 2 else None)
+
+    def same_or_other(a):
+        # mostly a partner of a; sometimes a itself or a view of it (aliasing)
+        kind = rng.integers(6)
+        if kind == 0:
+            return a
+        if kind == 1 and isinstance(a, np.ndarray) and a.ndim:
+            return a[: max(1, a.shape[0] // 2)]
+        return like(a)
     calls = [
         lambda: C.matmul(array(), array(), bool(rng.integers(2)), bool(rng.integers(2))),
         lambda: cb.matmul(array(), array(), names(list(cb.VARIANTS) + ["x"]), out=array()),
@@ -224,6 +253,24 @@ FUZZ = textwrap.dedent(r"""
         lambda: C.loss_value(names(losses), array(), array()),
         lambda: C.sgd_train_step(array(), array(), [array(), array()], [array(), array()],
                                  [names(acts), names(acts)], names(losses), 0.1),
+        lambda: (lambda a: C.loss_gradient(names(losses), a, like(a)))(array()),
+        lambda: C.penalty(array(), number(), number(), [4, 0, -1, 2.5, "m"][rng.integers(5)]),
+        lambda: C.penalty_gradient(array(), number(), number(), [4, 0, 1][rng.integers(3)]),
+        lambda: (lambda a: C.dropout_forward(a, like(a), number()))(array()),
+        lambda: (lambda a: C.dropout_backward(a, like(a), number()))(array()),
+        lambda: (lambda z: C.batchnorm_forward(z, column(z), column(z), number()))(array()),
+        lambda: (lambda z: C.batchnorm_inference(z, column(z), column(z), column(z),
+                                                 np.abs(column(z)), number()))(array()),
+        lambda: (lambda z: C.batchnorm_backward(z, like(z), column(z), np.abs(column(z)),
+                                                number()))(array()),
+        lambda: (lambda p: C.sgd_step(p, same_or_other(p), number()))(array()),
+        lambda: (lambda p: C.momentum_step(p, like(p), same_or_other(p), number(), number(),
+                                           number(), bool(rng.integers(2))))(array()),
+        lambda: (lambda p: C.rmsprop_step(p, like(p), same_or_other(p), number(), number(),
+                                          number()))(array()),
+        lambda: (lambda p, g: C.adam_step(p, g, same_or_other(g), same_or_other(p), number(),
+                                          number(), number(), number(), step_count(),
+                                          number()))(*(lambda p: (p, like(p)))(array())),
     ]
     ok = refused = 0
     for i in range(int(sys.argv[2])):
