@@ -102,9 +102,14 @@ def test_loss_gradient_clips_and_handles_empty_and_0d():
 
 
 # ---------------------------------------------------------------- penalty
+# (no coefficients so small that l/m leaves float32's normal range: there a float32
+# computation and the scalar backend's double one legitimately part)
+coefficients = st.just(0.0) | st.floats(1e-6, 2.0)
+
+
 @settings(max_examples=60, deadline=None)
 @given(shape=shapes, dtype=dtypes, seed=seeds, ref=refs,
-       l1=st.floats(0.0, 2.0), l2=st.floats(0.0, 2.0), m=st.integers(1, 500))
+       l1=coefficients, l2=coefficients, m=st.integers(1, 500))
 def test_penalty_and_its_gradient_match(shape, dtype, seed, ref, l1, l2, m):
     rng = np.random.default_rng(seed)
     W = normal(rng, shape, dtype)

@@ -23,8 +23,9 @@ Kernels that run in C (float64 and float32):
 Nothing is inherited from :class:`~pyneuron.backends.numpy_backend.NumpyBackend`'s
 arithmetic except two corner cases: ``loss_value``/``loss_gradient`` of a 0-d array.
 ``dense_backward`` and ``output_gradient`` keep the base class's composition, which
-calls the C kernels above. ``penalty`` sums in double for both precisions (numpy sums
-float32 in float32, pairwise), so it agrees to rounding, not bit for bit.
+calls the C kernels above. ``penalty`` sums in double for both precisions and rounds the result
+to W's precision (numpy sums float32 in float32, pairwise), so it agrees to rounding,
+not bit for bit.
 
 Optimizer steps: ``param`` and the state arrays must be writable, C-contiguous, of
 ``grad``'s dtype and shape (any shape: they are treated as flat), and must not share
@@ -467,7 +468,8 @@ class CBackend(NumpyBackend):
     def penalty(self, W, l1, l2, m):
         t = _array("W", W)
         l1, l2, m = self._penalty_args(l1, l2, m)
-        return t.penalty(W.size, t.ptr(W), l2 / (2.0 * m), l1 / m)
+        # summed in double; the result rounded to W's precision, as numpy's would be
+        return float(t.dtype.type(t.penalty(W.size, t.ptr(W), l2 / (2.0 * m), l1 / m)))
 
     def penalty_gradient(self, W, l1, l2, m):
         t = _array("W", W)
