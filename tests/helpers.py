@@ -48,3 +48,18 @@ def assert_close(actual, expected, rtol=1e-12, atol=0.0, what="value"):
             f"{what}: not close (rtol={rtol}, atol={atol}); worst at index {worst}: "
             f"actual {a[worst]!r} vs expected {e[worst]!r} (|diff| {err[worst]:.3e})\n"
             f"actual:\n{a}\nexpected:\n{e}")
+
+
+def c_backend_module():
+    """The C backend's module, for test files that are about C alone.
+
+    Skips the whole file when the compiled kernels are missing, unless
+    ``PYNEURON_REQUIRE_C`` is set (as in CI): then the import error propagates
+    and the file fails to collect, so a missing C backend is never a skip.
+    """
+    if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
+        return pytest.importorskip("pyneuron.backends.c_backend",
+                                   reason="C kernels not built (python build_kernels.py)",
+                                   exc_type=ImportError)
+    from pyneuron.backends import c_backend
+    return c_backend

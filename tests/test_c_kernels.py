@@ -4,18 +4,14 @@ rung of the matmul ladder against NumPy, in float64 (relative 1e-12) and float32
 Skipped only when the compiled module is missing *and* ``PYNEURON_REQUIRE_C`` is unset;
 with it set, a missing module is an import error, i.e. a failure.
 """
-import os
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
-    cb = pytest.importorskip("pyneuron.backends.c_backend",
-                             reason="C kernels not built (python build_kernels.py)",
-                             exc_type=ImportError)
-else:
-    from pyneuron.backends import c_backend as cb  # noqa: E402  must fail if missing
+from helpers import c_backend_module
+
+cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
 from pyneuron import backends  # noqa: E402
 

@@ -1,17 +1,13 @@
 """Whole-model checks of the C backend: a forward pass, the gradients, and 20 fused
 ``sgd_train_step`` calls agree with the numpy backend's composed default from the same
 initial weights."""
-import os
 
 import numpy as np
 import pytest
 
-if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
-    cb = pytest.importorskip("pyneuron.backends.c_backend",
-                             reason="C kernels not built (python build_kernels.py)",
-                             exc_type=ImportError)
-else:
-    from pyneuron.backends import c_backend as cb  # noqa: E402
+from helpers import c_backend_module
+
+cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
 from pyneuron import backends  # noqa: E402
 from pyneuron.backends.base import Backend  # noqa: E402

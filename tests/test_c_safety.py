@@ -9,12 +9,9 @@ import textwrap
 import numpy as np
 import pytest
 
-if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
-    cb = pytest.importorskip("pyneuron.backends.c_backend",
-                             reason="C kernels not built (python build_kernels.py)",
-                             exc_type=ImportError)
-else:
-    from pyneuron.backends import c_backend as cb  # noqa: E402
+from helpers import c_backend_module
+
+cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
 from pyneuron import backends  # noqa: E402
 

@@ -9,19 +9,15 @@ dropout, batch norm and the four optimizer steps.
 * malformed calls: a clear TypeError/ValueError naming the argument, and nothing written;
 * a whole training run with Adam + dropout + batch norm + L2 agreeing with numpy.
 """
-import os
 import platform
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
-    cb = pytest.importorskip("pyneuron.backends.c_backend",
-                             reason="C kernels not built (python build_kernels.py)",
-                             exc_type=ImportError)
-else:
-    from pyneuron.backends import c_backend as cb  # noqa: E402  must fail if missing
+from helpers import c_backend_module
+
+cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
 import pyneuron as pn  # noqa: E402
 from pyneuron import backends  # noqa: E402
