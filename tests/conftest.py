@@ -12,11 +12,20 @@
 from __future__ import annotations
 
 
+import os
+
 import pytest
+from hypothesis import settings
 
 import pyneuron
 
 from helpers import assert_close, backend_names, require_backend  # noqa: F401 (re-exported)
+
+# In CI (CI=true) hypothesis draws the same examples every run, so a red build is
+# reproducible and never a roll of the dice; locally it keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(params=backend_names)
