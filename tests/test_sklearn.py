@@ -3,7 +3,6 @@ digits, label handling, input kinds, and agreement across backends."""
 import pickle
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -51,7 +50,6 @@ def test_digits_cross_validation_and_grid_search():
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
     pipe = make_pipeline(StandardScaler(),
                          MLPClassifier(hidden_layer_sizes=(64,), epochs=30, random_state=0, backend="numpy"))
-    start = time.perf_counter()
     scores = cross_val_score(pipe, X_tr, y_tr, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
 
@@ -61,7 +59,6 @@ def test_digits_cross_validation_and_grid_search():
     best = search.best_estimator_
     assert best[-1].model_.layer_sizes[0] == 64 and best[-1].model_.output == "softmax"
     assert search.score(X_te, y_te) >= 0.96
-    assert time.perf_counter() - start < 60
 
 
 # ---------------------------------------------------------------- labels
