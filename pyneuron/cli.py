@@ -148,9 +148,11 @@ def _train(args):
                                         title=f"{args.dataset} (test points, standardized)")
             print(f"  saved {os.path.join(args.plot, 'decision_boundary.png')}")
     if args.save:
+        model.standardizer = scaler
         model.save(args.save)
-        print(f"  model saved to {args.save} (inputs there are standardized: mean "
-              f"{np.round(scaler.mean_, 4).tolist()}, scale {np.round(scaler.scale_, 4).tolist()})")
+        print(f"  model saved to {args.save}, with its input standardizer (mean "
+              f"{np.round(scaler.mean_, 4).tolist()}, scale {np.round(scaler.scale_, 4).tolist()}): "
+              f"load it with pyneuron.load and apply model.standardizer.transform(X) before predicting")
     return 0
 
 
@@ -182,6 +184,10 @@ def _explain(args):
                 raise CommandError("--weights: expected a JSON list [W1, b1, W2, b2, ...]")
             model.set_weights([np.asarray(w, dtype=float) for w in weights])
     X = np.asarray(args.x, dtype=float)
+    if model.standardizer is not None:
+        print("(the model was trained on standardized inputs: --x is standardized with the "
+              "statistics saved beside it before the calculation)")
+        X = model.standardizer.transform(X)
     if args.y is None:
         raise CommandError("give the targets with --y, e.g. --y 1 (one per sample, comma-separated)")
     y = np.asarray(args.y)

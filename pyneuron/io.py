@@ -2,8 +2,9 @@
 
 The file holds ``format`` (a version string), ``architecture`` (JSON: layer
 sizes, activations, loss, options), every layer's parameters and batch-norm
-statistics, the model's random-generator state, and the optimizer's class,
-settings, step count and state arrays.
+statistics, the model's random-generator state, the optimizer's class,
+settings, step count and state arrays, and the model's input ``standardizer``
+(mean and scale) when it has one.
 Anything malformed — not a zip, a foreign ``.npz``, a newer format, missing or
 mis-shaped arrays — raises :class:`ModelFileError` saying what is wrong.
 """
@@ -40,6 +41,11 @@ def save(model, path):
         if layer.batch_norm:
             for key in ("gamma", "beta", "running_mean", "running_var"):
                 arrays[f"layer{i}/{key}"] = getattr(layer, key)
+    scaler = getattr(model, "standardizer", None)
+    if scaler is not None:
+        if getattr(scaler, "mean_", None) is None:
+            raise ValueError("model.standardizer: expected a fitted Standardizer, got one that was never fit")
+        arrays["preprocessing/mean"], arrays["preprocessing/scale"] = scaler.mean_, scaler.scale_
     optimizer = model.optimizer
     if optimizer is not None:
         meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(), "t": optimizer.t,
@@ -99,6 +105,15 @@ def load(path):
             if not np.all(np.isfinite(value)):
                 raise ModelFileError(f"path: {path!r}: {name!r} holds NaN or inf")
             target[...] = value
+    if "preprocessing/mean" in data:
+        from .datasets import Standardizer
+        mean, scale = data["preprocessing/mean"], data.get("preprocessing/scale")
+        if (scale is None or mean.shape != (model.n_features,) or scale.shape != mean.shape
+                or not np.all(np.isfinite(mean)) or not np.all(scale > 0)):
+            raise ModelFileError(f"path: {path!r} has an invalid input standardizer "
+                                 f"(expected {model.n_features} finite means and positive scales)")
+        model.standardizer = Standardizer()
+        model.standardizer.mean_, model.standardizer.scale_ = mean, scale
     if "rng_state" in data:
         try:
             model.rng.bit_generator.state = json.loads(str(data["rng_state"]))

@@ -95,6 +95,10 @@ class MLP:
         self.history = None
         self.optimizer = None
         self.stop_training = False
+        #: An optional fitted :class:`~pyneuron.datasets.Standardizer` for this model's
+        #: inputs. It is saved and loaded with the model; it is *not* applied by
+        #: ``predict`` — call ``model.standardizer.transform(X)`` yourself.
+        self.standardizer = None
 
     # ------------------------------------------------------------------ basics
     @property

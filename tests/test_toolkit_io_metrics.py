@@ -164,3 +164,32 @@ def test_gradient_check_samples_large_arrays_and_restores_parameters():
     assert result.passed and result.checked["W1"] == 7 and result.checked["b2"] == 3
     for a, b in zip(model.get_weights(), before):
         assert np.array_equal(a, b)
+
+
+def test_the_input_standardizer_travels_with_the_model(tmp_path):
+    X, y = pn.datasets.make_moons(60, noise=0.1, seed=0)
+    X = X * 100 + 50
+    scaler = pn.datasets.Standardizer().fit(X)
+    model = pn.MLP([2, 4, 1], seed=0)
+    model.fit(scaler.transform(X), y, epochs=5)
+    model.standardizer = scaler
+    model.save(tmp_path / "m.npz")
+    loaded = pn.load(tmp_path / "m.npz")
+    assert np.array_equal(loaded.standardizer.mean_, scaler.mean_)
+    assert np.array_equal(loaded.standardizer.scale_, scaler.scale_)
+    assert np.array_equal(loaded.predict_proba(loaded.standardizer.transform(X)),
+                          model.predict_proba(scaler.transform(X)))
+    assert pn.load(tmp_path / "m.npz").standardizer is not None
+    plain = pn.MLP([2, 4, 1], seed=0)
+    plain.save(tmp_path / "plain.npz")
+    assert pn.load(tmp_path / "plain.npz").standardizer is None
+    # a bad standardizer record is refused
+    with np.load(tmp_path / "m.npz") as data:
+        entries = {k: data[k] for k in data.files}
+    entries["preprocessing/scale"] = np.array([1.0, 0.0])
+    np.savez(tmp_path / "bad.npz", **entries)
+    with pytest.raises(pn.ModelFileError, match="standardizer"):
+        pn.load(tmp_path / "bad.npz")
+    model.standardizer = pn.datasets.Standardizer()
+    with pytest.raises(ValueError, match="never fit"):
+        model.save(tmp_path / "unfit.npz")
