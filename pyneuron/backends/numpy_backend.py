@@ -70,7 +70,10 @@ class NumpyBackend(Backend):
     def loss_value(self, loss, A, Y):
         if loss == "mse":
             return float(np.mean((A - Y) ** 2))
-        P = np.clip(A, PROB_EPS, 1.0 - PROB_EPS)
+        # The value is clipped and summed in float64, as the scalar backend's Python
+        # floats are: in float32, 1 − 1e-12 rounds to 1.0, and a saturated sigmoid
+        # (a = 1.0) would give log(0) = −inf, or 0·log(0) = NaN for a right answer.
+        P = np.clip(A.astype(np.float64, copy=False), PROB_EPS, 1.0 - PROB_EPS)
         if loss == "bce":
             return float(-np.mean(Y * np.log(P) + (1.0 - Y) * np.log(1.0 - P)))
         if loss == "cce":
