@@ -99,8 +99,12 @@ class Dense:
         return A
 
     def _update_running_stats(self, mean, var, m):
+        # One sample has no variance (its batch variance is 0, the unbiased one 0/0):
+        # mixing it in would pull running_var towards 0 and blow up inference.
+        if m < 2:
+            return
         # PyTorch's convention: running variance uses the unbiased batch variance.
-        unbiased = var * (m / (m - 1)) if m > 1 else var
+        unbiased = var * (m / (m - 1))
         mom = self.bn_momentum
         self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
         self.running_var[...] = (1 - mom) * self.running_var + mom * unbiased

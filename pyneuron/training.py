@@ -206,6 +206,9 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     m = X_tr.shape[0]
     batch = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     batch = min(batch, m)
+    if model.batch_norm and batch < 2:
+        raise ValueError(f"batch_size: batch normalization needs at least 2 samples per batch "
+                         f"(it normalizes with the batch's variance), got batches of {batch}")
     if optimizer is None:
         optimizer = opt.SGD(lr=0.01 if lr is None else lr)
     else:

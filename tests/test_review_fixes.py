@@ -30,3 +30,33 @@ def test_float32_sigmoid_model_that_learns_well_does_not_diverge(backend):
     model = pn.MLP([2, 8, 1], seed=0, dtype="float32", backend=backend)
     history = model.fit(X, y, epochs=60, optimizer=pn.optimizers.Adam(0.05))
     assert np.isfinite(history["loss"][-1]) and history["accuracy"][-1] == 1.0
+
+
+# ---------------------------------------------------------------- batch norm and one-sample batches
+def test_one_sample_batch_leaves_running_statistics_alone(backend):
+    """One sample has no variance: mixing its 0 into running_var drives inference
+    to divide by sqrt(eps)."""
+    X, _ = pn.datasets.make_moons(20, noise=0.2, seed=0)
+    model = pn.MLP([2, 4, 1], seed=0, batch_norm=True, backend=backend)
+    layer = model.layers[0]
+    model.forward(X, training=True)
+    mean, var = layer.running_mean.copy(), layer.running_var.copy()
+    model.forward(X[:1], training=True)
+    assert_close(layer.running_mean, mean, what="running_mean")
+    assert_close(layer.running_var, var, what="running_var")
+
+
+def test_final_one_sample_batch_does_not_shrink_running_var():
+    X, y = pn.datasets.make_moons(65, noise=0.2, seed=0)       # 2 batches of 32, then 1
+    a = pn.MLP([2, 4, 1], seed=0, batch_norm=True)
+    a.fit(X, y, epochs=1, batch_size=32, shuffle=False)
+    b = pn.MLP([2, 4, 1], seed=0, batch_norm=True)
+    b.fit(X[:64], y[:64], epochs=1, batch_size=32, shuffle=False)
+    assert_close(a.layers[0].running_var, b.layers[0].running_var, what="running_var")
+
+
+def test_batch_norm_with_batch_size_one_is_refused():
+    X, y = pn.datasets.make_moons(20, noise=0.2, seed=0)
+    model = pn.MLP([2, 4, 1], seed=0, batch_norm=True)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(X, y, epochs=1, batch_size=1)
