@@ -69,6 +69,10 @@ def gradient_check(model, X, y, eps=1e-6, threshold=1e-6, max_checks_per_array=N
     gradients to check instead of the model's own (for example deliberately
     perturbed ones, to see the check fail). Parameters are restored afterwards.
     """
+    if model.dtype != np.float64:
+        raise ValueError(f"model: gradient checking needs a float64 model, got {model.dtype}: float32 "
+                         "round-off (~1e-7) swamps central differences; check a copy built with "
+                         "dtype='float64' (backprop is the same code in both)")
     eps = check_number(eps, "eps", 0.0, low_open=True)
     threshold = check_number(threshold, "threshold", 0.0, low_open=True)
     if max_checks_per_array is not None:

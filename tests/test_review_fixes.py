@@ -60,3 +60,11 @@ def test_batch_norm_with_batch_size_one_is_refused():
     model = pn.MLP([2, 4, 1], seed=0, batch_norm=True)
     with pytest.raises(ValueError, match="batch_size"):
         model.fit(X, y, epochs=1, batch_size=1)
+
+
+# ---------------------------------------------------------------- gradient check on float32
+def test_gradient_check_refuses_float32_model_clearly():
+    X, y = pn.datasets.make_moons(10, noise=0.2, seed=0)
+    model = pn.MLP([2, 4, 1], seed=0, dtype="float32")
+    with pytest.raises(ValueError, match="model.*float64"):
+        pn.gradient_check(model, X[:5], y[:5])
