@@ -18,6 +18,7 @@ def make_xor(n_samples=4, noise=0.0, seed=None):
     """The XOR truth table: inputs in {0,1}², label x1 XOR x2. With ``n_samples``
     > 4 the four corners repeat (cycled), jittered by Gaussian ``noise``."""
     n = check_positive_int(n_samples, "n_samples")
+    check_number(noise, "noise", 0.0)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     X = corners[np.arange(n) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.int64)
@@ -30,6 +31,7 @@ def make_blobs(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0), seed=None):
     """Gaussian clusters: ``centers`` (an int, drawn uniformly in ``box``, or an
     array of points), each of standard deviation ``std``, samples split evenly."""
     n = check_positive_int(n_samples, "n_samples")
+    check_number(std, "std", 0.0)
     rng = _rng(seed)
     if isinstance(centers, (int, np.integer)):
         centers = rng.uniform(box[0], box[1], size=(check_positive_int(centers, "centers"), 2))
@@ -45,6 +47,7 @@ def make_circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     """Two concentric circles: outer radius 1 (class 0), inner radius ``factor`` (class 1)."""
     n = check_positive_int(n_samples, "n_samples", minimum=2)
     check_number(factor, "factor", 0.0, 1.0, low_open=True, high_open=True)
+    check_number(noise, "noise", 0.0)
     rng = _rng(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -61,6 +64,7 @@ def make_moons(n_samples=200, noise=0.1, seed=None):
     """Two interleaving half circles: class 0 on the upper arc (cos t, sin t),
     class 1 on the lower arc (1 − cos t, 0.5 − sin t), t in [0, π], plus noise."""
     n = check_positive_int(n_samples, "n_samples", minimum=2)
+    check_number(noise, "noise", 0.0)
     rng = _rng(seed)
     n0 = n // 2
     n1 = n - n0
@@ -77,6 +81,7 @@ def make_spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
     """``n_classes`` interleaved spiral arms (the classic CS231n-style set)."""
     n = check_positive_int(n_samples, "n_samples")
     k = check_positive_int(n_classes, "n_classes", minimum=2)
+    check_number(noise, "noise", 0.0)
     rng = _rng(seed)
     y = np.arange(n) % k
     r = np.empty(n)

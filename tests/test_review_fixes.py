@@ -68,3 +68,20 @@ def test_gradient_check_refuses_float32_model_clearly():
     model = pn.MLP([2, 4, 1], seed=0, dtype="float32")
     with pytest.raises(ValueError, match="model.*float64"):
         pn.gradient_check(model, X[:5], y[:5])
+
+
+# ---------------------------------------------------------------- argument checks at the door
+@pytest.mark.parametrize("make", [
+    lambda: pn.datasets.make_moons(10, noise=-0.1),
+    lambda: pn.datasets.make_circles(10, noise=-0.1),
+    lambda: pn.datasets.make_spiral(10, noise=-0.1),
+    lambda: pn.datasets.make_xor(8, noise=-0.1),
+])
+def test_negative_noise_names_the_argument(make):
+    with pytest.raises(ValueError, match="noise"):
+        make()
+
+
+def test_negative_blob_std_names_the_argument():
+    with pytest.raises(ValueError, match="std"):
+        pn.datasets.make_blobs(10, std=-1.0)
