@@ -6,6 +6,8 @@ Python loops of ``scalar``, the arrays of ``numpy`` or the C of ``c``.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import _config, backends
@@ -72,6 +74,10 @@ class MLP:
             check_number(r, "dropout", 0.0, 1.0, high_open=True)
         if backend is not None:
             backends.check_name(backend)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise TypeError(f"seed: expected a non-negative integer or None, got {seed!r}")
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer or None, got {seed!r}")
         self.layer_sizes = [int(n) for n in sizes]
         self.hidden_activations = hidden
         self.output = output

@@ -85,3 +85,13 @@ def test_negative_noise_names_the_argument(make):
 def test_negative_blob_std_names_the_argument():
     with pytest.raises(ValueError, match="std"):
         pn.datasets.make_blobs(10, std=-1.0)
+
+
+@pytest.mark.parametrize("seed", [1.5, "42", True])
+def test_bad_seed_names_the_argument(seed):
+    with pytest.raises(TypeError, match="seed"):
+        pn.MLP([2, 3, 1], seed=seed)
+
+
+def test_numpy_integer_seed_is_accepted():
+    assert_close(pn.MLP([2, 3, 1], seed=np.int64(3)).layers[0].W, pn.MLP([2, 3, 1], seed=3).layers[0].W)
