@@ -186,9 +186,9 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     ----------
     epochs : int
     batch_size : int or None — ``None`` = full batch, ``1`` = stochastic.
-    lr : float — learning rate of the default optimizer ``SGD(lr)`` (default 0.01);
-        give an ``optimizer`` instead to choose another.
-    optimizer : Optimizer or name — e.g. ``pyneuron.optimizers.Adam(lr=0.001)``.
+    lr : float — learning rate of the default optimizer ``SGD(lr)`` (default 0.01), or of
+        an optimizer given by name; an optimizer object carries its own.
+    optimizer : Optimizer or name — e.g. ``pyneuron.optimizers.Adam(lr=0.001)`` or ``"adam"``.
     shuffle : bool — a new order every epoch, from the model's generator.
     verbose : 0 silent, 1 a progress bar (tqdm), 2 one line per epoch.
     l2, l1 : penalties ``λ₂/(2m)·ΣW² + λ₁/m·Σ|W|`` on weights (not biases), m = batch size.
@@ -211,6 +211,8 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
                          f"(it normalizes with the batch's variance), got batches of {batch}")
     if optimizer is None:
         optimizer = opt.SGD(lr=0.01 if lr is None else lr)
+    elif isinstance(optimizer, str):
+        optimizer = opt.get(optimizer, lr)          # fit(optimizer="adam", lr=0.01)
     else:
         if lr is not None:
             raise ValueError("lr: give the learning rate to the optimizer "

@@ -95,3 +95,10 @@ def test_bad_seed_names_the_argument(seed):
 
 def test_numpy_integer_seed_is_accepted():
     assert_close(pn.MLP([2, 3, 1], seed=np.int64(3)).layers[0].W, pn.MLP([2, 3, 1], seed=3).layers[0].W)
+
+
+def test_optimizer_by_name_takes_fit_lr():
+    X, y = pn.datasets.make_moons(20, noise=0.2, seed=0)
+    model = pn.MLP([2, 4, 1], seed=0)
+    model.fit(X, y, epochs=1, optimizer="adam", lr=0.05)
+    assert isinstance(model.optimizer, pn.optimizers.Adam) and model.optimizer.lr == 0.05
