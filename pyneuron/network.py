@@ -67,6 +67,10 @@ class MLP:
         for name in hidden:
             check_activation(name, "activation", HIDDEN_ACTIVATIONS)
         check_activation(output, "output")
+        if output == "softmax" and sizes[-1] < 2:
+            raise ValueError(f"output: softmax over {sizes[-1]} unit is always 1 and cannot learn; use "
+                             f"output='sigmoid' for two classes, or one softmax unit per class, "
+                             f"got layer_sizes={layer_sizes!r}")
         rates = [dropout] * n_hidden if not isinstance(dropout, (list, tuple)) else list(dropout)
         if len(rates) != n_hidden:
             raise ValueError(f"dropout: expected a rate or a list of {n_hidden} rates, got {dropout!r}")

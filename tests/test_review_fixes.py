@@ -102,3 +102,8 @@ def test_optimizer_by_name_takes_fit_lr():
     model = pn.MLP([2, 4, 1], seed=0)
     model.fit(X, y, epochs=1, optimizer="adam", lr=0.05)
     assert isinstance(model.optimizer, pn.optimizers.Adam) and model.optimizer.lr == 0.05
+
+
+def test_softmax_with_one_unit_is_refused_at_construction():
+    with pytest.raises(ValueError, match="softmax"):
+        pn.MLP([2, 4, 1], output="softmax")
