@@ -74,19 +74,27 @@ def log_loss(y_true, proba):
     return float(-np.mean(np.sum(t * np.log(P), axis=1)))
 
 
+def _real_pair(y_true, y_pred):
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
+    if p.size != t.size:
+        raise ValueError(f"y_pred: expected {t.size} values to match y_true of shape {t.shape}, "
+                         f"got shape {p.shape}")
+    return t, p.reshape(t.shape)
+
+
 def mean_squared_error(y_true, y_pred):
-    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    t, p = _real_pair(y_true, y_pred)
     return float(np.mean((t - p) ** 2))
 
 
 def mean_absolute_error(y_true, y_pred):
-    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    t, p = _real_pair(y_true, y_pred)
     return float(np.mean(np.abs(t - p)))
 
 
 def r2_score(y_true, y_pred):
     """1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
-    t, p = np.asarray(y_true, float), np.asarray(y_pred, float).reshape(np.shape(y_true))
+    t, p = _real_pair(y_true, y_pred)
     total = np.sum((t - t.mean(axis=0)) ** 2)
     return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else 0.0
 

@@ -107,3 +107,10 @@ def test_optimizer_by_name_takes_fit_lr():
 def test_softmax_with_one_unit_is_refused_at_construction():
     with pytest.raises(ValueError, match="softmax"):
         pn.MLP([2, 4, 1], output="softmax")
+
+
+@pytest.mark.parametrize("metric", [pn.metrics.mean_squared_error, pn.metrics.mean_absolute_error,
+                                    pn.metrics.r2_score])
+def test_regression_metric_shape_mismatch_names_y_pred(metric):
+    with pytest.raises(ValueError, match="y_pred"):
+        metric([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
