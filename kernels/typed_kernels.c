@@ -478,26 +478,28 @@ void FN(pyn_output_delta)(int64_t size, const T *A, const T *Y, T n_terms, T *dZ
         dZ[i] = (A[i] - Y[i]) / n_terms;
 }
 
-static inline T FN(clip_probability)(T a)
+/* A probability clipped to [PROB_EPS, 1 - PROB_EPS], in double for both precisions:
+ * in float32 the bound 1 - 1e-12 rounds to 1.0 and log(1 - p) would be -inf. */
+static inline double FN(clip_probability)(T a)
 {
-    const T lo = (T)PROB_EPS, hi = (T)(1.0 - PROB_EPS);
-    return a < lo ? lo : a > hi ? hi : a;
+    const double x = (double)a;
+    return x < PROB_EPS ? PROB_EPS : x > 1.0 - PROB_EPS ? 1.0 - PROB_EPS : x;
 }
 
 /* dL/dA of the mean loss (Backend.loss_gradient), p = A clipped to [PROB_EPS, 1-PROB_EPS]:
  *   mse  2 (a - y) / (m k),   bce  (p - y) / (p (1 - p)) / (m k),   cce  -y / p / m.
- * Each element is computed in T in the numpy backend's order of operations. */
+ * In the numpy backend's order of operations; bce and cce in double, rounded to T. */
 void FN(pyn_loss_gradient)(int64_t m, int64_t k, int loss, const T *A, const T *Y, T *dA)
 {
     const int64_t size = m * k;
     for (int64_t i = 0; i < size; ++i) {
-        const T p = FN(clip_probability)(A[i]);
+        const double p = FN(clip_probability)(A[i]);
         if (loss == LOSS_MSE)
             dA[i] = 2 * (A[i] - Y[i]) / (T)size;
         else if (loss == LOSS_BCE)
-            dA[i] = (p - Y[i]) / (p * (1 - p)) / (T)size;
+            dA[i] = (T)((p - (double)Y[i]) / (p * (1.0 - p)) / (double)size);
         else
-            dA[i] = -Y[i] / p / (T)m;
+            dA[i] = (T)(-(double)Y[i] / p / (double)m);
     }
 }
 
@@ -514,12 +516,12 @@ double FN(pyn_loss_value)(int64_t m, int64_t k, int loss, const T *A, const T *Y
         return total / (double)size;
     }
     for (int64_t i = 0; i < size; ++i) {
-        const T p = FN(clip_probability)(A[i]);
+        const double p = FN(clip_probability)(A[i]);
         /* a term whose weight y (or 1 - y) is exactly 0 adds exactly 0: skip its log */
         if (Y[i] != 0)
-            total -= (double)Y[i] * log((double)p);
+            total -= (double)Y[i] * log(p);
         if (loss == LOSS_BCE && Y[i] != 1)
-            total -= (double)(1 - Y[i]) * log((double)(1 - p));
+            total -= (double)(1 - Y[i]) * log(1.0 - p);
     }
     return total / (double)(loss == LOSS_CCE ? m : size);
 }

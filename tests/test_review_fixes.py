@@ -15,14 +15,16 @@ from helpers import assert_close
 def test_bce_float32_saturated_loss_matches_float64(backend, a, y):
     """A float32 sigmoid that saturates to exactly 0 or 1 must give the clipped loss
     (finite), as in float64 — not NaN (0·log 0) or inf (log of 1 − 1)."""
-    if backend == "c" and a == 1.0 and y == 0.0:
-        pytest.xfail("C float32 BCE clips to 1 − 1e-12 in float32, which is 1.0: log(1 − p) = −inf; "
-                     "reported, kernels/ not changed in this review")
     k = backends.get(backend)
     A64, Y64 = np.array([[a]]), np.array([[y]])
     with np.errstate(all="raise"):
         value = k.loss_value("bce", A64.astype(np.float32), Y64.astype(np.float32))
     assert_close(value, k.loss_value("bce", A64, Y64), rtol=1e-6, atol=1e-9, what="float32 bce loss")
+    with np.errstate(all="raise"):
+        grad = k.loss_gradient("bce", A64.astype(np.float32), Y64.astype(np.float32))
+    assert grad.dtype == np.float32 and np.all(np.isfinite(grad))
+    assert_close(grad, k.loss_gradient("bce", A64, Y64).astype(np.float32), rtol=1e-6,
+                 what="float32 bce gradient")
 
 
 def test_float32_sigmoid_model_that_learns_well_does_not_diverge(backend):

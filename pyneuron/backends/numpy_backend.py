@@ -83,11 +83,13 @@ class NumpyBackend(Backend):
     def loss_gradient(self, loss, A, Y):
         if loss == "mse":
             return 2.0 * (A - Y) / A.size
-        P = np.clip(A, PROB_EPS, 1.0 - PROB_EPS)
+        # in float64 (then rounded to A's dtype), for the reason given in loss_value
+        P = np.clip(A.astype(np.float64, copy=False), PROB_EPS, 1.0 - PROB_EPS)
+        Y64 = Y.astype(np.float64, copy=False)
         if loss == "bce":
-            return (P - Y) / (P * (1.0 - P)) / A.size
+            return ((P - Y64) / (P * (1.0 - P)) / A.size).astype(A.dtype, copy=False)
         if loss == "cce":
-            return -Y / P / A.shape[0]
+            return (-Y64 / P / A.shape[0]).astype(A.dtype, copy=False)
         raise ValueError(f"loss: unknown name {loss!r}")
 
     def output_delta(self, A, Y, n_terms):
