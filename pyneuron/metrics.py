@@ -101,7 +101,8 @@ def r2_score(y_true, y_pred):
 
 def evaluate(model, X, y):
     """Metrics for ``model`` on ``(X, y)``: loss and accuracy/precision/recall/F1
-    for classifiers, loss, MSE, MAE and R² for regression."""
+    for classifiers (of the positive class for one sigmoid output, macro-averaged
+    over classes for softmax), loss, MSE, MAE and R² for regression."""
     Xc = model.check_X(X)
     Y = model.encode_y(y, Xc.shape[0])
     A = model._forward(Xc)
@@ -117,6 +118,12 @@ def evaluate(model, X, y):
         result.update(mse=mean_squared_error(Y, A), mae=mean_absolute_error(Y, A), r2=r2_score(Y, A))
         return result
     prf = precision_recall_f1(t, p, labels=np.arange(max(2, model.n_outputs)))
-    result.update(accuracy=accuracy(t, p), precision=prf["macro_precision"], recall=prf["macro_recall"],
-                  f1=prf["macro_f1"])
+    if model.loss_name == "bce":
+        # one sigmoid unit: precision, recall and F1 of the positive class (1), as
+        # scikit-learn reports them for binary problems
+        result.update(accuracy=accuracy(t, p), precision=float(prf["precision"][1]),
+                      recall=float(prf["recall"][1]), f1=float(prf["f1"][1]))
+    else:
+        result.update(accuracy=accuracy(t, p), precision=prf["macro_precision"],
+                      recall=prf["macro_recall"], f1=prf["macro_f1"])
     return result

@@ -193,3 +193,16 @@ def test_the_input_standardizer_travels_with_the_model(tmp_path):
     model.standardizer = pn.datasets.Standardizer()
     with pytest.raises(ValueError, match="never fit"):
         model.save(tmp_path / "unfit.npz")
+
+
+def test_binary_evaluate_reports_the_positive_class():
+    # a model that predicts class 1 for every sample: TP = 3, FP = 2, FN = 0
+    model = pn.MLP([1, 1], output="sigmoid", seed=0)
+    model.set_weights([np.array([[0.0]]), np.array([5.0])])
+    X = np.zeros((5, 1))
+    y = np.array([1, 1, 1, 0, 0])
+    result = model.evaluate(X, y)
+    assert result["accuracy"] == pytest.approx(0.6)
+    assert result["precision"] == pytest.approx(3 / 5)
+    assert result["recall"] == pytest.approx(1.0)
+    assert result["f1"] == pytest.approx(2 * 0.6 * 1.0 / 1.6)
