@@ -8,7 +8,9 @@ backward, optional regularization gradients and clipping, one optimizer step.
 ``history["loss"]`` holds, per epoch, the mean over the epoch's batches of each
 batch's loss computed on its forward pass *before* its update (Keras's
 convention; with ``batch_size=None`` it is the loss before the epoch's single
-step). It includes the L1/L2 penalty when one is set.
+step). It includes the L1/L2 penalty when one is set; ``history["val_loss"]``
+is the data loss alone on the validation set after the epoch (no penalty), so
+it compares across regularization strengths.
 """
 from __future__ import annotations
 
