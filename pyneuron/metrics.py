@@ -37,6 +37,11 @@ def confusion_matrix(y_true, y_pred, labels=None):
     t, p = _pair(y_true, y_pred)
     labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
     index = {v: i for i, v in enumerate(labels.tolist())}
+    unknown = sorted(set(t.tolist()) | set(p.tolist()) - set(index), key=str)
+    unknown = [v for v in unknown if v not in index]
+    if unknown:
+        raise ValueError(f"labels: expected every label of y_true and y_pred among {labels.tolist()}, "
+                         f"got also {unknown[:10]}")
     C = np.zeros((len(labels), len(labels)), dtype=np.int64)
     for a, b in zip(t.tolist(), p.tolist()):
         C[index[a], index[b]] += 1
@@ -68,6 +73,9 @@ def log_loss(y_true, proba):
         t = t.reshape(-1).astype(float)
         return float(-np.mean(t * np.log(P) + (1 - t) * np.log(1 - P)))
     if t.ndim == 1:
+        if t.size and (t.min() < 0 or t.max() >= P.shape[1] or not np.all(t == np.round(t))):
+            raise ValueError(f"y_true: expected class labels in 0..{P.shape[1] - 1} for {P.shape[1]} "
+                             f"probability columns, got values {np.unique(t)[:10].tolist()}")
         onehot = np.zeros_like(P)
         onehot[np.arange(len(t)), t.astype(int)] = 1
         t = onehot

@@ -206,3 +206,10 @@ def test_binary_evaluate_reports_the_positive_class():
     assert result["precision"] == pytest.approx(3 / 5)
     assert result["recall"] == pytest.approx(1.0)
     assert result["f1"] == pytest.approx(2 * 0.6 * 1.0 / 1.6)
+
+
+def test_metric_label_errors_name_the_argument():
+    with pytest.raises(ValueError, match="labels: expected every label"):
+        metrics.confusion_matrix([0, 1, 2], [0, 1, 1], labels=[0, 1])
+    with pytest.raises(ValueError, match="y_true: expected class labels in 0..1"):
+        metrics.log_loss([0, 2], [[0.5, 0.5], [0.2, 0.8]])
