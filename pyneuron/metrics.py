@@ -37,8 +37,7 @@ def confusion_matrix(y_true, y_pred, labels=None):
     t, p = _pair(y_true, y_pred)
     labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
     index = {v: i for i, v in enumerate(labels.tolist())}
-    unknown = sorted(set(t.tolist()) | set(p.tolist()) - set(index), key=str)
-    unknown = [v for v in unknown if v not in index]
+    unknown = [v for v in np.unique(np.concatenate([t, p])).tolist() if v not in index]
     if unknown:
         raise ValueError(f"labels: expected every label of y_true and y_pred among {labels.tolist()}, "
                          f"got also {unknown[:10]}")
