@@ -51,7 +51,9 @@ class MLP:
 
     def __init__(self, layer_sizes, activation="relu", output="sigmoid", loss=None, init="auto",
                  seed=None, backend=None, alpha=0.01, dropout=0.0, batch_norm=False, dtype="float64"):
-        sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
+        is_sequence = isinstance(layer_sizes, (list, tuple)) or (
+            isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)
+        sizes = list(layer_sizes) if is_sequence else None
         if (not sizes or len(sizes) < 2
                 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes)):
             raise ValueError(f"layer_sizes: expected a list of at least two positive integers "

@@ -116,3 +116,10 @@ def test_softmax_with_one_unit_is_refused_at_construction():
 def test_regression_metric_shape_mismatch_names_y_pred(metric):
     with pytest.raises(ValueError, match="y_pred"):
         metric([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
+
+
+def test_layer_sizes_may_be_a_numpy_array():
+    model = pn.MLP(np.array([2, 3, 1]), seed=0)
+    assert model.layer_sizes == [2, 3, 1] and all(type(n) is int for n in model.layer_sizes)
+    with pytest.raises(ValueError, match="layer_sizes"):
+        pn.MLP(np.array([[2, 3, 1]]))
