@@ -114,6 +114,10 @@ def _train(args):
 
     if args.patience is not None and not args.validation_split:
         raise CommandError("--patience watches the validation loss: add --validation-split (e.g. 0.2)")
+    if args.epochs < 1:
+        raise CommandError(f"--epochs: expected an integer >= 1, got {args.epochs}")
+    if args.batch_size < 0:
+        raise CommandError(f"--batch-size: expected an integer >= 0 (0 = full batch), got {args.batch_size}")
     X, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
     scaler = pn.datasets.Standardizer().fit(X_tr)

@@ -123,3 +123,13 @@ def test_layer_sizes_may_be_a_numpy_array():
     assert model.layer_sizes == [2, 3, 1] and all(type(n) is int for n in model.layer_sizes)
     with pytest.raises(ValueError, match="layer_sizes"):
         pn.MLP(np.array([[2, 3, 1]]))
+
+
+@pytest.mark.parametrize("option, value", [("--epochs", "-1"), ("--batch-size", "-3")])
+def test_cli_train_rejects_bad_counts_before_doing_anything(option, value):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "pyneuron.cli", "train", option, value],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert option in proc.stderr and "Traceback" not in proc.stderr
