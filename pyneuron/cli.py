@@ -118,6 +118,10 @@ def _train(args):
         raise CommandError(f"--epochs: expected an integer >= 1, got {args.epochs}")
     if args.batch_size < 0:
         raise CommandError(f"--batch-size: expected an integer >= 0 (0 = full batch), got {args.batch_size}")
+    if args.print_every < 1:
+        raise CommandError(f"--print-every: expected an integer >= 1, got {args.print_every}")
+    if not args.l2 >= 0:
+        raise CommandError(f"--l2: expected a number >= 0, got {args.l2}")
     X, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
     scaler = pn.datasets.Standardizer().fit(X_tr)
