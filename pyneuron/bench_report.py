@@ -329,15 +329,37 @@ def targets_section(ladder, steps, out):
             line(r <= 1.5, f"numpy backend within 1.5× of the hand-written step, {title}: {r:.2f}×")
 
 
+def _positive_ints(text):
+    """``--sizes``: comma-separated integers >= 1."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers such as 64,128, got {text!r}")
+    return values
+
+
+def _positive_int(text):
+    """``--repeats``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     """Print the speed report. ``--quick`` is a fast smoke run (small sizes, few repeats)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="pyneuron bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="a fast smoke run: n = 64, 128 and few, short repeats")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
+    parser.add_argument("--sizes", type=_positive_ints,
                         help="matmul sizes, comma-separated (default 64,128,256,512)")
-    parser.add_argument("--repeats", type=int, help="timed runs per figure (default 7, quick 3)")
+    parser.add_argument("--repeats", type=_positive_int, help="timed runs per figure (default 7, quick 3)")
     parser.add_argument("--no-scalar", action="store_true", help="skip the scalar backend")
     args = parser.parse_args(argv)
     if not _single_threaded():

@@ -31,3 +31,12 @@ def assert_refused_before_the_run(done, fragment):
 ])
 def test_train_refuses_bad_option_before_training(args, fragment):
     assert_refused_before_the_run(cli("train", "--epochs", "2", *args), fragment)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--sizes", "0"], "--sizes"),
+    (["--sizes", "64,x"], "--sizes"),
+    (["--repeats", "0"], "--repeats"),
+])
+def test_bench_refuses_bad_option_with_one_line(args, fragment):
+    assert_refused_before_the_run(cli("bench", *args), fragment)
