@@ -40,3 +40,15 @@ def test_train_refuses_bad_option_before_training(args, fragment):
 ])
 def test_bench_refuses_bad_option_with_one_line(args, fragment):
     assert_refused_before_the_run(cli("bench", *args), fragment)
+
+
+def test_01_note_on_the_tutorials_negative_zero(backend, capsys):
+    """Seed 004's table prints relu(−3) and relu(−1) as −0.0; its own code
+    (np.maximum(0, z) on integers) prints 0.0, so the note must name both rows
+    and not call it the code's doing."""
+    from pyneuron import lessons
+    result = lessons.run("single_neuron", ["--fast", "--backend", backend])
+    assert result["table"]["relu"][0][:2] == [0.0, 0.0]
+    notes = [line for line in capsys.readouterr().out.splitlines() if "−0.0" in line]
+    assert len(notes) == 1, notes
+    assert "relu(−3)" in notes[0] and "relu(−1)" in notes[0], notes[0]

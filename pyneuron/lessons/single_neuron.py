@@ -6,7 +6,7 @@ import numpy as np
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, parse, parser, save
+from ._common import heading, note, parse, parser, save
 
 
 def main(argv=None):
@@ -40,7 +40,8 @@ def main(argv=None):
               f"{lk[0][i]:10.4f} | {lk[1][i]:6.2f}")
     print(f"  softmax([2.0, 1.0, 0.1]) = [{', '.join(f'{p:.4f}' for p in softmax)}]  "
           f"(sum {softmax.sum():.4f})")
-    print("  (the tutorial's table shows relu(−3) as −0.0, a quirk of printing a negative zero; it is 0)")
+    note("the tutorial's printed table shows relu(−3) and relu(−1) as −0.0; its own code, "
+         "np.maximum(0, z) on integer z, prints 0.0 for both, as here: ReLU of a negative number is 0")
     with pn.use_backend(backend or pn.get_backend()):
         save(args, "activations.png", lambda p: plot.plot_activations(path=p))
     return {"z": z, "outputs": outputs, "table": {k: (v[0].tolist(), v[1].tolist()) for k, v in table.items()},
