@@ -10,7 +10,7 @@ import pyneuron as pn
 
 
 def parser(description):
-    """The options every lesson takes: ``--backend``, ``--fast``, ``--out``, ``--seed``."""
+    """The options every lesson takes: ``--backend``, ``--fast``, ``--out``."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--backend", default=None, choices=list(pn.backends.BACKEND_NAMES),
                    help="engine to run on (default: the global flag, normally numpy)")
