@@ -59,6 +59,12 @@ def float_list(text):
 def _demo(args):
     import pyneuron as pn
 
+    if args.epochs < 1:
+        raise CommandError(f"--epochs: expected an integer >= 1, got {args.epochs}")
+    if args.batch_size < 1:
+        raise CommandError(f"--batch-size: expected an integer >= 1, got {args.batch_size}")
+    if not args.lr > 0:
+        raise CommandError(f"--lr: expected a number > 0, got {args.lr}")
     X, y = pn.datasets.make_moons(args.samples, noise=0.2, seed=args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=args.seed)
     names = pn.available_backends() if args.backend == "all" else [args.backend]

@@ -133,3 +133,13 @@ def test_cli_train_rejects_bad_counts_before_doing_anything(option, value):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert option in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("option, value", [("--epochs", "0"), ("--lr", "0"), ("--batch-size", "0")])
+def test_cli_demo_rejects_bad_options_before_printing(option, value):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "pyneuron.cli", "demo", option, value],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert option in proc.stderr and "Traceback" not in proc.stderr
