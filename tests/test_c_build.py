@@ -65,6 +65,16 @@ def need_modern_setuptools():
         pytest.skip(f"setuptools {setuptools.__version__} < 77: pip install -U 'setuptools>=77'")
 
 
+def source_copy(tmp_path):
+    """A fresh ``tmp_path/src`` holding what a clean checkout has (see _copy_source_tree)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    _copy_source_tree(src)
+    if not (src / "README.md").exists():  # pyproject names it as the readme
+        (src / "README.md").write_text("pyneuron\n")
+    return src
+
+
 def _copy_source_tree(dest):
     """The files a clean checkout has, without any build products."""
     ignore = shutil.ignore_patterns("*.so", "*.o", "*.pyd", "_kernels.c", "__pycache__",
@@ -84,11 +94,7 @@ def test_wheel_from_clean_tree_contains_the_compiled_module(tmp_path):
     wheel into a target directory and run a kernel from there in a fresh interpreter."""
     load_kernels()
     need_modern_setuptools()
-    src = tmp_path / "src"
-    src.mkdir()
-    _copy_source_tree(src)
-    if not (src / "README.md").exists():  # pyproject names it as the readme
-        (src / "README.md").write_text("pyneuron\n")
+    src = source_copy(tmp_path)
     env = dict(os.environ, PYNEURON_REQUIRE_C="1", PIP_NO_INDEX="1",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     wheel_dir = tmp_path / "wheels"
@@ -123,11 +129,7 @@ def test_sdist_ships_the_c_sources(tmp_path):
     """Installing from an sdist needs build_kernels.py and kernels/*.c, *.h (MANIFEST.in)."""
     load_kernels()
     need_modern_setuptools()
-    src = tmp_path / "src"
-    src.mkdir()
-    _copy_source_tree(src)
-    if not (src / "README.md").exists():
-        (src / "README.md").write_text("pyneuron\n")
+    src = source_copy(tmp_path)
     proc = subprocess.run([sys.executable, "-c",
                            "from setuptools import build_meta as b; print(b.build_sdist('dist'))"],
                           cwd=str(src), capture_output=True, text=True, timeout=300)

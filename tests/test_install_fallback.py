@@ -7,16 +7,12 @@ import sys
 
 import pytest
 
-from test_c_build import _copy_source_tree, need_modern_setuptools
+from test_c_build import need_modern_setuptools, source_copy
 
 
 def _build_wheel(tmp_path, require_c):
     need_modern_setuptools()
-    src = tmp_path / "src"
-    src.mkdir()
-    _copy_source_tree(src)
-    if not (src / "README.md").exists():
-        (src / "README.md").write_text("pyneuron\n")
+    src = source_copy(tmp_path)
     env = dict(os.environ, CC="/bin/false", PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYNEURON_REQUIRE_C", None)
     if require_c:
