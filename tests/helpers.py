@@ -14,6 +14,10 @@ import pytest
 
 import pyneuron
 
+#: Whether this run must have the C backend: ``PYNEURON_REQUIRE_C`` set to anything
+#: but "" or "0" — the same rule build_kernels.py applies to the build itself.
+C_REQUIRED = os.environ.get("PYNEURON_REQUIRE_C", "") not in ("", "0")
+
 #: Every backend name, available here or not.
 backend_names = ["scalar", "numpy", "c"]
 
@@ -25,7 +29,7 @@ def require_backend(name):
         return name
     from pyneuron.backends import unavailable_reason
     reason = f"backend {name!r} unavailable: {unavailable_reason(name)}"
-    if name == "c" and os.environ.get("PYNEURON_REQUIRE_C"):
+    if name == "c" and C_REQUIRED:
         pytest.fail(f"PYNEURON_REQUIRE_C is set but {reason}", pytrace=False)
     pytest.skip(reason)
 
@@ -57,7 +61,7 @@ def c_backend_module():
     ``PYNEURON_REQUIRE_C`` is set (as in CI): then the import error propagates
     and the file fails to collect, so a missing C backend is never a skip.
     """
-    if os.environ.get("PYNEURON_REQUIRE_C", "") in ("", "0"):
+    if not C_REQUIRED:
         return pytest.importorskip("pyneuron.backends.c_backend",
                                    reason="C kernels not built (python build_kernels.py)",
                                    exc_type=ImportError)

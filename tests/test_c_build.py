@@ -14,15 +14,16 @@ import zipfile
 import numpy as np
 import pytest
 
+from helpers import C_REQUIRED
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REQUIRE_C = os.environ.get("PYNEURON_REQUIRE_C", "") not in ("", "0")
 
 
 def load_kernels():
     try:
         from pyneuron import _kernels
     except ImportError as exc:
-        if REQUIRE_C:
+        if C_REQUIRED:
             pytest.fail(f"PYNEURON_REQUIRE_C is set but pyneuron._kernels is missing: {exc}")
         pytest.skip(f"pyneuron._kernels not built ({exc}); run `python build_kernels.py`")
     return _kernels
