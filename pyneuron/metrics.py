@@ -32,6 +32,16 @@ def accuracy(y_true, y_pred):
     return float(np.mean(t == p))
 
 
+def output_accuracy(A, Y, loss):
+    """Accuracy of a network's outputs ``A`` against its encoded targets ``Y``:
+    argmax against argmax for softmax (``cce``), and element-wise ``A >= 0.5``
+    against the 0/1 labels for sigmoid units (``bce``; multi-label counts each
+    label, so [1, 0] for a true [1, 1] is half right, not right)."""
+    if loss == "cce":
+        return float(np.mean(np.argmax(A, axis=1) == np.argmax(Y, axis=1)))
+    return float(np.mean((A >= 0.5) == (Y >= 0.5)))
+
+
 def confusion_matrix(y_true, y_pred, labels=None):
     """``C[i, j]`` = number of samples of true class ``labels[i]`` predicted as ``labels[j]``."""
     t, p = _pair(y_true, y_pred)
@@ -119,7 +129,7 @@ def evaluate(model, X, y):
     elif model.loss_name == "bce" and model.n_outputs == 1:
         t, p = Y[:, 0].astype(int), (A[:, 0] >= 0.5).astype(int)
     elif model.loss_name == "bce":
-        result["accuracy"] = float(np.mean((A >= 0.5) == (Y >= 0.5)))
+        result["accuracy"] = output_accuracy(A, Y, "bce")
         return result
     else:
         result.update(mse=mean_squared_error(Y, A), mae=mean_absolute_error(Y, A), r2=r2_score(Y, A))

@@ -255,13 +255,10 @@ class MLP:
         from . import metrics
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        if self.loss_name == "cce":
-            return metrics.accuracy(np.argmax(Y, axis=1), self.predict(Xc))
-        if self.loss_name == "bce":
-            # element-wise, as fit's history['accuracy']: metrics.accuracy would argmax
-            # multi-label rows and call [1, 0] a match for [1, 1]
-            return float(np.mean(Y == (self._forward(Xc) >= 0.5)))
-        return metrics.mean_squared_error(Y, self._forward(Xc))
+        A = self._forward(Xc)
+        if self.is_classifier:
+            return metrics.output_accuracy(A, Y, self.loss_name)   # as fit's history["accuracy"]
+        return metrics.mean_squared_error(Y, A)
 
     def evaluate(self, X, y):
         """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`)."""

@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from . import optimizers as opt
+from .metrics import output_accuracy
 from .schedules import Schedule
 from .validation import check_number, check_positive_int
 
@@ -162,12 +163,6 @@ def _split_validation(model, X, Y, validation_split, validation_data):
     return X[train], Y[train], X[val], Y[val]
 
 
-def _accuracy(A, Y, loss):
-    if loss == "cce":
-        return float(np.mean(np.argmax(A, axis=1) == np.argmax(Y, axis=1)))
-    return float(np.mean((A >= 0.5) == (Y >= 0.5)))
-
-
 def _clip(grads, clip_value, clip_norm):
     if clip_value is not None:
         for g in grads:
@@ -298,12 +293,12 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
                 cb.on_batch_end(model, b, {"loss": value})
         logs = {"loss": float(np.mean(batch_losses))}
         if track_accuracy:
-            logs["accuracy"] = _accuracy(model._forward(X_tr), Y_tr, model.loss_name)
+            logs["accuracy"] = output_accuracy(model._forward(X_tr), Y_tr, model.loss_name)
         if X_val is not None:
             A_val = model._forward(X_val)
             logs["val_loss"] = model._data_loss(A_val, Y_val)
             if track_accuracy:
-                logs["val_accuracy"] = _accuracy(A_val, Y_val, model.loss_name)
+                logs["val_accuracy"] = output_accuracy(A_val, Y_val, model.loss_name)
         logs["lr"] = optimizer.lr
         history.append(epoch, logs)
         for cb in callbacks:
