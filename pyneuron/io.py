@@ -122,8 +122,7 @@ def load(path):
     if "optimizer" in data:
         try:
             meta = json.loads(str(data["optimizer"]))
-            cls = {c.__name__: c for c in (optimizers.SGD, optimizers.Momentum, optimizers.RMSprop,
-                                           optimizers.Adam, optimizers.AdamW)}[meta["class"]]
+            cls = {c.__name__: c for c in optimizers.OPTIMIZERS.values()}[meta["class"]]
             optimizer = cls(**meta["config"])
             optimizer.t, optimizer.lr = int(meta["t"]), float(meta["lr"])
             optimizer.state = [{name: np.array(data[f"optimizer/{j}/{name}"]) for name in meta["state_names"]}
