@@ -29,28 +29,13 @@ def problem(sizes, output, m, seed=0):
 
 
 def torch_step(sizes, output, X, Y, lr):
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
-    layers = []
-    for i, (a, o) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(torch.nn.Linear(a, o).double())
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    net = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(net.parameters(), lr=lr)
-    Xt = torch.from_numpy(X)
-    if output == "softmax":
-        Yt, lossf = torch.from_numpy(Y.argmax(axis=1)), torch.nn.functional.cross_entropy
-    else:
-        Yt, lossf = torch.from_numpy(Y), torch.nn.functional.binary_cross_entropy_with_logits
-
-    def step():
-        opt.zero_grad()
-        loss = lossf(net(Xt), Yt)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+    """One PyTorch CPU step on (X, Y), built by the report's own runner so the
+    benchmark and `pyneuron bench` time the same network."""
+    pytest.importorskip("torch")
+    from pyneuron.bench_report import torch_runner
+    step, tensors, _ = torch_runner(np, sizes, output, lr)
+    Xt, Yt = tensors(X, Y.argmax(axis=1) if output == "softmax" else Y)
+    return lambda: step(Xt, Yt)
 
 
 @pytest.mark.parametrize("case, engine", PAIRS)
