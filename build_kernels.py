@@ -54,17 +54,19 @@ ffibuilder.set_source(
 )
 
 
-def _remove_stale_modules():
+def _remove_stale_modules(fresh):
     """An older in-place build (e.g. ``_kernels.abi3.so`` from ``pip install -e``)
-    could shadow the fresh one: remove every ``pyneuron/_kernels*`` binary first."""
+    could shadow the fresh one: remove every other ``pyneuron/_kernels*`` binary.
+    Called only after a successful build, so a failed one leaves the old module working."""
     pkg = os.path.join(HERE, "pyneuron")
     for name in os.listdir(pkg):
-        if name.startswith("_kernels") and name.endswith((".so", ".pyd", ".dylib")):
-            os.remove(os.path.join(pkg, name))
+        path = os.path.join(pkg, name)
+        if (name.startswith("_kernels") and name.endswith((".so", ".pyd", ".dylib"))
+                and os.path.abspath(path) != os.path.abspath(fresh)):
+            os.remove(path)
 
 
 if __name__ == "__main__":
     os.chdir(HERE)
-    _remove_stale_modules()
     # compile() writes pyneuron/_kernels.c and the .so next to it (tmpdir=".").
-    ffibuilder.compile(tmpdir=".", verbose=True)
+    _remove_stale_modules(ffibuilder.compile(tmpdir=".", verbose=True))
