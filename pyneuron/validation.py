@@ -84,3 +84,27 @@ def check_dtype(dtype, name="dtype"):
     if dt not in (np.float64, np.float32):
         raise ValueError(f"{name}: expected 'float64' or 'float32', got {dt}")
     return dt
+
+
+#: Refuse a single array larger than this many bytes before allocating it (64 GiB):
+#: far beyond any teaching-sized network, well below sizes that only fail deep
+#: inside NumPy with a bare MemoryError.
+MAX_ARRAY_BYTES = 64 * 2**30
+
+
+def check_array_fits(shape, dtype, name, max_bytes=None):
+    """Refuse, before allocating, an array of ``shape`` and ``dtype`` whose size
+    exceeds ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`).
+
+    ``name`` is the argument that decides the size; the ``ValueError`` says how
+    many bytes the array would need and what the limit is. Returns the size in bytes.
+    """
+    limit = MAX_ARRAY_BYTES if max_bytes is None else max_bytes
+    n_bytes = np.dtype(dtype).itemsize
+    for dim in shape:
+        n_bytes *= int(dim)          # Python ints: no overflow
+    if n_bytes > limit:
+        raise ValueError(f"{name}: an array of shape {tuple(int(d) for d in shape)} ({np.dtype(dtype)}) "
+                         f"would need {n_bytes / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB "
+                         f"pyneuron allows for one array; use smaller sizes")
+    return n_bytes
