@@ -3,6 +3,7 @@ expected and what was given, so a learner can fix the call without a debugger.""
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -86,15 +87,22 @@ def check_dtype(dtype, name="dtype"):
     return dt
 
 
-#: Refuse a single array larger than this many bytes before allocating it (64 GiB):
-#: far beyond any teaching-sized network, well below sizes that only fail deep
-#: inside NumPy with a bare MemoryError.
-MAX_ARRAY_BYTES = 64 * 2**30
+def _physical_memory_bytes():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):   # not a POSIX system
+        return 64 * 2**30
+
+
+#: Refuse arrays (or groups of arrays, such as a model's parameters) larger than this
+#: many bytes before allocating them: the machine's physical memory. Beyond it NumPy
+#: fails deep inside with a bare MemoryError, or the machine starts swapping.
+MAX_ARRAY_BYTES = _physical_memory_bytes()
 
 
 def check_array_fits(shape, dtype, name, max_bytes=None):
     """Refuse, before allocating, an array of ``shape`` and ``dtype`` whose size
-    exceeds ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`).
+    exceeds ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`, the physical memory).
 
     ``name`` is the argument that decides the size; the ``ValueError`` says how
     many bytes the array would need and what the limit is. Returns the size in bytes.
@@ -106,5 +114,5 @@ def check_array_fits(shape, dtype, name, max_bytes=None):
     if n_bytes > limit:
         raise ValueError(f"{name}: an array of shape {tuple(int(d) for d in shape)} ({np.dtype(dtype)}) "
                          f"would need {n_bytes / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB "
-                         f"pyneuron allows for one array; use smaller sizes")
+                         f"this machine has; use smaller sizes")
     return n_bytes
