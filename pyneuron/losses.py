@@ -9,8 +9,12 @@ cce    −(1/m) Σ_s Σ_i y_si log a_si            softmax (one class of many)
 =====  ======================================  ==========================
 
 With sigmoid + bce and softmax + cce the gradient at the output's
-pre-activation simplifies to ``(A − Y) / N`` (the backends' ``output_delta``).
-Probabilities are clipped to ``[1e-12, 1 − 1e-12]`` before any log.
+pre-activation simplifies to ``(A − Y) / N`` (the backends' ``output_delta``),
+and the loss value is computed from that pre-activation ``Z`` (the logits):
+``softplus(z) − y z`` and ``logsumexp(z) − Σ y z`` (the backends'
+``loss_from_logits``), exact where the probabilities have rounded to 0 or 1.
+Other pairs (e.g. softmax + bce) clip probabilities to ``[1e-12, 1 − 1e-12]``
+before any log.
 """
 from __future__ import annotations
 

@@ -213,8 +213,23 @@ class MLP:
             dA = layer.backward(kernels, dA=dA)
         return dA
 
-    def _data_loss(self, A, Y):
-        return self.kernels.loss_value(self.loss_name, A, Y)
+    def _data_loss(self, A, Y, Z=None):
+        """Mean loss of the output ``A`` of the last forward pass against ``Y``.
+
+        For sigmoid + bce and softmax + cce the value comes from the output layer's
+        pre-activation ``Z`` (:meth:`~pyneuron.backends.base.Backend.loss_from_logits`),
+        which stays exact where the probabilities have rounded to 0 or 1; ``Z`` defaults
+        to the one the output layer cached with ``A``. Every loss the model reports
+        (``loss``, ``evaluate``, fit's history, ``val_loss``, early stopping) comes
+        from here.
+        """
+        out = self.layers[-1]
+        if Z is None:
+            if A is not out.cache.get("out"):
+                raise ValueError("A: expected the output of this model's last forward pass "
+                                 "(its logits are read from the output layer), or pass Z")
+            Z = out.cache["Z"]
+        return self.kernels.data_loss(self.loss_name, out.activation, A, Y, Z)
 
     def loss(self, X, y):
         """Mean loss of the model's predictions on ``(X, y)`` (no regularization term)."""

@@ -33,6 +33,9 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
 LOSSES = ("mse", "bce", "cce")
 #: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
 PROB_EPS = 1e-12
+#: (output activation, loss) pairs whose loss value is computed from the logits
+#: ``Z`` by :meth:`Backend.loss_from_logits`, never from clipped probabilities.
+LOGIT_LOSSES = {("sigmoid", "bce"): "bce", ("softmax", "cce"): "cce"}
 
 
 class Backend(ABC):
@@ -120,7 +123,45 @@ class Backend(ABC):
         * cce  :math:`-\frac{1}{m}\sum_s \sum_i y_{si}\log a_{si}`
 
         Probabilities are clipped to ``[PROB_EPS, 1-PROB_EPS]`` so log(0)
-        never happens. Returns a Python float.
+        never happens, which caps each term at 27.63: a model with a sigmoid +
+        bce or softmax + cce output reports its loss with :meth:`loss_from_logits`
+        instead (see :meth:`data_loss`). Returns a Python float.
+        """
+
+    @abstractmethod
+    def loss_from_logits(self, loss, Z, Y):
+        r"""Mean BCE or cross-entropy computed from the output layer's pre-activation ``Z``.
+
+        ``loss="bce"`` (sigmoid output): mean over all :math:`mk` elements of
+
+        .. math:: \ell(z, y) = -[y\log\sigma(z) + (1-y)\log(1-\sigma(z))]
+                             = \operatorname{softplus}(z) - y z,\qquad
+                  \operatorname{softplus}(z) = \max(z, 0) + \log(1 + e^{-|z|})
+
+        ``loss="cce"`` (softmax output): mean over the :math:`m` rows of
+
+        .. math:: \ell(z, y) = -\sum_i y_i \log\operatorname{softmax}(z)_i
+                             = \operatorname{logsumexp}(z) - \sum_i y_i z_i,\qquad
+                  \operatorname{logsumexp}(z) = \max_j z_j + \log\sum_i e^{z_i - \max_j z_j}
+
+        Why from ``Z``: a probability that rounds to 0 or 1 has lost the loss's
+        information. Clipping it to ``[PROB_EPS, 1 - PROB_EPS]`` caps every term at
+        ``-log(1e-12) = 27.63``, so a sigmoid unit with ``z = 30`` and label 0
+        would report 27.63 instead of ``softplus(30) = 30.0000000000000936``; in
+        float32, ``sigmoid(17)`` rounds to ``1 - 6e-8`` (term 16.64) or to 1 (27.63),
+        where the true value is 17.0000000414. Both forms above are exact identities
+        (the log-sigmoid and log-softmax of the textbook) and never overflow:
+        ``exp`` is only taken of numbers ``<= 0``. Each term is summed as
+        ``(max(z, 0) - y z) + log1p(e^{-|z|})`` and ``(max_j z_j - sum_i y_i z_i) +
+        log1p(sum_{i != argmax} e^{z_i - max_j z_j})``: the first part is exactly 0 for a confident
+        right answer, so the small second part keeps its digits (``z = 40, y = 1``
+        gives 4.2e-18, not 0).
+
+        ``Z`` and ``Y`` have the same shape ``(m, k)``; ``Y`` holds 0/1 labels (bce)
+        or one-hot rows (cce). Every term is computed and summed in float64 for
+        float32 inputs too. Returns a Python float; a non-finite ``Z`` gives a
+        non-finite value (training reads it as divergence). Raises ``ValueError``
+        for a loss other than ``"bce"`` or ``"cce"``.
         """
 
     @abstractmethod
@@ -261,7 +302,7 @@ class Backend(ABC):
             Z, A = self.dense_forward(A, W, b, act, alpha)
             zs.append(Z)
             outs.append(A)
-        value = self.loss_value(loss, A, Y)
+        value = self.data_loss(loss, activations[-1], A, Y, zs[-1])
         dZ = self.output_gradient(loss, activations[-1], A, Y, zs[-1], alpha)
         for i in range(len(weights) - 1, -1, -1):
             dX, dW, db = self.linear_backward(dZ, inputs[i], weights[i])
@@ -270,6 +311,14 @@ class Backend(ABC):
             if i > 0:
                 dZ = self.activation_backward(activations[i - 1], dX, zs[i - 1], outs[i - 1], alpha)
         return value
+
+    def data_loss(self, loss, activation, A, Y, Z):
+        """The mean loss of an output layer whose activation is ``activation``:
+        :meth:`loss_from_logits` of ``Z`` for sigmoid + bce and softmax + cce (see
+        :data:`LOGIT_LOSSES`), :meth:`loss_value` of ``A`` for every other pair."""
+        if (activation, loss) in LOGIT_LOSSES:
+            return self.loss_from_logits(loss, Z, Y)
+        return self.loss_value(loss, A, Y)
 
     def output_gradient(self, loss, activation, A, Y, Z, alpha=0.01):
         """``dL/dZ`` of the output layer: the fused ``A − Y`` where it applies,

@@ -80,6 +80,21 @@ class NumpyBackend(Backend):
             return float(-np.sum(Y * np.log(P)) / A.shape[0])
         raise ValueError(f"loss: unknown name {loss!r}")
 
+    def loss_from_logits(self, loss, Z, Y):
+        Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
+        if loss == "bce":
+            # (max(z, 0) − y z) first: it is exactly 0 for a right answer, so the small
+            # log1p term is not lost against a large z
+            return float(np.mean((np.maximum(Z64, 0.0) - Y64 * Z64) + np.log1p(np.exp(-np.abs(Z64)))))
+        if loss == "cce":
+            rows = np.arange(Z64.shape[0])
+            top_index = Z64.argmax(axis=1)
+            top = Z64[rows, top_index]
+            E = np.exp(Z64 - top[:, None])
+            E[rows, top_index] = 0.0            # the max's own e^0 = 1 is the "1 +" of log1p
+            return float(np.mean((top - (Y64 * Z64).sum(axis=1)) + np.log1p(E.sum(axis=1))))
+        raise ValueError(f"loss: loss_from_logits computes 'bce' or 'cce', got {loss!r}")
+
     def loss_gradient(self, loss, A, Y):
         if loss == "mse":
             return 2.0 * (A - Y) / A.size

@@ -185,6 +185,36 @@ class ScalarBackend(Backend):
         n_terms = A.shape[0] if loss == "cce" else A.size
         return total / n_terms
 
+    def loss_from_logits(self, loss, Z, Y):
+        z_rows, y_rows = Z.tolist(), Y.tolist()       # Python floats: float64 arithmetic
+        total = 0.0
+        for z, y in zip(z_rows, y_rows):              # one sample (row) at a time
+            if loss == "bce":
+                for z_k, y_k in zip(z, y):
+                    # softplus(z) − y z with softplus(z) = max(z, 0) + log(1 + e^(−|z|)):
+                    # e^(−|z|) <= 1 never overflows, and max(z, 0) − y z (exactly 0 for
+                    # a right answer) is taken first so the small log term is not lost
+                    total += (max(z_k, 0.0) - y_k * z_k) + math.log1p(math.exp(-abs(z_k)))
+            elif loss == "cce":
+                # logsumexp(z) = top + log(1 + sum of e^(z_k − top) over the others),
+                # top = the row's largest logit (its own term is e^0 = 1)
+                top_index = z.index(max(z))
+                top = z[top_index]
+                others = 0.0
+                for k, z_k in enumerate(z):
+                    if k != top_index:
+                        others += math.exp(z_k - top)
+                label_logit = 0.0
+                for z_k, y_k in zip(z, y):
+                    label_logit += y_k * z_k
+                # logsumexp − z_label = (top − z_label) + log1p(others): the first part
+                # is exactly 0 when the label has the largest logit
+                total += (top - label_logit) + math.log1p(others)
+            else:
+                raise ValueError(f"loss: loss_from_logits computes 'bce' or 'cce', got {loss!r}")
+        n_terms = Z.shape[0] if loss == "cce" else Z.size
+        return total / n_terms
+
     def loss_gradient(self, loss, A, Y):
         a, y = _flat(A), _flat(Y)
         grad = []
