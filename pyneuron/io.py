@@ -1,45 +1,89 @@
 """Save and load a model as one ``.npz`` file — no pickle, so loading never runs code.
 
 The file holds ``format`` (a version string), ``architecture`` (JSON: layer
-sizes, activations, loss, options), every layer's parameters and batch-norm
+sizes, activations, loss, every constructor option and each hidden layer's
+batch-norm ``eps`` and ``momentum``), every layer's parameters and batch-norm
 statistics, the model's random-generator state, the optimizer's class,
 settings, step count and state arrays, and the model's input ``standardizer``
 (mean and scale) when it has one.
-Anything malformed — not a zip, a foreign ``.npz``, a newer format, missing or
-mis-shaped arrays — raises :class:`ModelFileError` saying what is wrong.
+
+Saving is atomic: the file is written to a temporary file in the same folder,
+flushed to disk, then renamed over the old one, so a crash or a kill leaves
+the old model or the new one, never a torn file.
+
+Loading trusts nothing in the file. The architecture record decides which
+members must exist and the shape and dtype of each; a member is refused on its
+header, before its data is read (see :mod:`pyneuron._npz`), the total is
+bounded by the machine's memory, every value is checked (finite weights,
+variances ``>= 0``, a positive learning rate, a complete optimizer state …),
+and the model is built from the file's arrays. Every way a file can be wrong
+raises :class:`ModelFileError`.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import numbers
 import os
+import secrets
 import zipfile
 
 import numpy as np
 
-FORMAT = "pyneuron-model-1"
+from . import _checks, validation
+from ._npz import NpzError, NpzReader
+
+FORMAT = "pyneuron-model-2"
+#: Formats this version reads. Version 1 had no batch-norm eps/momentum (they
+#: were always PyTorch's defaults, 1e-5 and 0.1, unless set by hand).
+READABLE_FORMATS = ("pyneuron-model-1", FORMAT)
+#: Refuse architecture records with more layers than this: far beyond any MLP
+#: anyone trains, and it keeps a forged record from building millions of layers.
+MAX_LAYERS = 10_000
+#: The longest JSON record (characters) accepted for each text member.
+TEXT_LIMITS = {"format": 64, "architecture": 1 << 20, "rng_state": 1 << 12, "optimizer": 1 << 16}
+#: Optimizer state arrays that are running averages of squares, so never negative.
+NONNEGATIVE_STATE = ("square_avg", "v")
 
 
 class ModelFileError(ValueError):
-    """A file that is not a valid pyneuron model."""
+    """A file that is not a valid pyneuron model (the message says what is wrong)."""
 
 
+def model_path(path, name="path"):
+    """``path`` (a ``str`` or ``os.PathLike``) as a string ending in ``.npz``:
+    ``save`` and ``load`` both add the suffix when it is missing, as
+    ``numpy.savez`` does. Raises ``TypeError`` for anything else (an integer is
+    not taken as a file descriptor)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a file name (str or os.PathLike), got {type(path).__name__} {path!r}")
+    text = os.fsdecode(os.fspath(path))
+    if not text:
+        raise ValueError(f"{name}: expected a file name, got an empty string")
+    return text if text.endswith(".npz") else text + ".npz"
+
+
+# ---------------------------------------------------------------------------- save
 def _architecture(model):
+    hidden = model.layers[:-1]
     return {"layer_sizes": model.layer_sizes, "activation": model.hidden_activations,
-            "output": model.output, "loss": model.loss_name, "init": model.init if isinstance(model.init, str) else "auto",
-            "seed": model.seed if isinstance(model.seed, int) else None, "backend": model.backend,
-            "alpha": model.alpha, "dropout": model.dropout, "batch_norm": model.batch_norm,
-            "dtype": str(model.dtype)}
+            "output": model.output, "loss": model.loss_name,
+            "init": model.init if isinstance(model.init, str) else "auto",
+            "seed": int(model.seed) if isinstance(model.seed, numbers.Integral) else None,
+            "backend": model.backend, "alpha": model.alpha, "dropout": model.dropout,
+            "batch_norm": model.batch_norm, "dtype": str(model.dtype),
+            "batch_norm_eps": [float(layer.bn_eps) for layer in hidden],
+            "batch_norm_momentum": [float(layer.bn_momentum) for layer in hidden]}
 
 
-def save(model, path):
-    """Write ``model`` to ``path`` (``.npz`` is appended by NumPy if missing)."""
+def _arrays_of(model):
     arrays = {"format": np.array(FORMAT), "architecture": np.array(json.dumps(_architecture(model))),
               # the generator's position, so shuffles and dropout masks continue as they would have
               "rng_state": np.array(json.dumps(model.rng.bit_generator.state))}
     for i, layer in enumerate(model.layers):
         arrays[f"layer{i}/W"], arrays[f"layer{i}/b"] = layer.W, layer.b
         if layer.batch_norm:
-            for key in ("gamma", "beta", "running_mean", "running_var"):
+            for key, _ in _checks.BATCHNORM_ARRAYS:
                 arrays[f"layer{i}/{key}"] = getattr(layer, key)
     scaler = getattr(model, "standardizer", None)
     if scaler is not None:
@@ -48,86 +92,246 @@ def save(model, path):
         arrays["preprocessing/mean"], arrays["preprocessing/scale"] = scaler.mean_, scaler.scale_
     optimizer = model.optimizer
     if optimizer is not None:
-        meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(), "t": optimizer.t,
-                "lr": optimizer.lr, "n_state": len(optimizer.state),
+        meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(), "t": int(optimizer.t),
+                "lr": float(optimizer.lr), "n_state": len(optimizer.state),
                 "state_names": list(optimizer.state_names)}
         arrays["optimizer"] = np.array(json.dumps(meta))
         for j, state in enumerate(optimizer.state):
             for name, value in state.items():
                 arrays[f"optimizer/{j}/{name}"] = value
-    np.savez(path, **arrays)
+    return arrays
 
 
-def _read(path):
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"path: no such file {path!r}")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"path: {path!r} is not a readable .npz file (not a zip archive)")
+def save(model, path):
+    """Write ``model`` to ``path`` atomically and return the name written.
+
+    ``path`` is a ``str`` or ``os.PathLike``; ``.npz`` is appended when missing
+    (``save(model, "m")`` writes ``m.npz``, which ``load("m")`` reads). The data
+    go to a temporary file in the same folder, are flushed and ``fsync``-ed,
+    and the temporary file then replaces ``path`` in one ``os.replace``: an
+    interrupted save leaves the previous file (or none) untouched.
+    """
+    final = model_path(path)
+    arrays = _arrays_of(model)
+    folder = os.path.dirname(final) or "."
+    temporary = os.path.join(folder, f".{os.path.basename(final)}.{secrets.token_hex(6)}.tmp")
+    # created as open() would (mode 0o666 less the umask), never over an existing file
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ModelFileError(f"path: {path!r} is not a readable .npz file ({exc})") from None
-    except ValueError as exc:  # object arrays need pickle: refused
-        raise ModelFileError(f"path: {path!r} holds data that would need pickle to load; refused ({exc})") from None
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError, AttributeError):     # make the rename itself durable (POSIX)
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return final
 
 
+# ---------------------------------------------------------------------------- load
 def load(path):
-    """Read a model written by :func:`save`; it predicts bit-identically."""
-    from . import optimizers
-    from .network import MLP
+    """Read a model written by :func:`save`; it predicts bit-identically and
+    trains on from the same optimizer state and random-generator position.
 
-    data = _read(path)
-    if "format" not in data or "architecture" not in data:
-        raise ModelFileError(f"path: {path!r} is not a pyneuron model (no 'format'/'architecture' entries)")
-    fmt = str(data["format"])
-    if fmt != FORMAT:
-        raise ModelFileError(f"path: {path!r} has format {fmt!r}; this pyneuron reads {FORMAT!r}")
+    Raises ``TypeError`` if ``path`` is not a ``str``/``os.PathLike``,
+    ``FileNotFoundError`` (or another ``OSError``) if the file cannot be
+    opened, and :class:`ModelFileError` for every way its contents can be
+    wrong: not a zip, not a pyneuron model, an unknown format, missing,
+    extra, duplicated, mis-shaped, truncated or corrupt members, sizes beyond
+    the machine's memory, non-finite or out-of-range values.
+    """
+    filename = model_path(path)
+    with open(filename, "rb") as f:
+        try:
+            with NpzReader(f) as npz:
+                return _ModelReader(npz).model()
+        except NpzError as exc:
+            raise ModelFileError(f"path: {filename!r} is not a valid pyneuron model: {exc}") from None
+        except zipfile.BadZipFile as exc:
+            raise ModelFileError(f"path: {filename!r} is not a readable .npz file ({exc})") from None
+        except Exception as exc:   # zlib, zip and record errors are many kinds; each one is a bad file
+            raise ModelFileError(f"path: {filename!r} could not be read as a pyneuron model "
+                                 f"({type(exc).__name__}: {exc})") from exc
+
+
+def _json(text, name):
     try:
-        arch = json.loads(str(data["architecture"]))
-        model = MLP(arch["layer_sizes"], activation=arch["activation"], output=arch["output"],
-                    loss=arch["loss"], init=arch["init"], seed=arch["seed"], backend=arch["backend"],
-                    alpha=arch["alpha"], dropout=arch["dropout"], batch_norm=arch["batch_norm"],
-                    dtype=arch["dtype"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"path: {path!r} has an invalid architecture record ({exc})") from None
-    for i, layer in enumerate(model.layers):
-        keys = ["W", "b"] + (["gamma", "beta", "running_mean", "running_var"] if layer.batch_norm else [])
-        for key in keys:
-            name = f"layer{i}/{key}"
-            target = getattr(layer, key)
-            if name not in data:
-                raise ModelFileError(f"path: {path!r} is missing {name!r}")
-            value = data[name]
-            if value.shape != target.shape or value.dtype != target.dtype:
-                raise ModelFileError(f"path: {path!r}: {name!r} has shape {value.shape} {value.dtype}, "
-                                     f"expected {target.shape} {target.dtype}")
-            if not np.all(np.isfinite(value)):
-                raise ModelFileError(f"path: {path!r}: {name!r} holds NaN or inf")
-            target[...] = value
-    if "preprocessing/mean" in data:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise NpzError(f"{name!r} is not valid JSON ({type(exc).__name__}: {exc})") from None
+
+
+def _field(record, key, kind, where):
+    if not isinstance(record, dict) or key not in record:
+        raise NpzError(f"the {where} record has no {key!r}")
+    value = record[key]
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise NpzError(f"the {where} record's {key!r}: expected an integer, got {value!r}")
+    if kind is not int and not isinstance(value, kind):
+        raise NpzError(f"the {where} record's {key!r}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+class _ModelReader:
+    """Reads one model from an open :class:`~pyneuron._npz.NpzReader`, in the
+    order that keeps a hostile file cheap: records, then the list of members
+    with their shapes and the bound on their total size, then the arrays (each
+    checked), and only then the model."""
+
+    def __init__(self, npz):
+        self.npz = npz
+
+    def model(self):
+        npz = self.npz
+        if "format" not in npz or "architecture" not in npz:
+            raise NpzError("it is not a pyneuron model (no 'format'/'architecture' members)")
+        fmt = npz.read_text("format", TEXT_LIMITS["format"])
+        if fmt not in READABLE_FORMATS:
+            raise NpzError(f"it has format {fmt!r}; this pyneuron reads {', '.join(READABLE_FORMATS)}")
+        arch = _json(npz.read_text("architecture", TEXT_LIMITS["architecture"]), "architecture")
+        self._read_sizes(arch)
+        optimizer_meta = self._read_optimizer_meta() if "optimizer" in npz else None
+        expected = self._expected_members(optimizer_meta)
+        extra = sorted(npz.names - set(expected) - {"format", "architecture", "rng_state", "optimizer"})
+        if extra:
+            raise NpzError(f"it holds members a pyneuron model does not have: {extra[:5]}")
+        total = sum(self.dtype.itemsize * int(np.prod(shape, dtype=object)) for shape, _ in expected.values())
+        try:
+            validation.check_array_fits((total,), np.uint8, "architecture")
+        except ValueError as exc:
+            raise NpzError(f"its arrays would not fit in memory ({exc})") from None
+        arrays = {name: self._read_checked(name, shape, dtype) for name, (shape, dtype) in expected.items()}
+        return self._build(arch, arrays, optimizer_meta)
+
+    # -------------------------------------------------------------- records
+    def _read_sizes(self, arch):
+        sizes = _field(arch, "layer_sizes", list, "architecture")
+        if (not 2 <= len(sizes) <= MAX_LAYERS + 1
+                or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in sizes)):
+            raise NpzError(f"the architecture record's 'layer_sizes': expected 2 to {MAX_LAYERS + 1} "
+                           f"positive integers, got {sizes[:10]!r}{' ...' if len(sizes) > 10 else ''}")
+        batch_norm = _field(arch, "batch_norm", bool, "architecture")
+        self.dtype = validation.check_dtype(_field(arch, "dtype", str, "architecture"))
+        self.sizes = sizes
+        self.param_shapes = []           # in the order of model.parameters()
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            bn = batch_norm and i < len(sizes) - 2
+            self.param_shapes += [((n_out, n_in), f"layer{i}/W"), ((n_out,), f"layer{i}/b")]
+            if bn:
+                self.param_shapes += [((n_out,), f"layer{i}/{key}") for key in ("gamma", "beta")]
+        self.bn_layers = range(len(sizes) - 2) if batch_norm else range(0)
+
+    def _read_optimizer_meta(self):
+        from . import optimizers
+        meta = _json(self.npz.read_text("optimizer", TEXT_LIMITS["optimizer"]), "optimizer")
+        name = _field(meta, "class", str, "optimizer")
+        classes = {cls.__name__: cls for cls in optimizers.OPTIMIZERS.values()}
+        if name not in classes:
+            raise NpzError(f"the optimizer record names class {name!r}; expected one of {sorted(classes)}")
+        config = _field(meta, "config", dict, "optimizer")
+        try:
+            optimizer = classes[name](**config)
+        except (TypeError, ValueError) as exc:
+            raise NpzError(f"the optimizer record's settings are invalid ({exc})") from None
+        t = _field(meta, "t", int, "optimizer")
+        if t < 0:
+            raise NpzError(f"the optimizer record's step count 't': expected an integer >= 0, got {t}")
+        optimizer.t = t
+        try:
+            optimizer.lr = validation.check_number(meta.get("lr"), "lr", 0.0, low_open=True)
+        except ValueError as exc:
+            raise NpzError(f"the optimizer record's learning rate {exc}") from None
+        names = _field(meta, "state_names", list, "optimizer")
+        if names != list(optimizer.state_names):
+            raise NpzError(f"the optimizer record's 'state_names': {name} keeps "
+                           f"{list(optimizer.state_names)}, got {names!r}")
+        n_state = _field(meta, "n_state", int, "optimizer")
+        n_params = len(self.param_shapes)
+        if n_state not in (0, n_params):
+            raise NpzError(f"the optimizer record has state for {n_state} parameter arrays; "
+                           f"expected 0 or all {n_params}")
+        if names and (n_state > 0) != (t > 0):
+            raise NpzError(f"the optimizer record is inconsistent: step count t={t} with state for "
+                           f"{n_state} arrays ({name} has state exactly when it has taken a step)")
+        return optimizer, n_state
+
+    def _expected_members(self, optimizer_meta):
+        """{member: (shape, dtype)} of every array the file must hold."""
+        expected = {name: (shape, self.dtype) for shape, name in self.param_shapes}
+        n_out_of = self.sizes[1:]
+        for i in self.bn_layers:
+            for key in ("running_mean", "running_var"):
+                expected[f"layer{i}/{key}"] = ((n_out_of[i],), self.dtype)
+        if "preprocessing/mean" in self.npz or "preprocessing/scale" in self.npz:
+            for key in ("mean", "scale"):
+                expected[f"preprocessing/{key}"] = ((self.sizes[0],), np.dtype(np.float64))
+        if optimizer_meta is not None:
+            optimizer, n_state = optimizer_meta
+            for j in range(n_state):
+                for name in optimizer.state_names:
+                    expected[f"optimizer/{j}/{name}"] = (self.param_shapes[j][0], self.dtype)
+        return expected
+
+    def _read_checked(self, name, shape, dtype):
+        key = name.rsplit("/", 1)[-1]
+        value = self.npz.read_array(name, shape, dtype)
+        if key == "scale":
+            if not (np.all(np.isfinite(value)) and np.all(value > 0)):
+                raise NpzError(f"it has an invalid input standardizer: {name!r} must hold finite "
+                               f"scales > 0, got {value[:10]}")
+            return value
+        nonnegative = key == "running_var" or (name.startswith("optimizer/") and key in NONNEGATIVE_STATE)
+        return _checks.check_parameter(value, repr(name), shape, dtype, nonnegative)
+
+    # -------------------------------------------------------------- the model
+    def _build(self, arch, arrays, optimizer_meta):
+        from . import initializers
         from .datasets import Standardizer
-        mean, scale = data["preprocessing/mean"], data.get("preprocessing/scale")
-        if (scale is None or mean.shape != (model.n_features,) or scale.shape != mean.shape
-                or not np.all(np.isfinite(mean)) or not np.all(scale > 0)):
-            raise ModelFileError(f"path: {path!r} has an invalid input standardizer "
-                                 f"(expected {model.n_features} finite means and positive scales)")
-        model.standardizer = Standardizer()
-        model.standardizer.mean_, model.standardizer.scale_ = mean, scale
-    if "rng_state" in data:
+        from .network import MLP
+
+        init = _field(arch, "init", str, "architecture")
+        n_hidden = len(self.sizes) - 2
+        eps = arch.get("batch_norm_eps", [1e-5] * n_hidden)
+        momentum = arch.get("batch_norm_momentum", [0.1] * n_hidden)
+        if not (isinstance(eps, list) and isinstance(momentum, list) and len(eps) == len(momentum) == n_hidden):
+            raise NpzError(f"the architecture record's batch-norm settings: expected {n_hidden} values "
+                           f"of 'batch_norm_eps' and of 'batch_norm_momentum', got {eps!r} and {momentum!r}")
+        bn_settings = [_checks.check_batchnorm_settings(e, m, f"layer {i} batch-norm")
+                       for i, (e, m) in enumerate(zip(eps, momentum))]
+        initializers.resolve(init, "relu")        # a known name (ValueError otherwise)
+        # zeros: nothing is drawn and nothing is touched; the file's arrays replace them
+        model = MLP(self.sizes, activation=arch.get("activation"), output=arch.get("output"),
+                    loss=arch.get("loss"), init="zeros", seed=arch.get("seed"), backend=arch.get("backend"),
+                    alpha=arch.get("alpha"), dropout=arch.get("dropout"),
+                    batch_norm=arch["batch_norm"], dtype=self.dtype.name)
+        model.init = init
+        for i, layer in enumerate(model.layers):
+            layer.W, layer.b = arrays[f"layer{i}/W"], arrays[f"layer{i}/b"]
+            if i < n_hidden:
+                layer.bn_eps, layer.bn_momentum = bn_settings[i]
+            if layer.batch_norm:
+                for key, _ in _checks.BATCHNORM_ARRAYS:
+                    setattr(layer, key, arrays[f"layer{i}/{key}"])
+        if "preprocessing/mean" in arrays:
+            model.standardizer = Standardizer()
+            model.standardizer.mean_ = arrays["preprocessing/mean"]
+            model.standardizer.scale_ = arrays["preprocessing/scale"]
+        state = _json(self.npz.read_text("rng_state", TEXT_LIMITS["rng_state"]), "rng_state")
         try:
-            model.rng.bit_generator.state = json.loads(str(data["rng_state"]))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ModelFileError(f"path: {path!r} has an invalid random-generator state ({exc})") from None
-    if "optimizer" in data:
-        try:
-            meta = json.loads(str(data["optimizer"]))
-            cls = {c.__name__: c for c in optimizers.OPTIMIZERS.values()}[meta["class"]]
-            optimizer = cls(**meta["config"])
-            optimizer.t, optimizer.lr = int(meta["t"]), float(meta["lr"])
-            optimizer.state = [{name: np.array(data[f"optimizer/{j}/{name}"]) for name in meta["state_names"]}
-                               for j in range(meta["n_state"])]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"path: {path!r} has an invalid optimizer record ({exc})") from None
-        model.optimizer = optimizer
-    return model
+            model.rng.bit_generator.state = state
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            raise NpzError(f"it has an invalid random-generator state ({type(exc).__name__}: {exc})") from None
+        if optimizer_meta is not None:
+            optimizer, n_state = optimizer_meta
+            optimizer.state = [{name: arrays[f"optimizer/{j}/{name}"] for name in optimizer.state_names}
+                               for j in range(n_state)]
+            model.optimizer = optimizer
+        return model

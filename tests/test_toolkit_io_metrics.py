@@ -84,10 +84,11 @@ def test_malformed_files_are_refused(tmp_path):
     np.savez(tmp_path / "arch.npz", **bad_arch)
     with pytest.raises(pn.ModelFileError, match="architecture"):
         pn.load(tmp_path / "arch.npz")
-    pickled = dict(entries, evil=np.array([object()], dtype=object))
-    np.savez(tmp_path / "pickle.npz", **pickled)
-    with pytest.raises(pn.ModelFileError, match="pickle"):
-        pn.load(tmp_path / "pickle.npz")
+    pickled = dict(entries)
+    pickled["layer0/W"] = np.array([object()], dtype=object)
+    np.savez(tmp_path / "objects.npz", **pickled)
+    with pytest.raises(pn.ModelFileError, match="'layer0/W' holds Python objects, which only pickle could load"):
+        pn.load(tmp_path / "objects.npz")
     with pytest.raises(FileNotFoundError):
         pn.load(tmp_path / "missing.npz")
     assert zipfile.is_zipfile(good)
