@@ -22,6 +22,7 @@ raises :class:`ModelFileError`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import numbers
 import os
@@ -149,7 +150,11 @@ def load(path):
     the machine's memory, non-finite or out-of-range values.
     """
     filename = model_path(path)
-    with open(filename, "rb") as f:
+    try:
+        f = open(filename, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"path: no such file {filename!r}") from None
+    with f:
         try:
             with NpzReader(f) as npz:
                 return _ModelReader(npz).model()
