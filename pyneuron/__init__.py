@@ -11,6 +11,7 @@ from .explain import Explanation, explain
 from .gradcheck import GradientCheckResult, gradient_check
 from .io import ModelFileError, load
 from .network import MLP
+from .nonfinite import NonFiniteOutputError
 from .neuron import Neuron
 from .training import Callback, EarlyStopping, History, TrainingDivergedError
 
@@ -25,5 +26,5 @@ def from_torch(sequential, **options):
 
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "available_backends", "get_backend", "set_backend", "use_backend",
-           "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
+           "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _config, backends
 from . import initializers as inits
-from . import losses
+from . import losses, nonfinite
 from .activations import HIDDEN_ACTIVATIONS, check_activation
 from .layers import Dense
 from .validation import as_float_matrix, check_dtype, check_number
@@ -232,10 +232,13 @@ class MLP:
         return self.kernels.data_loss(self.loss_name, out.activation, A, Y, Z)
 
     def loss(self, X, y):
-        """Mean loss of the model's predictions on ``(X, y)`` (no regularization term)."""
+        """Mean loss of the model's predictions on ``(X, y)`` (no regularization term).
+
+        From the logits for sigmoid + bce and softmax + cce (exact at saturation).
+        Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        return self._data_loss(self._forward(Xc), Y)
+        return self._data_loss(self._answer(Xc, "loss"), Y)
 
     def gradients(self, X, y):
         """Gradients of :meth:`loss` for every parameter, ``[dW1, db1, dW2, db2, ...]``
@@ -249,15 +252,42 @@ class MLP:
         return [g.copy() for layer in self.layers for g in layer.gradients()]
 
     # ------------------------------------------------------------------ use
+    def _answer(self, Xc, what):
+        """Forward ``Xc`` (inference mode) and return the output, after checking that
+        nothing on the way is NaN or inf (:func:`pyneuron.nonfinite.check_output`)."""
+        nonfinite.check_parameters(self, what, Xc.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
+            A = self._forward(Xc)
+        nonfinite.check_output(self, what)
+        return A
+
     def predict_proba(self, X):
-        """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit."""
-        A = self._forward(self.check_X(X))
+        """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit.
+
+        Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
+        output is NaN or inf, naming the rows and where it came from."""
+        A = self._answer(self.check_X(X), "predict_proba")
         # copies: the arrays returned must not be the layer's cache a later backward reads
         return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A.copy()
 
+    def decision_function(self, X):
+        """The output layer's pre-activation ``Z = A_prev Wᵀ + b`` (the logits), before
+        sigmoid / softmax: ``(m,)`` for one output unit, ``(m, k)`` otherwise.
+
+        For a sigmoid unit, ``Z > 0`` exactly where the probability is above 0.5; for
+        softmax, the class with the largest ``Z`` is the predicted one. Raises
+        :class:`~pyneuron.nonfinite.NonFiniteOutputError` if a logit is NaN or inf."""
+        self._answer(self.check_X(X), "decision_function")
+        Z = self.layers[-1].cache["Z"]
+        return Z[:, 0].copy() if self.n_outputs == 1 else Z.copy()
+
     def predict(self, X):
-        """Class labels (classifiers) or predicted values (regression, 1-D for one output)."""
-        A = self._forward(self.check_X(X))
+        """Class labels (classifiers) or predicted values (regression, 1-D for one output).
+
+        Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
+        output is NaN or inf — a NaN row has no class — naming the rows and the first
+        layer or parameter where the value stopped being finite."""
+        A = self._answer(self.check_X(X), "predict")
         if self.loss_name == "cce":
             return np.argmax(A, axis=1)
         if self.loss_name == "bce":
@@ -270,15 +300,20 @@ class MLP:
         from . import metrics
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        A = self._forward(Xc)
+        A = self._answer(Xc, "score")
         if self.is_classifier:
             return metrics.output_accuracy(A, Y, self.loss_name)   # as fit's history["accuracy"]
         return metrics.mean_squared_error(Y, A)
 
     def evaluate(self, X, y):
-        """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`)."""
+        """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`).
+        Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
         from . import metrics
-        return metrics.evaluate(self, X, y)
+        nonfinite.check_parameters(self, "evaluate", 1)
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
+            result = metrics.evaluate(self, X, y)
+        nonfinite.check_output(self, "evaluate")   # the caches hold evaluate's forward pass
+        return result
 
     def fit(self, X, y, **options):
         """Train on ``(X, y)``; see :func:`pyneuron.training.fit` for every option.

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _config
 from .activations import HIDDEN_ACTIVATIONS, check_activation
+from .nonfinite import NonFiniteOutputError
 from .validation import as_vector, check_number
 
 
@@ -32,16 +33,28 @@ class Neuron:
         return as_vector(x, "x", length=self.weights.size).reshape(1, -1)
 
     def pre_activation(self, x):
-        """``z = Σ_j w_j x_j + b`` for one input vector ``x``."""
-        kernels = _config.resolve(self.backend)
-        Z = kernels.linear_forward(self._x(x), self.weights.reshape(1, -1), np.array([self.bias]))
-        return float(Z[0, 0])
+        """``z = Σ_j w_j x_j + b`` for one input vector ``x``.
+
+        Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if ``z`` overflows."""
+        return self._forward(x)[0]
 
     def output(self, x):
-        """``a = f(z)``."""
+        """``a = f(z)``. Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError`
+        if ``z`` overflows (the inputs or weights are too large)."""
+        return self._forward(x)[1]
+
+    def _forward(self, x):
         kernels = _config.resolve(self.backend)
-        Z, A = kernels.dense_forward(self._x(x), self.weights.reshape(1, -1), np.array([self.bias]),
-                                     self.activation, self.alpha)
-        return float(A[0, 0])
+        X = self._x(x)
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below
+            Z, A = kernels.dense_forward(X, self.weights.reshape(1, -1), np.array([self.bias]),
+                                         self.activation, self.alpha)
+        z, a = float(Z[0, 0]), float(A[0, 0])
+        if not (np.isfinite(z) and np.isfinite(a)):
+            source = (f"z = w·x + b = {z} overflowed: the inputs reach |x| = {np.max(np.abs(X)):.3g} "
+                      f"and the weights |w| = {np.max(np.abs(self.weights)):.3g}")
+            raise NonFiniteOutputError(f"x: the neuron's output is not finite, so no value is given "
+                                       f"from it; {source}", [0], source)
+        return z, a
 
     __call__ = output
