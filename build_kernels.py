@@ -19,7 +19,8 @@ from cffi import FFI
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join("kernels", "pyneuron_kernels.h")
 SOURCES = [os.path.join("kernels", "pyneuron_kernels.c")]
-DEPENDS = [HEADER, os.path.join("kernels", "typed_kernels.c")]
+DEPENDS = [HEADER] + [os.path.join("kernels", f"typed_{topic}.c")
+                      for topic in ("kernels", "ladder", "layers", "toolkit", "sgd_step", "fit")]
 REQUIRE_C = os.environ.get("PYNEURON_REQUIRE_C", "") not in ("", "0")
 
 

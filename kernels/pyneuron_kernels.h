@@ -159,4 +159,73 @@ int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *
                        float lr, float alpha, float *work, int64_t work_len,
                        double *loss_out);
 
+/* ---- fit's training step and epoch, for every configuration (kernels/typed_fit.c) ----
+ * A pyn_net describes a model, its regularization and its optimizer. Array pointers are
+ * T * (double * or float *, as the function's suffix says) stored as void *. For layer
+ * l = 0 .. L-1:
+ *   param[4l + 0..3]  = W (sizes[l+1] x sizes[l]), b, gamma, beta (gamma, beta: NULL
+ *                       without batch norm; each of sizes[l+1]);
+ *   state1, state2[4l + 0..3]: the optimizer's state for those arrays (velocity or
+ *                       square average in state1; Adam's m in state1, v in state2;
+ *                       NULL where the rule keeps none);
+ *   stats[2l + 0..1]  = running_mean, running_var (NULL without batch norm).
+ * keep[l] < 1 turns on inverted dropout after layer l: its mask is uniforms[i] < keep[l],
+ * the uniform numbers drawn by Python, consumed batch by batch, layer by layer.
+ * clip_value, clip_norm: 0 means off. The wrapper has checked every array once (shapes,
+ * dtype, no overlaps) and that m fits the workspace. */
+#define PYN_RULE_SGD 0      /* theta -= lr g, or momentum (momentum > 0, dampening, nesterov) */
+#define PYN_RULE_RMSPROP 1
+#define PYN_RULE_ADAM 2     /* Adam; AdamW with weight_decay > 0 */
+#define PYN_ERR_BATCH 9     /* a batch larger than the workspace was made for */
+
+typedef struct {
+    int64_t L;
+    const int64_t *sizes;
+    const int *acts;
+    const double *keep;
+    const double *bn_eps;
+    const double *bn_momentum;
+    void **param;
+    void **state1;
+    void **state2;
+    void **stats;
+    int loss;
+    double alpha;
+    double l1, l2;
+    double clip_value, clip_norm;
+    int rule;
+    double momentum, dampening;
+    int nesterov;
+    double rho, beta1, beta2, eps, weight_decay;
+} pyn_net;
+
+/* Elements of workspace a step (or an epoch) of batches of up to m rows needs. */
+int64_t pyn_fit_workspace_f64(const pyn_net *net, int64_t m);
+int64_t pyn_fit_workspace_f32(const pyn_net *net, int64_t m);
+/* One step: forward (training graph), loss (+ penalty) into *loss_out and, if
+ * correct_out is not NULL, the number of right answers into it; then, if the loss is
+ * finite, backward, penalty gradients, clipping and one optimizer update (step count t,
+ * learning rate lr). A non-finite loss leaves every parameter untouched. */
+int pyn_fit_step_f64(const pyn_net *net, int64_t m, const double *X, const double *Y,
+                     const double *uniforms, double lr, int64_t t, double *work,
+                     int64_t work_len, double *loss_out, int64_t *correct_out);
+int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float *Y,
+                     const double *uniforms, double lr, int64_t t, float *work,
+                     int64_t work_len, double *loss_out, int64_t *correct_out);
+/* One epoch: the batches order[0:batch], order[batch:2 batch], ... of the n rows of X, Y
+ * (order NULL: rows in order), each one step as above with lrs[k] and t = t0 + k + 1.
+ * losses[k] and correct[k] receive each batch's loss and right answers; *done the
+ * number of batches whose update was applied: it stops at the first non-finite loss.
+ * After a complete epoch, *after_loss is the loss of the last batch with the updated
+ * parameters in inference mode (NaN if any parameter is not finite): the check that
+ * catches an explosion in the epoch's last update (skipped if after_loss is NULL). */
+int pyn_fit_epoch_f64(const pyn_net *net, int64_t n, const double *X, const double *Y,
+                      const int64_t *order, int64_t batch, const double *uniforms,
+                      const double *lrs, int64_t t0, double *work, int64_t work_len,
+                      double *losses, int64_t *correct, int64_t *done, double *after_loss);
+int pyn_fit_epoch_f32(const pyn_net *net, int64_t n, const float *X, const float *Y,
+                      const int64_t *order, int64_t batch, const double *uniforms,
+                      const double *lrs, int64_t t0, float *work, int64_t work_len,
+                      double *losses, int64_t *correct, int64_t *done, double *after_loss);
+
 #endif

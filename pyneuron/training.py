@@ -4,11 +4,17 @@ One epoch visits every training sample once, in ``batch_size`` slices of a
 fresh permutation drawn from the model's generator (so a seed gives the same
 order on every backend). Each batch: forward (training graph), loss,
 backward, optional regularization gradients and clipping, one optimizer step.
+How those steps are computed -- one kernel call per operation, one C call per
+step, or one C call per epoch -- is the backend's *training plan*
+(:mod:`pyneuron.training_plan`); ``fit`` itself is the same on every backend.
 
 ``history["loss"]`` holds, per epoch, the mean over the epoch's batches of each
 batch's loss computed on its forward pass *before* its update (Keras's
 convention; with ``batch_size=None`` it is the loss before the epoch's single
-step). It includes the L1/L2 penalty when one is set; ``history["val_loss"]``
+step). ``history["accuracy"]`` is likewise a running figure: the right answers
+of each batch's forward pass before its update (with dropout and batch
+statistics, as trained), over the epoch's samples -- no extra pass over the
+training set is made for it. It includes the L1/L2 penalty when one is set; ``history["val_loss"]``
 is the data loss alone on the validation set after the epoch (no penalty), so
 it compares across regularization strengths.
 """
@@ -163,15 +169,12 @@ def _split_validation(model, X, Y, validation_split, validation_data):
     return X[train], Y[train], X[val], Y[val]
 
 
-def _clip(grads, clip_value, clip_norm):
-    if clip_value is not None:
-        for g in grads:
-            np.clip(g, -clip_value, clip_value, out=g)
-    if clip_norm is not None:
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
-        if norm > clip_norm:
-            for g in grads:
-                g *= clip_norm / norm
+def _has_batch_hooks(callback):
+    """Does this callback do anything between batches? (If none does, a backend may run
+    a whole epoch in one call.)"""
+    cls = type(callback)
+    return (cls.on_batch_begin is not Callback.on_batch_begin
+            or cls.on_batch_end is not Callback.on_batch_end)
 
 
 def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle=True, verbose=0,
@@ -195,6 +198,16 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     clip_value, clip_norm : clip each gradient element, or the global gradient norm.
     lr_schedule : a :class:`~pyneuron.schedules.Schedule`.
     metrics : ``"auto"`` (accuracy for classifiers) or ``()`` for none.
+
+    The epoch's ``loss`` and ``accuracy`` are running means over its batches, each taken
+    from the batch's forward pass before its update (as Keras reports them): no second
+    pass over the training set. ``val_loss`` and ``val_accuracy`` use the whole
+    validation set after the epoch, in inference mode.
+
+    Raises :class:`TrainingDivergedError` when a batch's loss becomes NaN or infinite, or
+    when the epoch's last update leaves a parameter non-finite or the last batch's loss
+    (recomputed with the new parameters) infinite; the model then keeps the weights from
+    the start of that epoch.
     """
     epochs = check_positive_int(epochs, "epochs")
     Xc = model.check_X(X)
@@ -241,9 +254,13 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     model.optimizer = optimizer
     model.history = history = History()
     model.stop_training = False
-    fused = (type(optimizer) is opt.SGD and optimizer.momentum == 0 and not (l1 or l2)
-             and not model.batch_norm and not any(model.dropout) and clip_value is None and clip_norm is None)
-    kernels = model.kernels
+    plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value,
+                                    clip_norm=clip_norm, track_accuracy=track_accuracy)
+    batch_hooks = [cb for cb in callbacks if _has_batch_hooks(cb)]
+    lr_for_step = None
+    if lr_schedule is not None and lr_schedule.per == "step":
+        def lr_for_step(t):
+            return lr_schedule(optimizer.initial_lr, t)
     progress = None
     if verbose == 1:
         from tqdm.auto import tqdm
@@ -257,43 +274,26 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         for cb in callbacks:
             cb.on_epoch_begin(model, epoch)
         last_good = snapshot(model)
-        order = model.rng.permutation(m) if shuffle else np.arange(m)
-        batch_losses = []
-        for b, start in enumerate(range(0, m, batch)):
-            idx = order[start:start + batch]
-            Xb, Yb = (X_tr, Y_tr) if len(idx) == m and not shuffle else (X_tr[idx], Y_tr[idx])
-            for cb in callbacks:
-                cb.on_batch_begin(model, b)
-            if lr_schedule is not None and lr_schedule.per == "step":
-                optimizer.lr = lr_schedule(optimizer.initial_lr, optimizer.t)
-            try:
-                # Overflow is detected below as a non-finite loss and reported with
-                # its epoch; NumPy's warnings on the way there would only be noise.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    if fused:
-                        optimizer.t += 1
-                        value = kernels.sgd_train_step(
-                            Xb, Yb, [l.W for l in model.layers], [l.b for l in model.layers],
-                            model.activations, model.loss_name, optimizer.lr, model.alpha)
-                    else:
-                        value = _train_batch(model, kernels, optimizer, Xb, Yb, l1, l2, clip_value, clip_norm)
-            except OverflowError:  # Python floats (scalar backend) raise instead of giving inf
-                value = math.inf
-            if not math.isfinite(value):
-                restore(model, last_good)
-                if progress is not None:
-                    progress.close()
-                raise TrainingDivergedError(
-                    f"training diverged: the loss became {value} at epoch {epoch}, batch {b + 1}. "
-                    f"The model keeps the weights from the start of epoch {epoch}. "
-                    f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
-                    epoch, b + 1, history)
-            batch_losses.append(value)
-            for cb in callbacks:
-                cb.on_batch_end(model, b, {"loss": value})
-        logs = {"loss": float(np.mean(batch_losses))}
+        order = model.rng.permutation(m) if shuffle else None
+        run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
+        if run.diverged_batch is not None or not math.isfinite(run.after_loss):
+            restore(model, last_good)
+            if progress is not None:
+                progress.close()
+            if run.diverged_batch is not None:
+                where, b = f"the loss became {run.losses[-1]} at epoch {epoch}, batch {run.diverged_batch}", run.diverged_batch
+            else:
+                b = len(run.losses)
+                where = (f"the last update of epoch {epoch} (batch {b}) made the loss "
+                         f"{run.after_loss} (or a parameter non-finite)")
+            raise TrainingDivergedError(
+                f"training diverged: {where}. "
+                f"The model keeps the weights from the start of epoch {epoch}. "
+                f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
+                epoch, b, history)
+        logs = {"loss": run.mean_loss}
         if track_accuracy:
-            logs["accuracy"] = output_accuracy(model._forward(X_tr), Y_tr, model.loss_name)
+            logs["accuracy"] = run.accuracy
         if X_val is not None:
             A_val = model._forward(X_val)
             logs["val_loss"] = model._data_loss(A_val, Y_val)
@@ -312,29 +312,11 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         if model.stop_training:
             history.stopped_epoch = epoch
             break
+    for layer in model.layers:  # no activations of a whole data set stay alive after fit
+        layer.cache = {}
     if progress is not None:
         progress.close()
     for cb in callbacks:
         cb.on_train_end(model)
     return history
 
-
-def _train_batch(model, kernels, optimizer, Xb, Yb, l1, l2, clip_value, clip_norm):
-    """One generic step: forward (training graph), loss (+ penalty), backward, update."""
-    A = model._forward(Xb, batch_stats=model.batch_norm, rng=model.rng)
-    value = model._data_loss(A, Yb)
-    m = Xb.shape[0]
-    if l1 or l2:
-        value += sum(kernels.penalty(layer.W, l1, l2, m) for layer in model.layers)
-    if not math.isfinite(value):
-        return value
-    model._backward(Yb)
-    if l1 or l2:
-        for layer in model.layers:
-            layer.grads["dW"] = layer.grads["dW"] + kernels.penalty_gradient(layer.W, l1, l2, m)
-    grads = [g for layer in model.layers for g in layer.gradients()]
-    if clip_value is not None or clip_norm is not None:
-        grads = [g.copy() for g in grads]
-        _clip(grads, clip_value, clip_norm)
-    optimizer.step(kernels, model.parameters(), grads)
-    return value

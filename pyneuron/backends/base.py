@@ -320,6 +320,19 @@ class Backend(ABC):
             return self.loss_from_logits(loss, Z, Y)
         return self.loss_value(loss, A, Y)
 
+    # ------------------------------------------------------------------ training plans
+    def train_plan(self, model, optimizer, l1=0.0, l2=0.0, clip_value=None, clip_norm=None,
+                   track_accuracy=False):
+        """How ``fit`` runs ``model``'s training steps on this backend: a
+        :class:`pyneuron.training_plan.TrainPlan` (see that module for what a plan promises).
+
+        This default is the per-operation path: each step composes the kernels above, one
+        call per operation. A backend that can run a whole step or a whole epoch in one
+        call (``c``) overrides this and returns its own plan; ``fit`` never knows which.
+        """
+        from ..training_plan import TrainPlan
+        return TrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+
     def output_gradient(self, loss, activation, A, Y, Z, alpha=0.01):
         """``dL/dZ`` of the output layer: the fused ``A − Y`` where it applies,
         otherwise the loss gradient chained through the activation."""

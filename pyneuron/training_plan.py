@@ -1,0 +1,185 @@
+"""How ``fit`` runs its steps on a backend: a *training plan*.
+
+``fit`` (in :mod:`pyneuron.training`) is written once for every backend. Below it, one
+object decides how each epoch's batches are computed: the plan that
+``model.kernels.train_plan(...)`` returns. This module holds the default, which every
+backend gets: each step is the textbook sequence of kernel calls, one per operation
+(forward through every layer, loss, backward, penalty gradients, clipping, one
+optimizer step) -- the *per-operation path*. The ``c`` backend returns a plan of its
+own (:mod:`pyneuron.backends.c_plan`) that runs a whole step, or a whole epoch, in one
+call; both follow the same order of operations and draw the same random numbers from
+the model's generator, so a run agrees across paths and backends to rounding.
+
+What a plan promises (:meth:`TrainPlan.epoch`):
+
+* the batches are ``order[0:batch], order[batch:2*batch], ...`` of the training rows;
+* each batch's loss (with the L1/L2 penalty) and right answers are taken from its
+  forward pass *before* its update; they make the epoch's running mean loss and
+  accuracy, so no extra pass over the training set is needed;
+* the epoch stops at the first batch whose loss is not finite (that batch's update is
+  not applied) and says which batch it was;
+* after a complete epoch, the loss of the last batch is computed again with the new
+  parameters (inference mode: running statistics, no dropout), so an explosion in the
+  epoch's *last* update is caught too (issue 15, item 2a).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .metrics import output_accuracy
+
+
+@dataclass
+class EpochResult:
+    """What one epoch of training gave.
+
+    ``losses``: each applied batch's loss (before its update), and the non-finite loss
+    of the batch that stopped the epoch, if one did. ``correct`` / ``counted``: right
+    answers over the counted items (rows for ``cce``, elements otherwise) of the applied
+    batches. ``diverged_batch``: the 1-based batch whose loss was not finite, or
+    ``None``. ``after_loss``: the last batch's loss after the epoch's last update (NaN
+    if a parameter is not finite); ``None`` when the epoch stopped early."""
+
+    losses: list = field(default_factory=list)
+    correct: int = 0
+    counted: int = 0
+    diverged_batch: int | None = None
+    after_loss: float | None = None
+
+    @property
+    def mean_loss(self):
+        applied = self.losses if self.diverged_batch is None else self.losses[:-1]
+        return float(np.mean(applied)) if applied else math.nan
+
+    @property
+    def accuracy(self):
+        return self.correct / self.counted if self.counted else math.nan
+
+
+def clip_gradients(grads, clip_value, clip_norm):
+    """Clip each gradient element to ``[-clip_value, clip_value]``, then scale every
+    gradient by ``clip_norm / ‖g‖`` if the global norm ``‖g‖ = sqrt(Σ g²)`` over all of
+    them exceeds ``clip_norm`` (PyTorch's ``clip_grad_norm_``), in place.
+
+    The squares are summed in float64 whatever the gradients' dtype: a float32 gradient
+    of 1.5e19 squares to 2.25e38, and two such terms overflow float32 to inf (the step
+    was then silently skipped)."""
+    if clip_value is not None:
+        for g in grads:
+            np.clip(g, -clip_value, clip_value, out=g)
+    if clip_norm is not None:
+        squares = 0.0
+        for g in grads:
+            g64 = g.astype(np.float64, copy=False).ravel()
+            squares += float(np.dot(g64, g64))
+        norm = math.sqrt(squares)
+        if norm > clip_norm:
+            for g in grads:
+                g *= clip_norm / norm
+
+
+def counted_items(Y, loss):
+    """How many answers a batch's accuracy counts: rows for ``cce``, elements otherwise."""
+    return Y.shape[0] if loss == "cce" else Y.size
+
+
+class TrainPlan:
+    """The per-operation path: every step is one kernel call per operation.
+
+    Parameters are those of ``fit``: the model, its optimizer, the penalties ``l1``,
+    ``l2`` and the clipping thresholds (``None``: off). ``track_accuracy`` says whether
+    right answers are counted."""
+
+    #: Which path runs (shown by ``pyneuron bench`` and the tests).
+    path = "per-operation"
+
+    def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
+                 clip_norm=None, track_accuracy=False):
+        self.kernels, self.model, self.optimizer = kernels, model, optimizer
+        self.l1, self.l2 = l1, l2
+        self.clip_value, self.clip_norm = clip_value, clip_norm
+        self.track_accuracy = track_accuracy
+
+    def step(self, Xb, Yb):
+        """One step on the batch ``(Xb, Yb)``; returns ``(loss, right answers)`` of its
+        forward pass before the update (the update is skipped if the loss is not finite)."""
+        model, kernels = self.model, self.kernels
+        A = model._forward(Xb, batch_stats=model.batch_norm, rng=model.rng)
+        value = model._data_loss(A, Yb)
+        m = Xb.shape[0]
+        if self.l1 or self.l2:
+            value += sum(kernels.penalty(layer.W, self.l1, self.l2, m) for layer in model.layers)
+        correct = 0
+        if self.track_accuracy:
+            correct = round(output_accuracy(A, Yb, model.loss_name) * counted_items(Yb, model.loss_name))
+        if not math.isfinite(value):
+            return value, correct
+        model._backward(Yb)
+        if self.l1 or self.l2:
+            for layer in model.layers:
+                layer.grads["dW"] = layer.grads["dW"] + kernels.penalty_gradient(layer.W, self.l1, self.l2, m)
+        grads = [g for layer in model.layers for g in layer.gradients()]
+        if self.clip_value is not None or self.clip_norm is not None:
+            grads = [g.copy() for g in grads]
+            clip_gradients(grads, self.clip_value, self.clip_norm)
+        self.optimizer.step(kernels, model.parameters(), grads)
+        return value, correct
+
+    def epoch(self, X, Y, order, batch, lr_for_step=None, callbacks=()):
+        """One epoch over the rows ``order`` of ``(X, Y)`` (``None``: in order) in batches of ``batch``.
+
+        ``lr_for_step(t)``, if given, sets the optimizer's learning rate before each step
+        from its step count ``t``. ``callbacks`` get ``on_batch_begin`` and
+        ``on_batch_end`` around each step. Returns an :class:`EpochResult`."""
+        model, optimizer = self.model, self.optimizer
+        result = EpochResult()
+        n = X.shape[0]
+        Xb = Yb = None
+        for b, start in enumerate(range(0, n, batch)):
+            if order is None:  # rows in order: the batches are views, no copies
+                Xb, Yb = X[start:start + batch], Y[start:start + batch]
+            else:
+                idx = order[start:start + batch]
+                Xb, Yb = X[idx], Y[idx]
+            for cb in callbacks:
+                cb.on_batch_begin(model, b)
+            if lr_for_step is not None:
+                optimizer.lr = lr_for_step(optimizer.t)
+            value, correct = self._guarded_step(Xb, Yb)
+            result.losses.append(value)
+            if not math.isfinite(value):
+                result.diverged_batch = b + 1
+                return result
+            result.correct += correct
+            result.counted += counted_items(Yb, model.loss_name)
+            for cb in callbacks:
+                cb.on_batch_end(model, b, {"loss": value})
+        result.after_loss = self.loss_after(Xb, Yb)
+        return result
+
+    def _guarded_step(self, Xb, Yb):
+        try:
+            # Overflow shows up as a non-finite loss, which fit reports with its epoch;
+            # NumPy's warnings on the way there would only be noise.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return self.step(Xb, Yb)
+        except OverflowError:  # Python floats (scalar backend) raise instead of giving inf
+            return math.inf, 0
+
+    def loss_after(self, Xb, Yb):
+        """The data loss of ``(Xb, Yb)`` with the current parameters in inference mode,
+        or NaN if a parameter (or batch-norm statistic) is not finite."""
+        model = self.model
+        for layer in model.layers:
+            arrays = layer.parameters() + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])
+            if not all(np.all(np.isfinite(a)) for a in arrays):
+                return math.nan
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return model._data_loss(model._forward(Xb), Yb)
+        except OverflowError:
+            return math.inf
+
