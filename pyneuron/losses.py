@@ -59,6 +59,8 @@ def encode_targets(y, n_outputs, loss, dtype=np.float64, name="y"):
         raise TypeError(f"{name}: expected an array of targets, got {type(y).__name__}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name}: expected numeric targets, got an array of dtype {arr.dtype}")
+    if np.iscomplexobj(arr):    # casting to float would silently drop the imaginary part
+        raise TypeError(f"{name}: expected real targets, got complex dtype {arr.dtype}")
     if arr.ndim not in (1, 2) or arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty 1-D or 2-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -15,7 +15,25 @@ from . import initializers as inits
 from . import losses, nonfinite
 from .activations import HIDDEN_ACTIVATIONS, check_activation
 from .layers import Dense
-from .validation import as_float_matrix, check_dtype, check_number
+from .validation import as_float_matrix, check_bool, check_bytes_fit, check_dtype, check_number
+
+
+def _check_parameters_fit(sizes, dtype, batch_norm):
+    """Refuse, before any allocation, a network whose parameters cannot fit in memory.
+
+    Counts every layer's ``W`` and ``b`` (and batch norm's four vectors per hidden
+    layer) at ``dtype``; a float32 model's weights are first drawn in float64, so the
+    largest such draw is added."""
+    n_params = 0
+    largest = 0
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        n_in, n_out = int(n_in), int(n_out)           # Python ints: no overflow
+        hidden = i < len(sizes) - 2
+        n_params += n_in * n_out + n_out + (4 * n_out if batch_norm and hidden else 0)
+        largest = max(largest, n_in * n_out)
+    n_bytes = n_params * dtype.itemsize + (largest * 8 if dtype.itemsize != 8 else 0)
+    what = f"{list(map(int, sizes))} has {n_params:,} parameters ({dtype}), which"
+    check_bytes_fit(n_bytes, "layer_sizes", what)
 
 
 class MLP:
@@ -84,6 +102,9 @@ class MLP:
             raise TypeError(f"seed: expected a non-negative integer or None, got {seed!r}")
         if seed is not None and seed < 0:
             raise ValueError(f"seed: expected a non-negative integer or None, got {seed!r}")
+        batch_norm = check_bool(batch_norm, "batch_norm")
+        dtype = check_dtype(dtype)
+        _check_parameters_fit(sizes, dtype, batch_norm)
         self.layer_sizes = [int(n) for n in sizes]
         self.hidden_activations = hidden
         self.output = output
@@ -93,8 +114,8 @@ class MLP:
         self.backend = backend
         self.alpha = check_number(alpha, "alpha", 0.0)
         self.dropout = rates
-        self.batch_norm = bool(batch_norm)
-        self.dtype = check_dtype(dtype)
+        self.batch_norm = batch_norm
+        self.dtype = dtype
         self.rng = np.random.default_rng(seed)
         self.layers = []
         for i, (n_in, n_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
@@ -193,6 +214,7 @@ class MLP:
         ``training=True`` uses batch statistics in batch norm and draws dropout
         masks from the model's generator (as during ``fit``).
         """
+        training = check_bool(training, "training")
         A = self.check_X(X)
         return self._forward(A, batch_stats=training, rng=self.rng if training else None)
 

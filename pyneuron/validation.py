@@ -107,12 +107,32 @@ def check_array_fits(shape, dtype, name, max_bytes=None):
     ``name`` is the argument that decides the size; the ``ValueError`` says how
     many bytes the array would need and what the limit is. Returns the size in bytes.
     """
-    limit = MAX_ARRAY_BYTES if max_bytes is None else max_bytes
     n_bytes = np.dtype(dtype).itemsize
     for dim in shape:
         n_bytes *= int(dim)          # Python ints: no overflow
+    what = f"an array of shape {tuple(int(d) for d in shape)} ({np.dtype(dtype)})"
+    return check_bytes_fit(n_bytes, name, what, max_bytes)
+
+
+def check_bytes_fit(n_bytes, name, what, max_bytes=None):
+    """Refuse, before allocating, ``n_bytes`` of memory (several arrays together, e.g.
+    all of a model's parameters) beyond ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`).
+
+    ``name`` is the argument that decides the size, ``what`` says what would be
+    allocated; raises ``ValueError``. Returns ``n_bytes``.
+    """
+    limit = MAX_ARRAY_BYTES if max_bytes is None else max_bytes
     if n_bytes > limit:
-        raise ValueError(f"{name}: an array of shape {tuple(int(d) for d in shape)} ({np.dtype(dtype)}) "
-                         f"would need {n_bytes / 2**30:.3g} GiB, more than the {limit / 2**30:.3g} GiB "
-                         f"this machine has; use smaller sizes")
+        raise ValueError(f"{name}: {what} would need {n_bytes / 2**30:.3g} GiB, more than the "
+                         f"{limit / 2**30:.3g} GiB this machine has; use smaller sizes")
     return n_bytes
+
+
+def check_bool(value, name):
+    """``value`` if it is ``True`` or ``False`` (a Python or NumPy bool), else ``TypeError``.
+
+    Any other object is refused, not judged by its truth: ``batch_norm="no"`` is a
+    non-empty string, so ``bool("no")`` would switch batch norm *on*."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
