@@ -55,7 +55,9 @@ class MLP:
         before ReLU-family layers, Xavier otherwise.
     seed : int or None
         Seeds the model's ``numpy.random.Generator``: initial weights, shuffling
-        and dropout masks all come from it, identically on every backend.
+        and dropout masks all come from it, identically on every backend (so runs
+        agree across backends to rounding; an unstable run, e.g. SGD at lr 2.0 for
+        300 epochs, can magnify the rounding into different labels).
     backend : str or None
         ``"scalar"``, ``"numpy"`` or ``"c"``; ``None`` follows the global flag.
     alpha : float
