@@ -50,6 +50,11 @@ def fmt_matrix(M, indent="    ", limit=MAX_NEURONS):
     return "\n".join(rows)
 
 
+def _softplus(z):
+    """log(1 + e^z) = max(z, 0) + log(1 + e^(−|z|)), without overflow."""
+    return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+
+
 @dataclass
 class LayerExplanation:
     """One dense layer's share of the calculation (arrays hold every sample).
@@ -216,20 +221,31 @@ class Explanation:
         return out
 
     def _loss_text(self, samples):
-        A, Y = self.output, self.Y
+        A, Y, Z = self.output, self.Y, self.layers[-1].Z.astype(np.float64)
         out = ["LOSS"]
+        # With sigmoid + bce and softmax + cce the model computes the loss from z
+        # (Backend.loss_from_logits), and so does each term here.
         if self.loss_name == "bce":
             out.append("  L = −[y·log(ŷ) + (1 − y)·log(1 − ŷ)], averaged over samples and outputs")
+            if self.fused:
+                out.append("  (each term from z: −log σ(z) = softplus(−z), −log(1 − σ(z)) = softplus(z), "
+                           "exact even where ŷ rounds to 0 or 1)")
             for s in samples:
                 for k in range(min(A.shape[1], self.max_neurons)):
                     a, y = A[s, k], Y[s, k]
-                    value = -np.log(np.clip(a if y == 1 else 1 - a, 1e-12, None))
+                    if self.fused:
+                        value = _softplus(-Z[s, k] if y == 1 else Z[s, k])
+                    else:
+                        value = -np.log(np.clip(a if y == 1 else 1 - a, 1e-12, None))
                     out.append(f"    y = {y:g}, ŷ = {fmt(a)}: −log({fmt(a if y == 1 else 1 - a)}) = {fmt(value)}")
         elif self.loss_name == "cce":
             out.append("  L = −Σ_k y_k·log(ŷ_k) per sample, averaged over samples")
+            out.append("  (each term from z: −log softmax(z)_k = logsumexp(z) − z_k, exact even where ŷ_k rounds to 0)")
             for s in samples:
                 k = int(np.argmax(Y[s]))
-                out.append(f"    true class {k}: −log({fmt(A[s, k])}) = {fmt(-np.log(max(A[s, k], 1e-12)))}")
+                top = Z[s].max()
+                value = (top - Z[s, k]) + np.log(np.sum(np.exp(Z[s] - top)))
+                out.append(f"    true class {k}: −log({fmt(A[s, k])}) = {fmt(value)}")
         else:
             out.append("  L = mean of (ŷ − y)² over samples and outputs")
             for s in samples:

@@ -128,6 +128,11 @@ def test_gradient_check_and_explain_see_logits_loss(backend):
     model = one_unit_model(backend, np.float64)
     explanation = pn.explain(model, [[30.0]], [0])
     assert explanation.loss == pytest.approx(30.0000000000000936, rel=1e-15, abs=0)
+    text = str(explanation)
+    assert "−log(0.0000) = 30.0000" in text and "27.63" not in text     # the term, from z
+    softmax = pn.explain(two_class_softmax(backend, np.float64), [[40.0]], [0])
+    assert softmax.loss == pytest.approx(40.0, rel=1e-15, abs=0)
+    assert "true class 0: −log(0.0000) = 40.0000" in str(softmax)
     # dL/db = σ(30) ≈ 1: the clipped loss is flat at saturation (numeric gradient 0)
     result = pn.gradient_check(model, [[30.0]], [0])
     assert result.passed
