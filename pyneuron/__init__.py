@@ -5,7 +5,8 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 :func:`use_backend`, a model's ``backend=`` or ``PYNEURON_BACKEND``.
 """
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
-from ._config import available_backends, get_backend, set_backend, use_backend
+from . import plot
+from ._config import BackendEnvironmentError, available_backends, get_backend, set_backend, use_backend
 from .backends import BackendUnavailableError
 from .explain import Explanation, explain
 from .gradcheck import GradientCheckResult, gradient_check
@@ -25,6 +26,6 @@ def from_torch(sequential, **options):
 
 
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
-           "BackendUnavailableError", "available_backends", "get_backend", "set_backend", "use_backend",
+           "BackendUnavailableError", "BackendEnvironmentError", "plot", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]

@@ -55,6 +55,26 @@ def float_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def check_sizes(samples=None, n_features=2, hidden=(), hidden_flag="--hidden"):
+    """Refuse, before anything is allocated, a ``--samples`` or layer width
+    (``hidden_flag``) whose arrays could not fit in memory: a one-line error
+    instead of a MemoryError."""
+    from .validation import check_array_fits
+    if samples is not None:
+        check_array_fits((samples, n_features), "float64", "--samples")
+    widths = [n_features, *hidden]
+    for fan_in, width in zip(widths, widths[1:]):
+        check_array_fits((width, fan_in), "float64", hidden_flag)            # a weight matrix
+        if samples is not None:
+            check_array_fits((samples, width), "float64", hidden_flag)       # a layer's activations
+
+
+def missing_backends_note(pn):
+    """One line per backend that cannot run here, with how to get it (or nothing)."""
+    missing = [n for n in pn.backends.BACKEND_NAMES if n not in pn.available_backends()]
+    return [f"({name} is not available here: {pn.backends.unavailable_reason(name)})" for name in missing]
+
+
 # ------------------------------------------------------------------------------ demo
 def _demo(args):
     import pyneuron as pn
@@ -65,11 +85,17 @@ def _demo(args):
         raise CommandError(f"--batch-size: expected an integer >= 1, got {args.batch_size}")
     if not args.lr > 0:
         raise CommandError(f"--lr: expected a number > 0, got {args.lr}")
+    if args.samples < 10:
+        raise CommandError(f"--samples: expected an integer >= 10 (a fifth is kept for testing), got {args.samples}")
+    check_sizes(args.samples, 2, [16, 8])
     X, y = pn.datasets.make_moons(args.samples, noise=0.2, seed=args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=args.seed)
     names = pn.available_backends() if args.backend == "all" else [args.backend]
     print(f"two moons: {len(X_tr)} training and {len(X_te)} test samples; "
           f"network 2-16-8-1 relu/sigmoid, SGD lr {args.lr}, batch {args.batch_size}, {args.epochs} epochs")
+    if args.backend == "all":
+        for line in missing_backends_note(pn):       # said once, before the slow part
+            print(line)
     print(f"{'backend':<8} {'test accuracy':>14} {'train time':>12}")
     for name in names:
         model = pn.MLP([2, 16, 8, 1], activation="relu", output="sigmoid", seed=args.seed, backend=name)
@@ -77,9 +103,6 @@ def _demo(args):
         model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
         elapsed = time.perf_counter() - start
         print(f"{name:<8} {model.score(X_te, y_te):>13.1%} {elapsed:>11.3f}s")
-    missing = set(pn.backends.BACKEND_NAMES) - set(pn.available_backends())
-    for name in sorted(missing):
-        print(f"({name}: {pn.backends.unavailable_reason(name)})")
     return 0
 
 
@@ -128,6 +151,15 @@ def _train(args):
         raise CommandError(f"--print-every: expected an integer >= 1, got {args.print_every}")
     if not args.l2 >= 0:
         raise CommandError(f"--l2: expected a number >= 0, got {args.l2}")
+    if args.dataset != "digits":
+        if args.samples < 10:
+            raise CommandError(f"--samples: expected an integer >= 10, got {args.samples}")
+        check_sizes(args.samples, 2, args.hidden)
+    else:
+        check_sizes(1797, 64, args.hidden)
+    if args.plot:
+        from . import plot
+        plot.require_matplotlib()        # before training: a missing extra must not cost the run
     X, y = load_dataset(args.dataset, args.samples, args.noise, args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=args.test_size, seed=args.seed)
     scaler = pn.datasets.Standardizer().fit(X_tr)
@@ -187,6 +219,7 @@ def _explain(args):
         if not args.layers:
             raise CommandError("give the network: --layers 2,2,1 (with --weights, or random weights "
                                "from --seed), or --model FILE.npz")
+        check_sizes(None, args.layers[0], args.layers[1:], hidden_flag="--layers")
         model = pn.MLP(args.layers, activation=args.activation, output=args.output, seed=args.seed,
                        backend=args.backend)
         if args.weights:
@@ -326,18 +359,32 @@ def build_parser():
     return parser
 
 
+def _environment_error():
+    """A bad ``PYNEURON_BACKEND``, as the one-line message (or ``None``)."""
+    from ._config import environment_error
+    return environment_error()
+
+
 COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "bench":
+        error = _environment_error()
+        if error is not None:
+            print(f"pyneuron bench: error: {error}", file=sys.stderr)
+            return 2
         return _bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)             # argparse itself exits 2 with a usage line on bad options
     if args.command is None:
         parser.print_help()
         return 0
+    error = _environment_error()
+    if error is not None:
+        print(f"pyneuron {args.command}: error: {error}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args)
     except CommandError as exc:

@@ -18,12 +18,45 @@ INSTALL_HINT = 'plotting needs matplotlib: pip install "pyneuron[plot]"'
 POSITIVE, NEGATIVE = "#1f77b4", "#d62728"
 
 
-def _figure(width, height):
+def require_matplotlib():
+    """Raise ``ImportError`` with the install hint unless matplotlib can be imported
+    (the command line calls it before training, so a missing extra costs no run)."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib.figure  # noqa: F401
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+_FIGURE_CLASS = None
+
+
+def _figure_class():
+    """matplotlib's ``Figure`` with a PNG rich display, so a figure that is a
+    notebook cell's last value is drawn (no ``%matplotlib inline`` needed):
+    these figures are built without pyplot, so no backend hook would show them."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        require_matplotlib()
+        import io
+
+        from matplotlib.figure import Figure as _Base
+
+        class Figure(_Base):
+            """A matplotlib ``Figure`` that Jupyter displays as a PNG."""
+
+            def _repr_png_(self):
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png")
+                return buffer.getvalue()
+
+        Figure.__module__, Figure.__qualname__ = __name__, "Figure"
+        globals()["Figure"] = _FIGURE_CLASS = Figure    # importable by name, so figures pickle
+
+    return _FIGURE_CLASS
+
+
+def _figure(width, height):
+    return _figure_class()(figsize=(width, height), dpi=100, layout="constrained")
 
 
 def _finish(fig, path):

@@ -137,8 +137,144 @@ def test_environment_variable_unset_gives_numpy():
     assert proc.stdout.strip() == "numpy"
 
 
-def test_environment_variable_invalid_fails_clearly():
-    proc = _run("cuda")
+@pytest.mark.parametrize("value", ["cuda", "gpu", "NUMPY"])
+def test_environment_variable_invalid_fails_clearly(value):
+    proc = _run(value)
     assert proc.returncode != 0
-    assert "ValueError" in proc.stderr
-    assert "backend" in proc.stderr and "'scalar'" in proc.stderr and "'cuda'" in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("pyneuron._config.BackendEnvironmentError: ")
+    assert "PYNEURON_BACKEND" in last and repr(value) in last and "'scalar', 'numpy', 'c'" in last
+    proc = _run(value, "import pyneuron")
+    assert "PYNEURON_BACKEND" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_environment_error_is_a_value_error():
+    from pyneuron._config import BackendEnvironmentError, environment_error
+    assert issubclass(BackendEnvironmentError, ValueError)
+    assert pyneuron.BackendEnvironmentError is BackendEnvironmentError
+    for good in ("scalar", "numpy", "c", "", None):
+        if good is not None:
+            assert environment_error(good) is None
+    assert "PYNEURON_BACKEND='tpu'" in str(environment_error("tpu"))
+
+
+def test_environment_c_without_the_module_fails_only_when_used():
+    """PYNEURON_BACKEND=c on a machine without the C module: importing works, a
+    model that names its backend works, the default names the variable when used."""
+    code = ("import sys; sys.modules['pyneuron._kernels'] = None\n"
+            "import pyneuron as pn\n"
+            "assert pn.get_backend() == 'c' and 'c' not in pn.available_backends()\n"
+            "print(pn.MLP([2, 1], backend='numpy', seed=0).predict([[1.0, 2.0]]).tolist())\n"
+            "try:\n"
+            "    pn.MLP([2, 1]).predict([[1.0, 2.0]])\n"
+            "except pn.BackendUnavailableError as exc:\n"
+            "    print('refused:', exc)\n"
+            "with pn.use_backend('scalar'):\n"
+            "    print('block:', pn.MLP([2, 1]).kernels.name)\n")
+    proc = _run("c", code)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] in ("[0]", "[1]")
+    assert lines[1].startswith("refused: PYNEURON_BACKEND=c") and "build_kernels.py" in lines[1]
+    assert lines[2] == "block: scalar"
+
+
+# ------------------------------------------------------------------------------ one flag per thread / task
+def test_set_backend_is_the_default_use_backend_wins_inside_its_block():
+    pyneuron.set_backend("numpy")
+    with pyneuron.use_backend("scalar"):
+        pyneuron.set_backend("numpy")                  # changes the default, not the block
+        assert pyneuron.get_backend() == "scalar"
+    assert pyneuron.get_backend() == "numpy"
+    with pyneuron.use_backend("scalar"):
+        pyneuron.set_backend("scalar")
+    assert pyneuron.get_backend() == "scalar"          # the default set inside the block stays
+    pyneuron.set_backend("numpy")
+
+
+def test_threads_whose_blocks_exit_out_of_order_each_see_their_own():
+    """Thread A enters scalar, thread B enters numpy; A's block ends first while B
+    is still inside, then B checks and ends. Each sees its own backend throughout;
+    a third thread outside any block and the main thread see the default."""
+    import threading
+
+    pyneuron.set_backend("numpy")
+    other = "scalar"
+    a_entered, b_entered, a_exited, b_may_exit = (threading.Event() for _ in range(4))
+    seen, errors = {}, []
+
+    def thread_a():
+        try:
+            with pyneuron.use_backend(other):
+                a_entered.set()
+                b_entered.wait(10)
+                seen["a inside"] = pyneuron.get_backend(), MLP([2, 1]).kernels.name
+            seen["a after"] = pyneuron.get_backend()
+            a_exited.set()
+        except Exception as exc:          # pragma: no cover - reported below
+            errors.append(exc)
+            a_exited.set()
+
+    def thread_b():
+        try:
+            a_entered.wait(10)
+            with pyneuron.use_backend("c" if "c" in pyneuron.available_backends() else "numpy") as k:
+                b_entered.set()
+                a_exited.wait(10)                      # A has left its block: B must be unaffected
+                seen["b inside"] = pyneuron.get_backend(), k.name
+                b_may_exit.wait(10)
+            seen["b after"] = pyneuron.get_backend()
+        except Exception as exc:          # pragma: no cover
+            errors.append(exc)
+
+    ta, tb = threading.Thread(target=thread_a), threading.Thread(target=thread_b)
+    ta.start(), tb.start()
+    a_exited.wait(10)
+    seen["main while b inside"] = pyneuron.get_backend()
+    outsider = threading.Thread(target=lambda: seen.setdefault("outsider", pyneuron.get_backend()))
+    outsider.start(), outsider.join(10)
+    b_may_exit.set()
+    ta.join(10), tb.join(10)
+    assert not errors, errors
+    b_name = "c" if "c" in pyneuron.available_backends() else "numpy"
+    assert seen["a inside"] == (other, other)
+    assert seen["a after"] == "numpy"
+    assert seen["b inside"] == (b_name, b_name)
+    assert seen["b after"] == "numpy"
+    assert seen["main while b inside"] == "numpy" and seen["outsider"] == "numpy"
+    assert pyneuron.get_backend() == "numpy"
+
+
+def test_asyncio_tasks_whose_blocks_exit_out_of_order_each_see_their_own():
+    import asyncio
+
+    pyneuron.set_backend("numpy")
+    log = []
+
+    async def task(name, backend, hold, steps):
+        with pyneuron.use_backend(backend):
+            for _ in range(steps):
+                await asyncio.sleep(hold)
+                log.append((name, pyneuron.get_backend(), MLP([2, 1]).kernels.name))
+        log.append((name, "after", pyneuron.get_backend()))
+
+    async def both():
+        # "first" enters first and leaves first; "second" stays inside after it
+        await asyncio.gather(task("first", "scalar", 0.001, 2), task("second", "numpy", 0.002, 4))
+        with pyneuron.use_backend("scalar"):
+            await asyncio.gather(task("nested", "numpy", 0.001, 1))
+            log.append(("parent", "after nested", pyneuron.get_backend()))
+
+    pyneuron.set_backend("c" if "c" in pyneuron.available_backends() else "numpy")
+    default = pyneuron.get_backend()
+    asyncio.run(both())
+    order = [entry[0] for entry in log if entry[1] == "after"]
+    assert order[:2] == ["first", "second"]            # the blocks really ended in that order
+    for name, backend, model in [e for e in log if e[1] != "after" and e[0] != "parent"]:
+        expected = {"first": "scalar", "second": "numpy", "nested": "numpy"}[name]
+        assert (backend, model) == (expected, expected), (name, backend, model)
+    assert ("first", "after", default) in log and ("second", "after", default) in log
+    assert ("nested", "after", "scalar") in log        # a task inherits its creator's block
+    assert ("parent", "after nested", "scalar") in log
+    assert pyneuron.get_backend() == default
+    pyneuron.set_backend("numpy")

@@ -16,6 +16,17 @@ def cli(*args, timeout=120):
                           cwd=ROOT, env=env, timeout=timeout)
 
 
+def cli_without(modules, *args, env=None, timeout=120):
+    """The command with ``modules`` made unimportable (as if not installed)."""
+    code = ("import sys\n"
+            f"for name in {list(modules)!r}: sys.modules[name] = None\n"
+            "from pyneuron.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    env = dict(os.environ, MPLBACKEND="Agg", **(env or {}))
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=timeout)
+
+
 def assert_one_line_error(done, *fragments):
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr, done.stderr
@@ -44,22 +55,38 @@ def test_demo_still_works():
     assert "numpy" in done.stdout and "%" in done.stdout
 
 
-def test_train_plot_and_save(tmp_path):
-    done = cli("train", "--dataset", "moons", "--epochs", "30", "--hidden", "8,4", "--optimizer", "adam",
-               "--lr", "0.02", "--validation-split", "0.2", "--patience", "10", "--print-every", "10",
-               "--plot", str(tmp_path / "plots"), "--save", str(tmp_path / "model.npz"))
+TRAIN_30 = ["train", "--dataset", "moons", "--epochs", "30", "--hidden", "8,4", "--optimizer", "adam",
+            "--lr", "0.02", "--validation-split", "0.2", "--patience", "10", "--print-every", "10"]
+
+
+def test_train_and_save(tmp_path):
+    done = cli(*TRAIN_30, "--save", str(tmp_path / "model.npz"))
     assert done.returncode == 0, done.stderr
     assert "epoch    10/30" in done.stdout and "accuracy" in done.stdout
     accuracy = float(done.stdout.split("  accuracy")[-1].split()[0])
     assert accuracy > 0.8
-    assert (tmp_path / "plots" / "history.png").stat().st_size > 2000
-    assert (tmp_path / "plots" / "decision_boundary.png").stat().st_size > 2000
     import pyneuron as pn
     assert pn.load(tmp_path / "model.npz").layer_sizes == [2, 8, 4, 1]
     # the saved model can be explained from the command line
     done = cli("explain", "--model", str(tmp_path / "model.npz"), "--x", "0.5,-0.2", "--y", "1")
     assert done.returncode == 0, done.stderr
     assert "Layer 3: 4 → 1" in done.stdout
+
+
+def test_train_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    done = cli(*TRAIN_30, "--plot", str(tmp_path / "plots"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "plots" / "history.png").stat().st_size > 2000
+    assert (tmp_path / "plots" / "decision_boundary.png").stat().st_size > 2000
+
+
+def test_train_plot_without_matplotlib_refuses_before_training(tmp_path):
+    done = cli_without(["matplotlib"], *TRAIN_30, "--plot", str(tmp_path / "plots"),
+                       "--save", str(tmp_path / "model.npz"))
+    assert_one_line_error(done, "matplotlib", "pyneuron[plot]")
+    assert "epoch" not in done.stdout                  # nothing was trained
+    assert not (tmp_path / "plots").exists()
 
 
 def test_train_multiclass_on_scalar():
@@ -126,3 +153,65 @@ def test_corrupt_model_file(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
     assert_one_line_error(cli("explain", "--model", str(bad), "--x", "1,2", "--y", "1"), "bad.npz")
+
+
+# ------------------------------------------------------------------------------ the environment
+EVERY_COMMAND = [["demo", "--epochs", "1"], ["train", "--epochs", "1"], ["lessons", "xor", "--fast"],
+                 ["explain", "--layers", "2,2,1", "--x", "1,2", "--y", "1"], ["bench", "--help"]]
+
+
+def console_script():
+    """The installed ``pyneuron`` command beside this interpreter, if there is one."""
+    path = Path(sys.executable).with_name("pyneuron")
+    return str(path) if path.is_file() else None
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda c: c[0])
+@pytest.mark.parametrize("value", ["gpu", "NUMPY", "c,numpy"])
+def test_bad_backend_variable_is_one_line_from_every_command(command, value):
+    env = dict(os.environ, MPLBACKEND="Agg", PYNEURON_BACKEND=value)
+    launchers = [[sys.executable, "-m", "pyneuron.cli"]]
+    if console_script():
+        launchers.append([console_script()])
+    for launcher in launchers:
+        done = subprocess.run([*launcher, *command], capture_output=True, text=True, cwd=ROOT, env=env,
+                              timeout=120)
+        assert_one_line_error(done, "PYNEURON_BACKEND", repr(value), "'scalar', 'numpy', 'c'")
+        assert done.stdout == ""                       # refused before any work
+
+
+def test_c_in_the_variable_without_c_does_not_break_numpy():
+    no_c = {"PYNEURON_BACKEND": "c"}
+    done = cli_without(["pyneuron._kernels"], "demo", "--backend", "numpy", "--epochs", "2", "--samples", "60",
+                       env=no_c)
+    assert done.returncode == 0, done.stderr
+    assert "numpy" in done.stdout and "%" in done.stdout
+    # the command that would use the variable's backend says so in one line
+    done = cli_without(["pyneuron._kernels"], "train", "--epochs", "1", env=no_c)
+    assert_one_line_error(done, "PYNEURON_BACKEND=c", "build_kernels.py")
+
+
+def test_demo_says_once_that_c_is_missing_and_how_to_build_it():
+    done = cli_without(["pyneuron._kernels"], "demo", "--epochs", "2", "--samples", "60")
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if "not available" in line]
+    assert len(notes) == 1 and notes[0].startswith("(c ")
+    assert "build_kernels.py" in notes[0] and "compiler" in notes[0]
+    assert done.stdout.index(notes[0]) < done.stdout.index("numpy ")   # before the slow part
+    rows = [line.split()[0] for line in done.stdout.splitlines() if "%" in line]
+    assert rows == ["scalar", "numpy"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["demo", "--samples", str(10**12)], "--samples"),
+    (["train", "--samples", str(10**12)], "--samples"),
+    (["train", "--hidden", f"{10**6},{10**7}"], "--hidden"),
+    (["train", "--dataset", "digits", "--hidden", f"{10**12}"], "--hidden"),
+    (["explain", "--layers", f"2,{10**12},1", "--x", "1,2", "--y", "1"], "--layers"),
+    (["demo", "--samples", "3"], "--samples"),
+    (["train", "--samples", "0"], "--samples"),
+])
+def test_sizes_that_cannot_fit_are_usage_errors(args, fragment):
+    done = cli(*args)
+    assert_one_line_error(done, fragment)
+    assert "MemoryError" not in done.stderr

@@ -141,3 +141,20 @@ def test_missing_matplotlib_gives_install_hint(monkeypatch):
         fresh.plot_activations()
     with pytest.raises(ImportError, match=r'pip install "pyneuron\[plot\]"'):
         fresh.plot_network(small_model(0))
+
+
+def test_figures_display_in_a_notebook_without_magic(tmp_path):
+    """A figure as a cell's last value is drawn: IPython asks ``_repr_png_`` (these
+    figures are built without pyplot, so no inline backend would show them), and
+    the PNG it gets is the same picture ``path=`` saves."""
+    fig = plot.plot_history(fake_history(12, best=5), path=tmp_path / "saved.png")
+    shown = fig._repr_png_()
+    assert shown[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "shown.png").write_bytes(shown)
+    _, saved_pixels = png_pixels(tmp_path / "saved.png")
+    _, shown_pixels = png_pixels(tmp_path / "shown.png")
+    assert np.array_equal(saved_pixels, shown_pixels)
+    import pickle
+    assert type(pickle.loads(pickle.dumps(fig))) is type(fig)
+    from matplotlib.figure import Figure
+    assert isinstance(fig, Figure) and pn.plot is plot

@@ -1,0 +1,160 @@
+"""A bare install works: pyneuron imports only its declared dependencies at module
+level, and everything else (matplotlib, scikit-learn, PyTorch, the notebook tools)
+only inside a function or behind an ``except ImportError`` guard.
+
+CI proves the same from the outside (.ci/run stage 1 runs the README's commands in
+a fresh virtual environment without the extras); these tests catch the mistake in
+any environment, with the extras installed or not.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "pyneuron"
+
+
+def declared_dependencies():
+    """Import names of ``[project] dependencies`` in pyproject.toml (e.g. numpy, cffi, tqdm)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.M | re.S).group(1)
+    names = re.findall(r'"([A-Za-z0-9_.-]+)', block)
+    return {name.lower().replace("-", "_") for name in names}
+
+
+ALLOWED = set(sys.stdlib_module_names) | declared_dependencies() | {"pyneuron", "_cffi_backend"}
+
+
+def guarded(node, parents):
+    """Whether ``node`` sits in a ``try`` whose handlers catch ImportError."""
+    for parent in parents:
+        if isinstance(parent, ast.Try) and node in _walk_body(parent.body):
+            for handler in parent.handlers:
+                names = _handler_names(handler)
+                if names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException", None}:
+                    return True
+    return False
+
+
+def _walk_body(statements):
+    for statement in statements:
+        yield from ast.walk(statement)
+
+
+def _handler_names(handler):
+    if handler.type is None:
+        return {None}
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return {t.id if isinstance(t, ast.Name) else getattr(t, "attr", "?") for t in types}
+
+
+def module_level_imports(tree):
+    """``(node, top-level package, parents)`` for every import not inside a function."""
+    found = []
+
+    def visit(node, parents):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return                                    # runs only when called
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append((node, alias.name.split(".")[0], parents))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node, node.module.split(".")[0], parents))
+        for child in ast.iter_child_nodes(node):
+            visit(child, parents + [node])
+
+    visit(tree, [])
+    return found
+
+
+def unguarded_optional_imports(source, filename="<source>"):
+    tree = ast.parse(source, filename)
+    return [f"{filename}:{node.lineno} imports {package!r} at module level without an ImportError guard"
+            for node, package, parents in module_level_imports(tree)
+            if package not in ALLOWED and not guarded(node, parents)]
+
+
+def test_dependencies_are_read_from_pyproject():
+    assert {"numpy", "cffi", "tqdm"} <= declared_dependencies()
+    assert "matplotlib" not in ALLOWED and "sklearn" not in ALLOWED and "torch" not in ALLOWED
+
+
+def guarded_packages(path):
+    """The optional packages that ``path``'s package ``__init__`` imports behind a guard:
+    its private submodules (``_name.py``) are only reached through that guard."""
+    init = path.parent / "__init__.py"
+    if not path.name.startswith("_") or path == init or not init.is_file():
+        return set()
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    return {package for node, package, parents in module_level_imports(tree)
+            if package not in ALLOWED and guarded(node, parents)}
+
+
+def test_every_module_level_optional_import_is_guarded():
+    problems = []
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert len(files) > 20
+    for path in files:
+        found = unguarded_optional_imports(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+        behind_init = guarded_packages(path)
+        problems += [p for p in found if not any(f"imports {pkg!r}" in p for pkg in behind_init)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("source, bad", [
+    ("import matplotlib.pyplot as plt", True),
+    ("from sklearn.base import BaseEstimator", True),
+    ("if True:\n    import torch", True),
+    ("class A:\n    import pandas", True),
+    ("try:\n    import torch\nexcept ValueError:\n    pass", True),
+    ("try:\n    import torch\nexcept ImportError:\n    torch = None", False),
+    ("try:\n    import torch\nexcept (OSError, ModuleNotFoundError):\n    torch = None", False),
+    ("def f():\n    import torch", False),
+    ("import numpy, os, json", False),
+    ("from . import plot", False),
+    ("import tqdm.auto", False),
+])
+def test_the_scan_itself(source, bad):
+    """The scanner flags what it should (so the test above can fail)."""
+    assert bool(unguarded_optional_imports(source)) is bad
+
+
+def test_pyneuron_and_every_submodule_import_without_the_extras():
+    """With matplotlib, scikit-learn, torch, pandas and the notebook tools made
+    unimportable, ``import pyneuron`` and every submodule still import, or refuse
+    with the install command (``pyneuron.sklearn``), never a bare ImportError."""
+    blocked = ["matplotlib", "sklearn", "torch", "pandas", "scipy", "jupytext", "nbclient", "nbformat",
+               "ipykernel", "IPython"]
+    code = f"""
+import importlib, pkgutil, sys
+for name in {blocked!r}:
+    sys.modules[name] = None
+import pyneuron
+failed, hinted = [], []
+for info in pkgutil.walk_packages(pyneuron.__path__, "pyneuron."):
+    if any(info.name.startswith(parent + ".") for parent in hinted):
+        continue                                      # reached only through a parent that explained itself
+    try:
+        importlib.import_module(info.name)
+    except ImportError as exc:
+        if "pip install" in str(exc):                 # refuses with the install command: right
+            hinted.append(info.name)
+            continue
+        if info.name == "pyneuron._kernels":
+            continue                                  # the compiled C module, absent in a bare tree
+        failed.append(f"{{info.name}}: {{exc}}")
+print("\\n".join(failed) or "ok")
+"""
+    env = dict(os.environ)
+    env.pop("PYNEURON_BACKEND", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok", done.stdout
