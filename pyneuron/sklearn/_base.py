@@ -1,0 +1,159 @@
+"""What :class:`MLPClassifier` and :class:`MLPRegressor` share: parameters, training, fitted attributes."""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _sk_validate_data
+except ImportError:  # pragma: no cover - older scikit-learn
+    _sk_validate_data = None
+
+from ..training import TrainingDivergedError
+from . import _params
+from ._loop import SklearnLoop
+
+
+def validate_data(estimator, X, y="no_validation", reset=True, **options):
+    """scikit-learn's input validation, whichever way the installed version spells it."""
+    if _sk_validate_data is not None:
+        return _sk_validate_data(estimator, X, y, reset=reset, **options)
+    return estimator._validate_data(X, y, reset=reset, **options)  # pragma: no cover
+
+
+class BaseMLP(BaseEstimator):
+    """Parameters and the stochastic training loop of both wrappers (see :class:`MLPClassifier`)."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 negative_slope=0.01, dropout=0.0, batch_norm=False, backend=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.negative_slope = negative_slope
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.backend = backend
+
+    # ---------------------------------------------------------------- fitted weights
+    @property
+    def coefs_(self):
+        """Weight matrices in scikit-learn's layout: ``coefs_[i]`` has shape ``(n_in, n_out)``.
+        They are views of ``model_``'s weights (pyneuron stores ``(n_out, n_in)``, as PyTorch)."""
+        check_is_fitted(self, "model_")
+        return [layer.W.T for layer in self.model_.layers]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors, ``intercepts_[i]`` of shape ``(n_out,)`` (views of ``model_``'s)."""
+        check_is_fitted(self, "model_")
+        return [layer.b for layer in self.model_.layers]
+
+    # ---------------------------------------------------------------- training
+    def _seed(self):
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0:
+            return int(rs)
+        return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+
+    def _start(self, settings, n_features, n_outputs, output):
+        """A new network and fresh training records, as scikit-learn's ``_initialize``."""
+        self.model_ = _params.build_model(settings, n_features, n_outputs, output, self._seed())
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(settings.hidden) + 2
+        self.out_activation_ = _params.OUT_ACTIVATION_NAMES[output]
+        self.t_ = 0
+        self.n_iter_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if settings.early_stopping:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = [], -np.inf, None
+        else:
+            self.validation_scores_, self.best_validation_score_, self.best_loss_ = None, None, np.inf
+        self._optimizer = None
+
+    def _fit(self, X, Y, n_outputs, output, incremental, stratify=None):
+        """Train on validated ``X`` and encoded targets ``Y`` (what pyneuron's ``fit`` takes)."""
+        s = _params.check_params(self)
+        if incremental and s.early_stopping:
+            raise ValueError("early_stopping: partial_fit does not support early_stopping=True")
+        first_pass = not hasattr(self, "model_") or (not s.warm_start and not incremental)
+        if first_pass:
+            self._start(s, X.shape[1], n_outputs, output)
+        else:
+            expected = [X.shape[1]] + s.hidden + [n_outputs]
+            if self.model_.layer_sizes != expected:
+                raise ValueError(f"hidden_layer_sizes: warm_start and partial_fit continue the fitted network "
+                                 f"{self.model_.layer_sizes}, but the parameters now ask for {expected}")
+        scale = _params.objective_scale(self.model_.loss_name, n_outputs)
+        if self._optimizer is None or not incremental:
+            self._optimizer = _params.make_optimizer(s, scale)
+        self.n_iter_ = 0
+
+        validation = None
+        if s.early_stopping:
+            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=check_random_state(self._seed()),
+                                                  test_size=s.validation_fraction, stratify=stratify)
+            if X_val.shape[0] < 2:
+                raise ValueError(f"validation_fraction: {s.validation_fraction} of the data leaves "
+                                 f"{X_val.shape[0]} sample for validation; early stopping needs at least 2")
+            validation = (X_val, Y_val)
+        n = X.shape[0]
+        if s.batch_size == "auto":
+            batch = min(200, n)
+        else:
+            if s.batch_size > n:
+                warnings.warn(f"batch_size: {s.batch_size} is larger than the {n} training samples; "
+                              f"using batches of {n}", UserWarning, stacklevel=3)
+            batch = min(s.batch_size, n)
+        schedule = s.learning_rate if _params.schedules_apply(s) else None
+        loop = SklearnLoop(self, s, n, batch, scale, schedule, validation, incremental)
+        try:
+            self.history_ = self.model_.fit(X, Y, epochs=1 if incremental else s.max_iter, batch_size=batch,
+                                            optimizer=self._optimizer, shuffle=s.shuffle, l2=s.alpha * scale,
+                                            verbose=0, callbacks=[loop], metrics=())
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(
+                f"training diverged: the loss became non-finite at epoch {exc.epoch}, batch {exc.batch}. "
+                f"Try a smaller learning_rate_init (it is {s.learning_rate_init}) or scaled inputs "
+                f"(e.g. a StandardScaler in a Pipeline).", exc.epoch, exc.batch, exc.history) from None
+        if not incremental and not loop.stopped and self.n_iter_ == s.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({s.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        return self
+
+    def _forward(self, X):
+        """The network's output for ``X``, validated, always ``(n_samples, n_outputs)``."""
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = self.model_.predict_proba(X)
+        return X, out.reshape(len(out), -1)
