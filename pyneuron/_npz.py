@@ -15,6 +15,7 @@ Every failure raises :class:`NpzError`; the caller adds which file it was.
 """
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from collections import Counter
 
@@ -58,6 +59,30 @@ class NpzReader:
         """The member ``name`` as an array, which must be C-ordered, of ``dtype``
         (exactly, byte order included) and of ``shape``. Returns a writable,
         aligned array that owns its memory."""
+        with self._failures_named(name):
+            return self._read_array(name, shape, dtype)
+
+    def read_text(self, name, max_chars):
+        """The member ``name``: one string (a 0-d unicode array, as ``numpy.savez``
+        writes ``np.array("...")``) of at most ``max_chars`` characters."""
+        with self._failures_named(name):
+            return self._read_text(name, max_chars)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _failures_named(name):
+        """The zip, zlib and header layers fail in many ways (BadZipFile, EOFError,
+        zlib.error, NotImplementedError for an unknown compression, RuntimeError
+        for encryption, ValueError for a bad header ...): each is an NpzError
+        naming the member."""
+        try:
+            yield
+        except NpzError:
+            raise
+        except Exception as exc:
+            raise NpzError(f"{name!r} could not be read ({type(exc).__name__}: {exc})") from exc
+
+    def _read_array(self, name, shape, dtype):
         dtype = np.dtype(dtype)
         shape = tuple(int(n) for n in shape)
         n_bytes = dtype.itemsize * int(np.prod(shape, dtype=object))
@@ -74,9 +99,7 @@ class NpzReader:
         arr = np.frombuffer(data, dtype=dtype).reshape(shape)
         return arr if arr.flags.aligned else arr.copy()
 
-    def read_text(self, name, max_chars):
-        """The member ``name``: one string (a 0-d unicode array, as ``numpy.savez``
-        writes ``np.array("...")``) of at most ``max_chars`` characters."""
+    def _read_text(self, name, max_chars):
         with self._open(name) as member:
             header_bytes, shape, fortran, dtype = self._header(member, name)
             if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * max_chars:
