@@ -142,6 +142,21 @@ def predictions(draw, m, k, loss):
 
 
 @pytest.mark.parametrize("name", OTHERS)
+@pytest.mark.parametrize("loss", ["bce", "cce"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@SETTINGS
+@given(data=st.data(), m=batch, k=st.integers(2, 12), scale=st.sampled_from([1e-3, 1.0, 30.0, 700.0]))
+def test_loss_from_logits(name, loss, dtype, data, m, k, scale):
+    """The logits' loss, from |z| tiny to far past saturation (where probabilities round)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    Z = (rng.standard_normal((m, k)) * scale).astype(dtype)
+    Y = (rng.random((m, k)) < 0.5).astype(dtype) if loss == "bce" else np.eye(k, dtype=dtype)[rng.integers(0, k, m)]
+    rv, v = both(name, "loss_from_logits", loss, Z, Y)
+    assert np.isfinite(rv) and rv >= 0
+    assert abs(v - rv) <= RTOL * abs(rv) + 1e-300, (v, rv)   # a sum of non-negative terms: no cancellation
+
+
+@pytest.mark.parametrize("name", OTHERS)
 @pytest.mark.parametrize("loss", ["mse", "bce", "cce"])
 @SETTINGS
 @given(data=st.data(), m=batch, k=dims)

@@ -183,6 +183,17 @@ def test_cce(kernels):
                  arr([[-1 / 0.7 / 2, 0, 0], [0, 0, -1 / 0.8 / 2]]), rtol=1e-14)
 
 
+def test_loss_from_logits_by_hand(kernels):
+    """bce: softplus(z) − y z. z = 0 costs log 2 whatever the label; z = ln 3, y = 1:
+    softplus(ln 3) − ln 3 = ln 4 − ln 3. cce: logsumexp(z) − z_y; equal logits over
+    three classes cost ln 3; logits (ln 1, ln 3), class 0: ln 4 − 0."""
+    ln = math.log
+    assert kernels.loss_from_logits("bce", arr([[0.0, ln(3)]]), arr([[0.0, 1.0]])) == \
+        pytest.approx((ln(2) + ln(4) - ln(3)) / 2, rel=1e-14)
+    assert kernels.loss_from_logits("cce", arr([[5.0, 5.0, 5.0], [0.0, ln(3), -700.0]]),
+                                    arr([[0, 1, 0], [1, 0, 0]])) == pytest.approx((ln(3) + ln(4)) / 2, rel=1e-14)
+
+
 def test_losses_clip_probabilities(kernels):
     """A exactly 0 or 1: log(0) must never happen; the loss is finite and
     equals the clipped value -log(1e-12) ≈ 27.631 per wrong term."""
