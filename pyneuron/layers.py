@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_bool
+
 
 class Dense:
     """One fully connected layer of ``n_out`` neurons, each seeing ``n_in`` inputs.
@@ -25,7 +27,7 @@ class Dense:
         self.activation = activation
         self.alpha = alpha
         self.dropout = dropout
-        self.batch_norm = batch_norm
+        self.batch_norm = check_bool(batch_norm, "batch_norm")
         self.bn_momentum = bn_momentum
         self.bn_eps = bn_eps
         n_out = W.shape[0]

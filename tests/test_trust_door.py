@@ -70,6 +70,13 @@ def test_batch_norm_takes_only_bools(value):
         pn.MLP([2, 3, 1], batch_norm=value)
 
 
+@pytest.mark.parametrize("value", NOT_BOOLS, ids=repr)
+def test_dense_batch_norm_takes_only_bools(value):
+    from pyneuron.layers import Dense
+    with pytest.raises(TypeError, match=r"batch_norm: expected True or False"):
+        Dense(np.ones((2, 3)), np.zeros(2), "relu", batch_norm=value)
+
+
 @pytest.mark.parametrize("value", [True, False, np.True_, np.False_])
 def test_batch_norm_bools_accepted(value):
     model = pn.MLP([2, 3, 1], batch_norm=value)
