@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks
+
 #: pyneuron activation name -> the torch.nn class name that computes it.
 TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
                      "leaky_relu": "LeakyReLU", "softmax": "Softmax"}
@@ -233,7 +235,10 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
         The pyneuron backend to run on.
 
     Raises :class:`UnsupportedModuleError` (a ``ValueError``) naming the first
-    module pyneuron cannot represent and its position.
+    module pyneuron cannot represent and its position, and ``ValueError`` for
+    values pyneuron would compute NaN from, checked as :func:`pyneuron.load`
+    checks a file: non-finite weights or batch-norm parameters and statistics,
+    a negative running variance, ``eps <= 0`` or a momentum outside [0, 1].
     """
     torch = _import_torch()
     if not isinstance(sequential, torch.nn.Sequential):
@@ -246,14 +251,25 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
     dtype = "float64" if torch_dtype == torch.float64 else "float32"
     alphas = [s.alpha[1] for s in specs if s.alpha is not None]
 
+    def numpy_of(tensor):
+        return tensor.detach().cpu().numpy().astype(dtype, copy=True)
+
+    batch_norms = {}            # layer index -> (checked arrays, eps, momentum)
+    for k, spec in enumerate(specs):
+        if spec.batch_norm:
+            position, bn = spec.batch_norm
+            name = f"from_torch: module {position} of the Sequential ({type(bn).__name__})"
+            arrays = {"gamma": bn.weight, "beta": bn.bias, "running_mean": bn.running_mean,
+                      "running_var": bn.running_var}
+            arrays = _checks.check_batchnorm_arrays({key: numpy_of(t) for key, t in arrays.items()},
+                                                    spec.linear.out_features, dtype, name)
+            batch_norms[k] = (arrays, *_checks.check_batchnorm_settings(bn.eps, bn.momentum, name))
+
     from .network import MLP
     model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
                 activation=[s.activation for s in specs[:-1]], output=specs[-1].activation,
                 loss=loss, seed=seed, backend=backend, alpha=alphas[0] if alphas else 0.01,
                 dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype)
-
-    def numpy_of(tensor):
-        return tensor.detach().cpu().numpy().astype(dtype, copy=True)
 
     weights = []
     for spec in specs:
@@ -261,12 +277,9 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
         weights.append(numpy_of(lin.weight))
         weights.append(numpy_of(lin.bias) if lin.bias is not None else np.zeros(lin.out_features, dtype))
     model.set_weights(weights)
-    for layer, spec in zip(model.layers, specs):
-        if spec.batch_norm:
-            bn = spec.batch_norm[1]
-            layer.gamma[...] = numpy_of(bn.weight)
-            layer.beta[...] = numpy_of(bn.bias)
-            layer.running_mean[...] = numpy_of(bn.running_mean)
-            layer.running_var[...] = numpy_of(bn.running_var)
-            layer.bn_eps, layer.bn_momentum = float(bn.eps), float(bn.momentum)
+    for k, (arrays, eps, momentum) in batch_norms.items():
+        layer = model.layers[k]
+        for key, value in arrays.items():
+            getattr(layer, key)[...] = value
+        layer.bn_eps, layer.bn_momentum = eps, momentum
     return model
