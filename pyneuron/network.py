@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import _config, backends
+from . import _checks, _config, backends
 from . import initializers as inits
 from . import losses, nonfinite
 from .activations import HIDDEN_ACTIVATIONS, check_activation
@@ -186,15 +186,8 @@ class MLP:
         for i, layer in enumerate(self.layers):
             for kind, new, old in (("W", weights[2 * i], layer.W), ("b", weights[2 * i + 1], layer.b)):
                 name = f"weights[{2 * i + (kind == 'b')}] ({kind}{i + 1})"
-                try:
-                    arr = np.asarray(new, dtype=self.dtype)
-                except (TypeError, ValueError):
-                    raise TypeError(f"{name}: expected an array of numbers, got {type(new).__name__}") from None
-                if arr.shape != old.shape:
-                    raise ValueError(f"{name}: expected shape {old.shape}, got {arr.shape}")
-                if not np.all(np.isfinite(arr)):
-                    raise ValueError(f"{name}: expected finite values, got NaN or inf")
-                checked.append((old, arr))
+                # the checks load and from_torch apply: real numbers, the shape, finite values
+                checked.append((old, _checks.check_parameter(new, name, old.shape, self.dtype)))
         for old, arr in checked:
             old[...] = arr
 
@@ -333,9 +326,10 @@ class MLP:
         """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`).
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
         from . import metrics
-        nonfinite.check_parameters(self, "evaluate", 1)
+        Xc = self.check_X(X)
+        nonfinite.check_parameters(self, "evaluate", Xc.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
-            result = metrics.evaluate(self, X, y)
+            result = metrics.evaluate(self, Xc, y)
         nonfinite.check_output(self, "evaluate")   # the caches hold evaluate's forward pass
         return result
 

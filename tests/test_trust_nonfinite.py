@@ -66,9 +66,11 @@ def test_softmax_nan_row_is_refused(backend):
 def test_non_finite_parameter_is_named(backend, parameter, value):
     model = pn.MLP([2, 3, 1], seed=0, backend=backend)
     getattr(model.layers[1], parameter)[0] = value   # set directly: set_weights would refuse it
-    with pytest.raises(NonFiniteOutputError, match=f"layer 2's {parameter} holds {value}") as info:
-        model.predict([[0.0, 0.0], [1.0, 1.0]])
-    assert info.value.rows == [0, 1]
+    for method in sorted(ANSWERS):
+        with pytest.raises(NonFiniteOutputError, match=f"{method}: .* 2 of 2 rows .*layer 2's {parameter} "
+                                                       f"holds {value}") as info:
+            ANSWERS[method](model, [[0.0, 0.0], [1.0, 1.0]], [0, 1])
+        assert info.value.rows == [0, 1]
 
 
 def test_broken_batch_norm_statistics_are_named(backend):
