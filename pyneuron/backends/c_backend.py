@@ -94,7 +94,11 @@ class _Typed:
             setattr(self, name, get(name))
 
     def ptr(self, a):
-        """A C pointer to a checked array (inputs may be read-only)."""
+        """A C pointer to a checked array (inputs may be read-only). A misaligned input
+        (``np.frombuffer`` at an odd offset) is copied to an aligned buffer, which the
+        returned pointer keeps alive; outputs are refused earlier if misaligned."""
+        if not a.flags.aligned:
+            a = np.require(a, requirements=("C", "A"))
         return ffi.from_buffer(self.ctype, a)
 
 
@@ -109,8 +113,10 @@ def simd_available() -> bool:
 
 
 # ---------------------------------------------------------------- argument checks
-def _array(name, a, ndim=None):
-    """Check that ``a`` is an array the C code can read; return its ``_Typed``."""
+def _array(name, a, ndim=None, written=False):
+    """Check that ``a`` is an array the C code can read (and, if ``written``, write in
+    place); return its ``_Typed``. A misaligned input is accepted (``_Typed.ptr`` copies
+    it); a misaligned array C would write into is refused."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray of float32 or float64, "
                         f"got {type(a).__name__}")
@@ -124,8 +130,9 @@ def _array(name, a, ndim=None):
         kind = "Fortran-ordered" if a.flags.f_contiguous else "non-contiguous (a strided view)"
         raise ValueError(f"{name}: expected a C-contiguous array (np.ascontiguousarray makes "
                          f"one), got a {kind} array of shape {a.shape}")
-    if not a.flags.aligned:
-        raise ValueError(f"{name}: expected an aligned array, got a misaligned buffer")
+    if written and not a.flags.aligned:
+        raise ValueError(f"{name}: expected an aligned array (it is written in place), "
+                         "got a misaligned buffer")
     return t
 
 
@@ -149,7 +156,7 @@ def _shape(name, a, expected):
 
 def _output(name, out, t, shape, inputs):
     """Check a caller-supplied output array."""
-    _array(name, out)
+    _array(name, out, written=True)
     if out.dtype != t.dtype:
         raise TypeError(f"{name}: expected dtype {t.dtype}, got {out.dtype}")
     _shape(name, out, shape)
@@ -190,8 +197,8 @@ def _step_count(t):
 
 
 def _same(name, a, t, shape, like):
-    """``a`` is an array of ``t``'s dtype and of ``shape`` (that of ``like``)."""
-    _array(name, a)
+    """``a`` is an array of ``t``'s dtype and of ``shape`` (that of ``like``), written in place."""
+    _array(name, a, written=True)
     if a.dtype != t.dtype:
         raise TypeError(f"{name}: expected dtype {t.dtype} like {like}, got {a.dtype}")
     _shape(name, a, shape)
@@ -315,12 +322,15 @@ class _StepPlan:
             _shape(f"weights[{i}]", W, (W.shape[0], sizes[-1]))
             _shape(f"biases[{i}]", b, (W.shape[0],))
             for name, p in ((f"weights[{i}]", W), (f"biases[{i}]", b)):
+                _array(name, p, written=True)
                 if not p.flags.writeable:
                     raise ValueError(f"{name}: expected a writable array (updated in place), "
                                      "got a read-only one")
             sizes.append(W.shape[0])
         self.t = t
         self.weights, self.biases = tuple(weights), tuple(biases)
+        self.checked = [(w.shape, b.shape, w.dtype, b.dtype, w.flags.writeable, b.flags.writeable)
+                        for w, b in zip(weights, biases)]
         self.acts, self.loss = tuple(activations), loss
         self.L, self.n_in, self.n_out = L, sizes[0], sizes[-1]
         self.c_sizes = ffi.new("int64_t[]", sizes)
@@ -333,13 +343,19 @@ class _StepPlan:
         self.m_cap, self.work, self.work_len = -1, None, 0
 
     def matches(self, weights, biases, activations, loss):
-        """Same parameter arrays (by identity), activations and loss as when built?"""
+        """Same parameter arrays (by identity, still of the shape, dtype and writability
+        they were checked with), activations and loss as when built? Anything changed
+        since (a weight made read-only, reshaped in place, replaced) makes a new plan,
+        which checks again before C writes anything (issue 15, item 5)."""
         L = self.L
         if len(weights) != L or len(biases) != L or loss != self.loss:
             return False
-        mine_w, mine_b = self.weights, self.biases
+        mine_w, mine_b, checked = self.weights, self.biases, self.checked
         for i in range(L):
-            if weights[i] is not mine_w[i] or biases[i] is not mine_b[i]:
+            w, b = weights[i], biases[i]
+            if (w is not mine_w[i] or b is not mine_b[i]
+                    or (w.shape, b.shape, w.dtype, b.dtype, w.flags.writeable, b.flags.writeable)
+                    != checked[i]):
                 return False
         return tuple(activations) == self.acts
 
@@ -598,8 +614,7 @@ class CBackend(NumpyBackend):
             alpha = _real("alpha", alpha)
         if m > plan.m_cap:
             plan.grow(m)
-        err = t.train_step(plan.L, plan.c_sizes, m, ffi.from_buffer(t.ctype, X),
-                           ffi.from_buffer(t.ctype, Y), plan.c_W, plan.c_b, plan.c_acts,
+        err = t.train_step(plan.L, plan.c_sizes, m, t.ptr(X), t.ptr(Y), plan.c_W, plan.c_b, plan.c_acts,
                            plan.loss_code, lr, alpha, plan.work, plan.work_len, plan.c_loss)
         if err:
             exc, msg = _STEP_ERRORS.get(err, (RuntimeError, f"internal error code {err}"))

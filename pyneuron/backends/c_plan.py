@@ -135,16 +135,15 @@ class CTrainPlan(TrainPlan):
             if not a.flags.writeable:
                 raise ValueError(f"{name}: expected a writable array (training updates it in "
                                  "place), got a read-only one")
-        sizes = [model.layers[0].W.shape[1]]
+        sizes = [int(n) for n in model.layer_sizes]  # the architecture every array must fit
         for i, layer in enumerate(model.layers, 1):
-            n = layer.W.shape[0]
-            expect = {"W": (n, sizes[-1]), "b": (n,)}
+            n = sizes[i]
+            expect = {"W": (n, sizes[i - 1]), "b": (n,)}
             if layer.batch_norm:
                 expect.update(gamma=(n,), beta=(n,), running_mean=(n,), running_var=(n,))
             for attr, shape in expect.items():
                 if getattr(layer, attr).shape != shape:
                     raise ValueError(f"{attr}{i}: expected shape {shape}, got {getattr(layer, attr).shape}")
-            sizes.append(n)
         order = sorted(arrays, key=lambda a: a.ctypes.data)
         for a, b in zip(order, order[1:]):
             if np.shares_memory(a, b):
