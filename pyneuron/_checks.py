@@ -19,7 +19,10 @@ def check_parameter(value, name, shape, dtype, nonnegative=False):
     Raises ``TypeError`` for non-numeric input (strings, objects, complex
     numbers) and ``ValueError`` for a wrong shape or a bad value.
     """
-    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    try:
+        arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+    except (TypeError, ValueError):          # ragged nested lists and the like
+        arr = None
     if arr is None or arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name}: expected an array of real numbers, got {type(value).__name__}"
                         + (f" of dtype {arr.dtype}" if arr is not None else ""))
@@ -27,7 +30,8 @@ def check_parameter(value, name, shape, dtype, nonnegative=False):
         raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
     if arr.shape != tuple(shape):
         raise ValueError(f"{name}: expected shape {tuple(shape)}, got {arr.shape}")
-    arr = np.array(arr, dtype=dtype, order="C", copy=True)
+    with np.errstate(over="ignore"):        # a value beyond float32: reported just below
+        arr = np.array(arr, dtype=dtype, order="C", copy=True)
     finite = np.isfinite(arr)
     if not finite.all():
         index = tuple(int(i) for i in np.argwhere(~finite)[0])
