@@ -103,7 +103,7 @@ def test_wheel_from_clean_tree_contains_the_compiled_module(tmp_path):
                            "--no-build-isolation", "-w", str(wheel_dir), str(src)],
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    wheels = glob.glob(str(wheel_dir / "pyneuron-*.whl"))
+    wheels = glob.glob(str(wheel_dir / "pyneuron_mlp-*.whl"))
     assert len(wheels) == 1
     names = zipfile.ZipFile(wheels[0]).namelist()
     assert any(n.startswith("pyneuron/_kernels") and n.endswith((".so", ".pyd")) for n in names)

@@ -26,7 +26,7 @@ def _build_wheel(tmp_path, require_c):
 def test_without_a_compiler_the_package_installs_and_runs_without_c(tmp_path):
     proc = _build_wheel(tmp_path, require_c=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    wheel = next((tmp_path / "wheels").glob("pyneuron-*.whl"))
+    wheel = next((tmp_path / "wheels").glob("pyneuron_mlp-*.whl"))
     target = tmp_path / "site"
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target),
                            str(wheel)], capture_output=True, text=True, timeout=300)
@@ -57,4 +57,4 @@ def test_without_a_compiler_require_c_fails_the_build(tmp_path):
     proc = _build_wheel(tmp_path, require_c=True)
     assert proc.returncode != 0
     assert "building 'pyneuron._kernels' extension" in proc.stdout + proc.stderr   # failed at the compile
-    assert not list((tmp_path / "wheels").glob("pyneuron-*.whl"))
+    assert not list((tmp_path / "wheels").glob("pyneuron_mlp-*.whl"))
