@@ -296,3 +296,16 @@ def test_early_stopping_watches_the_validation_score_and_keeps_the_best_weights(
     _, X_val, _, y_val = train_test_split(X, labels, random_state=check_random_state(0), test_size=0.2,
                                           stratify=y if Estimator is MLPClassifier else None)
     assert est.score(X_val, y_val) == pytest.approx(est.best_validation_score_, rel=1e-12)
+
+
+def test_warm_start_may_switch_early_stopping_on_and_off():
+    X, y = pn.datasets.make_moons(80, noise=0.2, seed=5)
+    clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        assert clf.validation_scores_ is None and np.isfinite(clf.best_loss_)
+        clf.set_params(early_stopping=True).fit(X, y)
+        assert len(clf.validation_scores_) == 3 and clf.best_validation_score_ == max(clf.validation_scores_)
+        clf.set_params(early_stopping=False).fit(X, y)
+    assert clf.best_loss_ == min(clf.loss_curve_[-3:]) and len(clf.loss_curve_) == 9

@@ -114,6 +114,10 @@ class BaseMLP(BaseEstimator):
             if self.model_.layer_sizes != expected:
                 raise ValueError(f"hidden_layer_sizes: warm_start and partial_fit continue the fitted network "
                                  f"{self.model_.layer_sizes}, but the parameters now ask for {expected}")
+            if s.early_stopping and self.validation_scores_ is None:    # switched on since the last fit
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            if not s.early_stopping and self.best_loss_ is None:        # switched off since the last fit
+                self.best_loss_ = np.inf
         scale = _params.objective_scale(self.model_.loss_name, n_outputs)
         if self._optimizer is None or not incremental:
             self._optimizer = _params.make_optimizer(s, scale)
@@ -151,9 +155,13 @@ class BaseMLP(BaseEstimator):
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
 
-    def _forward(self, X):
-        """The network's output for ``X``, validated, always ``(n_samples, n_outputs)``."""
+    def _check_X(self, X):
+        """``X`` validated against what ``fit`` saw (features, names), as float64."""
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def _forward(self, X):
+        """The network's output for ``X``, always ``(n_samples, n_outputs)``."""
+        X = self._check_X(X)            # first: unfitted raises NotFittedError
         out = self.model_.predict_proba(X)
-        return X, out.reshape(len(out), -1)
+        return out.reshape(len(out), -1)

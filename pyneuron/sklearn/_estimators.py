@@ -158,7 +158,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def predict_proba(self, X):
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``
         (for multilabel, each label's probability)."""
-        _, P = self._forward(X)
+        P = self._forward(X)
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
             return np.hstack([1.0 - P, P])
         return P
@@ -169,7 +169,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X):
         """Labels from ``classes_`` (multilabel: a 0/1 indicator matrix), by ``model_.predict``'s rule."""
-        X, _ = self._forward(X)
+        X = self._check_X(X)            # first: unfitted raises NotFittedError
         codes = self.model_.predict(X)
         if codes.ndim == 2:
             return codes
@@ -212,5 +212,5 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X):
         """Predicted targets: 1-D for one target, else ``(n_samples, n_targets)``."""
-        _, out = self._forward(X)
+        out = self._forward(X)
         return out[:, 0].copy() if out.shape[1] == 1 else out

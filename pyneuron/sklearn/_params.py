@@ -111,12 +111,12 @@ def hidden_activation(name):
 def check_params(est):
     """Check every parameter of a wrapper; errors name the wrapper's parameter."""
     solver = est.solver
-    if solver == "lbfgs":
+    if isinstance(solver, str) and solver == "lbfgs":
         raise ValueError("solver: 'lbfgs' is not available in pyneuron (it trains with mini-batch "
                          f"gradient steps); use one of {', '.join(map(repr, SOLVERS))}")
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver: expected one of {', '.join(map(repr, SOLVERS))}, got {solver!r}")
-    if est.learning_rate not in LEARNING_RATES or not isinstance(est.learning_rate, str):
+    if not isinstance(est.learning_rate, str) or est.learning_rate not in LEARNING_RATES:
         raise ValueError(f"learning_rate: expected a schedule name, one of {', '.join(map(repr, LEARNING_RATES))} "
                          f"(the initial step size is learning_rate_init), got {est.learning_rate!r}")
     batch_size = est.batch_size
