@@ -191,7 +191,7 @@ def test_set_weights_bad_values(model):
         model.set_weights(bad)
     bad = model.get_weights()
     bad[2] = [["a", "b", "c"]]
-    with pytest.raises(TypeError, match=r"weights\[2\] \(W2\): expected an array of numbers"):
+    with pytest.raises(TypeError, match=r"weights\[2\] \(W2\): expected an array of real numbers"):
         model.set_weights(bad)
 
 
