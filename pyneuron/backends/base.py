@@ -292,7 +292,8 @@ class Backend(ABC):
 
         ``weights``/``biases`` are lists of the layers' arrays and are updated
         in place; ``activations`` names each layer's activation (the last is
-        the output's). Returns the loss *before* the update. This default
+        the output's). Returns the loss *before* the update (:meth:`data_loss`:
+        from the logits for sigmoid + bce and softmax + cce). This default
         composes the primitive kernels; the C backend does it in one call.
         """
         inputs, zs, outs = [], [], []
