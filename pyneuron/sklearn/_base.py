@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -31,12 +32,17 @@ def validate_data(estimator, X, y="no_validation", reset=True, **options):
 class BaseMLP(BaseEstimator):
     """Parameters and the stochastic training loop of both wrappers (see :class:`MLPClassifier`)."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 negative_slope=0.01, dropout=0.0, batch_norm=False, backend=None):
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001, power_t: float = 0.5,
+                 max_iter: int = 200, shuffle: bool = True,
+                 random_state: int | np.random.RandomState | None = None, tol: float = 1e-4,
+                 verbose: bool = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10, negative_slope: float = 0.01,
+                 dropout: float | Sequence[float] = 0.0, batch_norm: bool = False,
+                 backend: str | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -66,14 +72,14 @@ class BaseMLP(BaseEstimator):
 
     # ---------------------------------------------------------------- fitted weights
     @property
-    def coefs_(self):
+    def coefs_(self) -> list[np.ndarray]:
         """Weight matrices in scikit-learn's layout: ``coefs_[i]`` has shape ``(n_in, n_out)``.
         They are views of ``model_``'s weights (pyneuron stores ``(n_out, n_in)``, as PyTorch)."""
         check_is_fitted(self, "model_")
         return [layer.W.T for layer in self.model_.layers]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, ``intercepts_[i]`` of shape ``(n_out,)`` (views of ``model_``'s)."""
         check_is_fitted(self, "model_")
         return [layer.b for layer in self.model_.layers]

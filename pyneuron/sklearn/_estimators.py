@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import LabelEncoder
@@ -122,7 +123,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              f"indicator matrix, got {kind!r} targets")
         return X, Y, found, n_outputs, output, kind
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPClassifier:
         """Train on ``(X, y)`` (a new network unless ``warm_start``); returns ``self``."""
         reset = not (self.warm_start and hasattr(self, "model_"))
         X, Y, found, n_outputs, output, kind = self._encode(X, y, reset)
@@ -133,7 +134,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         stratify = Y if kind != "multilabel-indicator" else None
         return self._fit(X, Y, n_outputs, output, incremental=False, stratify=stratify)
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> MLPClassifier:
         """One epoch on ``(X, y)``, continuing the optimizer's state. The first call needs
         ``classes`` (all labels that will ever appear), unless ``y`` is a multilabel matrix."""
         first = not hasattr(self, "model_")
@@ -155,7 +156,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return float(np.mean(np.all(codes == Y_val, axis=1)))
         return float(np.mean(codes == Y_val))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``
         (for multilabel, each label's probability)."""
         P = self._forward(X)
@@ -163,11 +164,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return np.hstack([1.0 - P, P])
         return P
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Labels from ``classes_`` (multilabel: a 0/1 indicator matrix), by ``model_.predict``'s rule."""
         X = self._check_X(X)            # first: unfitted raises NotFittedError
         codes = self.model_.predict(X)
@@ -197,12 +198,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return X, Y
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
         """Train on ``(X, y)`` (a new network unless ``warm_start``); returns ``self``."""
         X, Y = self._encode(X, y, reset=not (self.warm_start and hasattr(self, "model_")))
         return self._fit(X, Y, Y.shape[1], "linear", incremental=False)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
         """One epoch on ``(X, y)``, continuing the optimizer's state; returns ``self``."""
         X, Y = self._encode(X, y, reset=not hasattr(self, "model_"))
         return self._fit(X, Y, Y.shape[1], "linear", incremental=True)
@@ -210,7 +211,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _validation_score(self, X_val, Y_val):
         return float(r2_score(Y_val, self.model_.predict_proba(X_val).reshape(len(X_val), -1)))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets: 1-D for one target, else ``(n_samples, n_targets)``."""
         out = self._forward(X)
         return out[:, 0].copy() if out.shape[1] == 1 else out
