@@ -90,7 +90,8 @@ def _describe(model, number, key, rows):
 def _error(model, what, rows, m, source):
     shown = ", ".join(map(str, rows[:SHOWN_ROWS].tolist())) + (", ..." if len(rows) > SHOWN_ROWS else "")
     return NonFiniteOutputError(
-        f"{what}: the model's output is NaN or inf for {len(rows)} of {m} rows (rows {shown}), so no "
+        f"{what}: the model's output is NaN or inf, or computed from such a value, for {len(rows)} of "
+        f"{m} rows (rows {shown}), so no "
         f"{'class or ' if model.is_classifier else ''}value is given from it. It comes from {source}.",
         rows.tolist(), source)
 
