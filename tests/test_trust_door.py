@@ -38,6 +38,21 @@ def test_issue_case_is_refused_naming_layer_sizes(monkeypatch):
         pn.MLP([2, 10**9, 1])
 
 
+def test_refused_before_allocating(monkeypatch):
+    """With the limit at 1 MiB, [2, 10**6, 1] (32 MB of weights) is refused having allocated
+    almost nothing (tracemalloc sees NumPy's allocations)."""
+    import tracemalloc
+    monkeypatch.setattr(validation, "MAX_ARRAY_BYTES", 2**20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="layer_sizes"):
+            pn.MLP([2, 10**6, 1])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+
+
 @pytest.mark.parametrize("sizes", [[2, 10**12, 1], [10**7, 10**7], [3, 10**30, 10**30, 2]])
 def test_sizes_beyond_any_memory_are_refused(sizes):
     with pytest.raises(ValueError, match="layer_sizes"):
