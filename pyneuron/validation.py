@@ -37,11 +37,16 @@ def as_float_matrix(X, name="X", dtype=np.float64, n_features=None):
 
 
 def as_vector(v, name, length=None, dtype=np.float64):
-    """A 1-D finite float array (optionally of a given length)."""
+    """A 1-D finite float array (optionally of a given length). Complex, text and
+    object values are a ``TypeError`` (casting complex to float would drop the
+    imaginary part)."""
     try:
-        arr = np.asarray(v, dtype=dtype)
+        raw = np.asarray(v)
+        if np.iscomplexobj(raw) or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+            raise TypeError
+        arr = raw.astype(dtype)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a 1-D array of numbers, got {v!r}") from None
+        raise TypeError(f"{name}: expected a 1-D array of real numbers, got {v!r}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
     if length is not None and arr.shape[0] != length:

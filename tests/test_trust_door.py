@@ -119,3 +119,14 @@ def test_complex_targets_are_refused(backend, output, y):
                  lambda: model.evaluate(X, y)):
         with pytest.raises(TypeError, match="y: expected real targets, got complex"):
             call()
+
+
+@pytest.mark.parametrize("value", [[1 + 2j, 0.5], np.array([1 + 0j, 0.5]), np.array([1.0, 0.5], dtype=np.complex64)],
+                         ids=["list", "zero-imaginary", "complex64"])
+def test_neuron_refuses_complex_weights_and_inputs(backend, value):
+    with pytest.raises(TypeError, match="weights: expected a 1-D array of real numbers"):
+        pn.Neuron(value, 0.0, backend=backend)
+    neuron = pn.Neuron([1.0, 1.0], 0.0, "linear", backend=backend)
+    with pytest.raises(TypeError, match="x: expected a 1-D array of real numbers"):
+        neuron(value)
+    assert neuron(np.array([1.0, 0.5])) == 1.5

@@ -153,7 +153,7 @@ def test_neuron_arguments():
         Neuron([1.0, 2.0, 3.0], 0.0).output([1.0, 2.0])
     with pytest.raises(ValueError, match="activation: expected one of"):
         Neuron([1.0], 0.0, "softmax")
-    with pytest.raises(TypeError, match="weights: expected a 1-D array of numbers"):
+    with pytest.raises(TypeError, match="weights: expected a 1-D array of real numbers"):
         Neuron(["a"], 0.0)
     with pytest.raises(ValueError, match="bias: expected a finite number"):
         Neuron([1.0], float("nan"))
