@@ -5,25 +5,57 @@ Every generator takes a ``seed`` and returns ``(X, y)`` with ``X`` of shape
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from . import validation
 from .validation import as_float_matrix, check_number, check_positive_int
+
+#: While a generator builds its points it holds about this many float64 arrays
+#: of the output's shape at once (the points, their noise, the sum, the shuffled
+#: copy); sizes are checked against that working set, before anything is drawn.
+WORKING_COPIES = 4
 
 
 def _rng(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise TypeError(f"seed: expected a non-negative integer or None, got {seed!r}")
     return np.random.default_rng(seed)
+
+
+def _check_fits(n_samples, n_features, name="n_samples"):
+    """Refuse, before allocating, a set whose working arrays exceed the machine's
+    memory (:func:`pyneuron.validation.check_array_fits`), naming ``name``."""
+    try:
+        validation.check_array_fits((WORKING_COPIES, n_samples, n_features), np.float64, name)
+    except ValueError:
+        need = WORKING_COPIES * n_samples * n_features * 8
+        raise ValueError(f"{name}: {n_samples} samples of {n_features} features need about "
+                         f"{need / 2**30:.3g} GiB while being generated ({WORKING_COPIES} float64 arrays "
+                         f"of shape ({n_samples}, {n_features})), more than the "
+                         f"{validation.MAX_ARRAY_BYTES / 2**30:.3g} GiB this machine has; "
+                         f"use fewer samples") from None
+    return n_samples
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
 
 
 def make_xor(n_samples=4, noise=0.0, seed=None):
     """The XOR truth table: inputs in {0,1}², label x1 XOR x2. With ``n_samples``
     > 4 the four corners repeat (cycled), jittered by Gaussian ``noise``."""
-    n = check_positive_int(n_samples, "n_samples")
+    n = _check_fits(check_positive_int(n_samples, "n_samples"), 2)
     check_number(noise, "noise", 0.0)
+    rng = _rng(seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     X = corners[np.arange(n) % 4]
     y = (X[:, 0] != X[:, 1]).astype(np.int64)
     if noise:
-        X = X + _rng(seed).normal(0.0, noise, X.shape)
+        X = X + rng.normal(0.0, noise, X.shape)
     return X, y
 
 
@@ -32,10 +64,20 @@ def make_blobs(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0), seed=None):
     array of points), each of standard deviation ``std``, samples split evenly."""
     n = check_positive_int(n_samples, "n_samples")
     check_number(std, "std", 0.0)
-    rng = _rng(seed)
-    if isinstance(centers, (int, np.integer)):
-        centers = rng.uniform(box[0], box[1], size=(check_positive_int(centers, "centers"), 2))
-    centers = np.asarray(centers, dtype=float)
+    if not (isinstance(box, (tuple, list)) and len(box) == 2):
+        raise ValueError(f"box: expected (low, high), got {box!r}")
+    low, high = check_number(box[0], "box[0]"), check_number(box[1], "box[1]")
+    if not low < high:
+        raise ValueError(f"box: expected low < high, got {box!r}")
+    if isinstance(centers, (numbers.Integral, np.integer)) and not isinstance(centers, bool):
+        k = _check_fits(check_positive_int(centers, "centers"), 2, "centers")
+        _check_fits(n, 2)
+        rng = _rng(seed)
+        centers = rng.uniform(low, high, size=(k, 2))
+    else:
+        centers = as_float_matrix(centers, "centers")
+        _check_fits(n, centers.shape[1])
+        rng = _rng(seed)
     k = centers.shape[0]
     y = np.arange(n) % k
     X = centers[y] + rng.normal(0.0, std, size=(n, centers.shape[1]))
@@ -45,7 +87,7 @@ def make_blobs(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0), seed=None):
 
 def make_circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     """Two concentric circles: outer radius 1 (class 0), inner radius ``factor`` (class 1)."""
-    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(factor, "factor", 0.0, 1.0, low_open=True, high_open=True)
     check_number(noise, "noise", 0.0)
     rng = _rng(seed)
@@ -63,7 +105,7 @@ def make_circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
 def make_moons(n_samples=200, noise=0.1, seed=None):
     """Two interleaving half circles: class 0 on the upper arc (cos t, sin t),
     class 1 on the lower arc (1 − cos t, 0.5 − sin t), t in [0, π], plus noise."""
-    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
     rng = _rng(seed)
     n0 = n // 2
@@ -79,8 +121,10 @@ def make_moons(n_samples=200, noise=0.1, seed=None):
 
 def make_spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
     """``n_classes`` interleaved spiral arms (the classic CS231n-style set)."""
-    n = check_positive_int(n_samples, "n_samples")
+    n = _check_fits(check_positive_int(n_samples, "n_samples"), 2)
     k = check_positive_int(n_classes, "n_classes", minimum=2)
+    if k > n:
+        raise ValueError(f"n_classes: expected at most n_samples ({n}) classes, got {k}")
     check_number(noise, "noise", 0.0)
     rng = _rng(seed)
     y = np.arange(n) % k
@@ -102,6 +146,7 @@ def train_test_split(X, y, test_size=0.2, seed=None, stratify=False):
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"y: expected {X.shape[0]} targets (one per row of X), got {y.shape[0]}")
     check_number(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True)
+    stratify = _check_bool(stratify, "stratify")
     n = X.shape[0]
     n_test = int(round(n * test_size))
     if not 1 <= n_test < n:
@@ -124,7 +169,14 @@ def train_test_split(X, y, test_size=0.2, seed=None, stratify=False):
 
 class Standardizer:
     """Scale each feature to zero mean and unit variance, using statistics from
-    the training data only: ``fit(X_train)``, then ``transform`` train and test."""
+    the training data only: ``fit(X_train)``, then ``transform`` train and test.
+
+    ``transform(X) = (X − mean_) / scale_`` with ``mean_`` and ``scale_`` (the
+    population standard deviation, ``ddof=0``) per column, float64, as
+    scikit-learn's ``StandardScaler``. A column whose variance is zero, or
+    indistinguishable from zero by round-off, gets ``scale_ = 1``: it is only
+    centred (see :func:`constant_columns`).
+    """
 
     def __init__(self):
         self.mean_ = None
@@ -134,15 +186,20 @@ class Standardizer:
         return "Standardizer(fitted)" if self.mean_ is not None else "Standardizer()"
 
     def fit(self, X):
+        """Learn ``mean_`` and ``scale_`` from ``X`` (n_samples, n_features), finite."""
         X = as_float_matrix(X, "X")
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)  # a constant feature is left centred, not divided by 0
+        mean = X.mean(axis=0)
+        var = np.mean((X - mean) ** 2, axis=0)           # the two-pass variance
+        self.mean_ = mean
+        self.scale_ = np.where(constant_columns(var, mean, X.shape[0]), 1.0, np.sqrt(var))
         return self
 
-    def transform(self, X):
+    def _check_fitted(self, method):
         if self.mean_ is None:
-            raise ValueError("Standardizer: call fit(X_train) before transform")
+            raise ValueError(f"Standardizer: call fit(X_train) before {method}")
+
+    def transform(self, X):
+        self._check_fitted("transform")
         X = as_float_matrix(X, "X", n_features=self.mean_.shape[0])
         return (X - self.mean_) / self.scale_
 
@@ -150,9 +207,25 @@ class Standardizer:
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X):
-        if self.mean_ is None:
-            raise ValueError("Standardizer: call fit(X_train) before inverse_transform")
-        return np.asarray(X, dtype=float) * self.scale_ + self.mean_
+        self._check_fitted("inverse_transform")
+        X = as_float_matrix(X, "X", n_features=self.mean_.shape[0])
+        return X * self.scale_ + self.mean_
+
+
+def constant_columns(var, mean, n_samples):
+    r"""Which columns' variance is zero up to the round-off of computing it.
+
+    The two-pass variance of ``n`` float64 values (mean first, then the mean
+    squared deviation) has an error bounded by about
+    :math:`narepsilon\,\sigma^2 + (narepsilon\,ar x)^2` (Chan, Golub &
+    LeVeque, "Algorithms for computing the sample variance", 1983). A column
+    whose computed variance is within that bound cannot be told from a constant
+    one: seven copies of 100000.1 give a variance of about 1e-22, not 0, and
+    dividing by its square root (1.5e-11) would blow 100000.2 up to 6.9e9.
+    scikit-learn's ``StandardScaler`` applies the same test.
+    """
+    eps = np.finfo(np.float64).eps
+    return var <= n_samples * eps * var + (n_samples * eps * mean) ** 2
 
 
 # ---------------------------------------------------------------------------
@@ -168,7 +241,7 @@ def make_tutorial_blobs(n_samples=1000, seed=42):
     class 0 around (−2, −2) and class 1 around (2, 2), shuffled.
 
     With the defaults these are exactly the tutorial's 1,000 points."""
-    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     rs = np.random.RandomState(seed)
     n0 = n // 2
     n1 = n - n0
@@ -190,7 +263,7 @@ def make_tutorial_circles(n_samples=1000, noise=0.1, seed=42):
     then class 1 (as the tutorial returns them): shuffle before slicing.
     With the defaults these are exactly the tutorial's points
     (``n_samples=2000`` gives its final pipeline's set)."""
-    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
     rs = np.random.RandomState(seed)
     radius = rs.rand(n)
@@ -209,7 +282,7 @@ def make_tutorial_moons(n_samples=500, noise=0.2, seed=42):
     ``noise``, shuffled. With the defaults these are exactly the tutorial's
     500 points. (:func:`make_moons` draws the same shape from a modern
     generator.)"""
-    n = check_positive_int(n_samples, "n_samples", minimum=2)
+    n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
     rs = np.random.RandomState(seed)
     half = n // 2

@@ -2,27 +2,61 @@
 
 Classification: accuracy, confusion matrix, per-class and macro precision /
 recall / F1, log loss. Regression: MSE, MAE, R².
+
+They follow scikit-learn's ``sklearn.metrics`` conventions, and the tests hold
+them to it: ``y_true`` and ``y_pred`` must have the same number of samples;
+labels may be 1-D classes, or rows of one-hot vectors or probabilities (read
+by their argmax); regression targets are 1-D or ``(n_samples, n_outputs)``,
+and a score over several outputs is their unweighted mean
+(``multioutput="uniform_average"``). NaN or inf anywhere is a ``ValueError``
+naming the argument — never a number computed from it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .backends.base import PROB_EPS
+
+def _array(y, name):
+    """``y`` as an array of real numbers or labels, 1-D or 2-D, NaN/inf refused."""
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name}: expected an array, got a {type(y).__name__}")
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError) as exc:               # ragged lists
+        raise TypeError(f"{name}: expected a 1-D or 2-D array, got {type(y).__name__} ({exc})") from None
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name}: expected real numbers, got complex dtype {arr.dtype}")
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name}: expected a 1-D or 2-D array, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all():
+            index = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise ValueError(f"{name}: expected finite values, got {arr[index]} at index {index}")
+    return arr
 
 
 def _labels(y, name):
-    arr = np.asarray(y)
+    """Class labels: a 1-D array (or one column) as it is, rows of one-hot
+    vectors or probabilities as their argmax. Continuous values in one column
+    (probabilities of class 1?) are refused: threshold them first."""
+    arr = _array(y, name)
     if arr.ndim == 2 and arr.shape[1] > 1:
         return np.argmax(arr, axis=1)
-    return arr.reshape(-1)
+    flat = arr.reshape(-1)
+    if flat.dtype.kind == "f" and not np.all(flat == np.round(flat)):
+        example = flat[flat != np.round(flat)][0]
+        raise ValueError(f"{name}: expected class labels, got continuous values such as {example.item()!r}; "
+                         f"for probabilities of class 1 pass (p >= 0.5) instead")
+    return flat
 
 
 def _pair(y_true, y_pred):
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
-    if t.shape != p.shape:
-        raise ValueError(f"y_pred: expected {t.shape[0]} labels to match y_true, got {p.shape[0]}")
-    if t.size == 0:
-        raise ValueError("y_true: expected at least one label, got none")
+    if t.shape[0] != p.shape[0]:
+        raise ValueError(f"y_pred: expected {t.shape[0]} samples to match y_true, got {p.shape[0]}")
     return t, p
 
 
@@ -75,45 +109,97 @@ def precision_recall_f1(y_true, y_pred, labels=None):
 
 
 def log_loss(y_true, proba):
-    """Mean cross-entropy of predicted probabilities (binary: a vector of P(class 1))."""
-    P = np.clip(np.asarray(proba, dtype=float), PROB_EPS, 1 - PROB_EPS)
-    t = np.asarray(y_true)
+    r"""Mean cross-entropy of predicted probabilities,
+    :math:`-\frac1m\sum_i \sum_c y_{ic} \log p_{ic}`.
+
+    ``proba`` is a vector of P(class 1) for a binary problem (``y_true`` in
+    {0, 1}), or one row of class probabilities per sample, each row summing to
+    1 (``y_true`` as class indices or one-hot rows). As scikit-learn does,
+    probabilities are clipped to ``[ε, 1 − ε]`` with ε the machine epsilon of
+    their dtype, so a confident mistake costs ``−log ε`` (36.04 in float64)
+    rather than infinity. For a model's own loss, :meth:`MLP.loss
+    <pyneuron.MLP.loss>` is exact even there: it works from the logits.
+
+    Raises ``ValueError`` for probabilities outside [0, 1], rows that do not
+    sum to 1, labels outside the columns, or mismatched sample counts.
+    """
+    P = _array(proba, "proba")
+    P = P.astype(P.dtype if P.dtype.kind == "f" else np.float64)
+    if np.any(P < 0) or np.any(P > 1):
+        raise ValueError(f"proba: expected probabilities in [0, 1], got values from {P.min()} to {P.max()}")
+    eps = np.finfo(P.dtype).eps
+    t = _array(y_true, "y_true")
+    if t.shape[0] != P.shape[0]:
+        raise ValueError(f"proba: expected {t.shape[0]} rows to match y_true, got {P.shape[0]}")
     if P.ndim == 1:
         t = t.reshape(-1).astype(float)
-        return float(-np.mean(t * np.log(P) + (1 - t) * np.log(1 - P)))
-    if t.ndim == 1:
-        if t.size and (t.min() < 0 or t.max() >= P.shape[1] or not np.all(t == np.round(t))):
+        if t.ndim != 1 or t.shape != P.shape or not np.all((t == 0) | (t == 1)):
+            raise ValueError(f"y_true: expected 0/1 labels for a vector of P(class 1), got values "
+                             f"{np.unique(t)[:10].tolist()} of shape {np.shape(y_true)}")
+        Pc = np.clip(P, eps, 1 - eps)
+        return float(-np.mean(t * np.log(Pc) + (1 - t) * np.log(1 - Pc)))
+    sums = P.sum(axis=1)
+    if not np.allclose(sums, 1.0, rtol=0.0, atol=np.sqrt(eps)):
+        bad = int(np.argmax(np.abs(sums - 1)))
+        raise ValueError(f"proba: expected each row to sum to 1 (class probabilities), row {bad} sums to {sums[bad]}")
+    if t.ndim == 1 or t.shape[1] == 1:
+        t = t.reshape(-1)
+        if t.min() < 0 or t.max() >= P.shape[1] or not np.all(t == np.round(t)):
             raise ValueError(f"y_true: expected class labels in 0..{P.shape[1] - 1} for {P.shape[1]} "
                              f"probability columns, got values {np.unique(t)[:10].tolist()}")
         onehot = np.zeros_like(P)
         onehot[np.arange(len(t)), t.astype(int)] = 1
         t = onehot
-    return float(-np.mean(np.sum(t * np.log(P), axis=1)))
+    elif t.shape != P.shape:
+        raise ValueError(f"y_true: expected one-hot rows of shape {P.shape} to match proba, got {t.shape}")
+    return float(-np.mean(np.sum(t * np.log(np.clip(P, eps, 1 - eps)), axis=1)))
 
 
 def _real_pair(y_true, y_pred):
-    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
-    if p.size != t.size:
-        raise ValueError(f"y_pred: expected {t.size} values to match y_true of shape {t.shape}, "
-                         f"got shape {p.shape}")
-    return t, p.reshape(t.shape)
+    """Both targets as float ``(n_samples, n_outputs)`` arrays of matching shape."""
+    t, p = _array(y_true, "y_true"), _array(y_pred, "y_pred")
+    for name, arr in (("y_true", t), ("y_pred", p)):
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    t, p = (a.astype(np.float64).reshape(a.shape[0], -1) for a in (t, p))
+    if t.shape[0] != p.shape[0]:
+        raise ValueError(f"y_pred: inconsistent numbers of samples: y_true has {t.shape[0]}, "
+                         f"y_pred has {p.shape[0]}")
+    if t.shape[1] != p.shape[1]:
+        raise ValueError(f"y_pred: expected {t.shape[1]} outputs per sample to match y_true, got {p.shape[1]}")
+    return t, p
 
 
 def mean_squared_error(y_true, y_pred):
+    r""":math:`\frac1m\sum_i (y_i - \hat y_i)^2`, averaged uniformly over outputs."""
     t, p = _real_pair(y_true, y_pred)
-    return float(np.mean((t - p) ** 2))
+    return float(np.mean(np.mean((t - p) ** 2, axis=0)))
 
 
 def mean_absolute_error(y_true, y_pred):
+    r""":math:`\frac1m\sum_i |y_i - \hat y_i|`, averaged uniformly over outputs."""
     t, p = _real_pair(y_true, y_pred)
-    return float(np.mean(np.abs(t - p)))
+    return float(np.mean(np.mean(np.abs(t - p), axis=0)))
 
 
 def r2_score(y_true, y_pred):
-    """1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
+    r"""Coefficient of determination, per output
+    :math:`R^2 = 1 - \sum_i (y_i - \hat y_i)^2 / \sum_i (y_i - \bar y)^2`,
+    then the unweighted mean over outputs (scikit-learn's default).
+
+    An output whose target is constant has no variance to explain: it scores
+    1.0 when predicted exactly and 0.0 otherwise (as scikit-learn's
+    ``force_finite=True``). Needs at least two samples (``ValueError``).
+    """
     t, p = _real_pair(y_true, y_pred)
-    total = np.sum((t - t.mean(axis=0)) ** 2)
-    return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else 0.0
+    if t.shape[0] < 2:
+        raise ValueError(f"y_true: R² needs at least 2 samples, got {t.shape[0]}")
+    residual = np.sum((t - p) ** 2, axis=0)
+    total = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
+    scores = np.where(residual == 0, 1.0, 0.0)
+    varying = total != 0
+    scores[varying] = 1 - residual[varying] / total[varying]
+    return float(np.mean(scores))
 
 
 def evaluate(model, X, y):
