@@ -35,7 +35,16 @@ def check_activation(name, argument="activation", allowed=ACTIVATIONS):
 
 
 def _as_rows(z):
-    arr = np.asarray(z, dtype=np.float64)
+    try:
+        raw = np.asarray(z)
+    except ValueError:          # ragged nested lists
+        raw = np.asarray(None)
+    if np.iscomplexobj(raw) or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+        # complex would lose its imaginary part in the cast; text and objects are not numbers
+        raise TypeError(f"z: expected a real number or an array of real numbers, got {z!r}")
+    if raw.ndim > 2:
+        raise ValueError(f"z: expected a number, a vector or a matrix, got shape {raw.shape}")
+    arr = raw.astype(np.float64)
     return arr, np.ascontiguousarray(np.atleast_2d(arr) if arr.ndim < 2 else arr)
 
 

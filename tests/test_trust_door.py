@@ -130,3 +130,19 @@ def test_neuron_refuses_complex_weights_and_inputs(backend, value):
     with pytest.raises(TypeError, match="x: expected a 1-D array of real numbers"):
         neuron(value)
     assert neuron(np.array([1.0, 0.5])) == 1.5
+
+
+@pytest.mark.parametrize("z", [1 + 2j, np.array([0.5 + 0j]), "0.5", [[1.0], [2.0, 3.0]]],
+                         ids=["complex", "zero-imaginary", "text", "ragged"])
+@pytest.mark.parametrize("function", [pn.activations.apply, pn.activations.derivative])
+def test_activation_functions_refuse_non_real_z(function, z):
+    with pytest.raises(TypeError, match="z: expected a real number or an array of real numbers"):
+        function("sigmoid", z)
+
+
+def test_activation_functions_take_numbers_vectors_matrices():
+    assert pn.activations.apply("sigmoid", 0.0) == 0.5
+    np.testing.assert_array_equal(pn.activations.apply("relu", [-1.0, 2.0]), [0.0, 2.0])
+    np.testing.assert_array_equal(pn.activations.derivative("relu", [[-1.0, 2.0]]), [[0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"z: expected a number, a vector or a matrix, got shape \(2, 2, 2\)"):
+        pn.activations.apply("relu", np.zeros((2, 2, 2)))
