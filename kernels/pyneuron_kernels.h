@@ -27,6 +27,7 @@
 #define PYN_ERR_PARAM_ALIAS 6 /* two weights / biases overlap each other */
 #define PYN_ERR_NO_SIMD 7     /* the SIMD rung was asked for on a CPU without AVX2+FMA */
 #define PYN_ERR_LAYERS 8      /* a training step needs 1 to 64 layers */
+#define PYN_ERR_SHAPE 10      /* the narrow rung was asked for a product with N > 16 */
 
 /* ---- run-time SIMD dispatch ---- */
 int pyn_simd_available(void);           /* 1 if this CPU has AVX2 and FMA and the build has the code */
@@ -43,6 +44,8 @@ void pyn_matmul_blocked_f64(int64_t M, int64_t N, int64_t K, const double *A, in
 int64_t pyn_matmul_workspace_f64(int64_t M, int64_t N, int64_t K);
 int pyn_matmul_simd_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                         const double *B, int trans_b, double *C, double *work, int64_t work_len);
+int pyn_matmul_narrow_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                          const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_auto_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                         const double *B, int trans_b, double *C, double *work, int64_t work_len);
 
@@ -55,6 +58,8 @@ void pyn_matmul_blocked_f32(int64_t M, int64_t N, int64_t K, const float *A, int
 int64_t pyn_matmul_workspace_f32(int64_t M, int64_t N, int64_t K);
 int pyn_matmul_simd_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                         const float *B, int trans_b, float *C, float *work, int64_t work_len);
+int pyn_matmul_narrow_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                          const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_auto_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                         const float *B, int trans_b, float *C, float *work, int64_t work_len);
 

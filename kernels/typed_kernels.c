@@ -3,7 +3,9 @@
  * Not a translation unit of its own: compile pyneuron_kernels.c.
  *
  * One file per topic, in the order each needs the ones before it:
- *   typed_ladder.c    the matmul ladder and gemm() (its dispatch)
+ *   typed_ladder.c    the matmul ladder's rungs 1-4: naive, loop order, blocking, packing
+ *   typed_narrow.c    rung 5: narrow products (N <= 16), no packing of A
+ *   typed_gemm.c      gemm(): the fastest rung for each product, and the public entry points
  *   typed_layers.c    activations, the dense layer, the losses
  *   typed_toolkit.c   regularization, batch normalization, optimizer steps
  *   typed_sgd_step.c  the plain SGD step of the sgd_train_step kernel
@@ -14,6 +16,8 @@
 #endif
 
 #include "typed_ladder.c"
+#include "typed_narrow.c"
+#include "typed_gemm.c"
 #include "typed_layers.c"
 #include "typed_toolkit.c"
 #include "typed_sgd_step.c"

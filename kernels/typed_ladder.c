@@ -118,10 +118,13 @@ void FN(pyn_matmul_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int tra
 #define KC 256
 #define NC 2048
 
+#define NARROW_MAX 16 /* products with N <= NARROW_MAX take the narrow rung (typed_narrow.c) */
+
 int64_t FN(pyn_matmul_workspace)(int64_t M, int64_t N, int64_t K)
 {
     const int64_t kc = min64(K, KC);
-    return max64(1, round_up(min64(M, MC), MR) * kc + kc * round_up(min64(N, NC), NR));
+    const int64_t packed = round_up(min64(M, MC), MR) * kc + kc * round_up(min64(N, NC), NR);
+    return max64(1, N <= NARROW_MAX ? max64(packed, K * round_up(N, VL)) : packed);
 }
 
 #if PYN_HAVE_X86 /* packing serves only the AVX2 path */
@@ -236,62 +239,3 @@ static void FN(gemm_packed)(int64_t M, int64_t N, int64_t K, const T *A, int tra
 }
 #endif
 
-/* C = (accumulate ? C : 0) + alpha op(A) op(B), on the fastest path this CPU has.
- * work must hold pyn_matmul_workspace(M, N, K) elements. */
-static void FN(gemm)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a, const T *B,
-                     int trans_b, T *C, T alpha, int accumulate, T *work)
-{
-    if (M == 0 || N == 0)
-        return;
-    if (K == 0) {
-        if (!accumulate)
-            memset(C, 0, sizeof(T) * (size_t)(M * N));
-        return;
-    }
-#if PYN_HAVE_X86
-    if (pyn_simd_enabled()) {
-        FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
-        return;
-    }
-#endif
-    (void)work;
-    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate);
-}
-
-int FN(pyn_matmul_simd)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
-                        const T *B, int trans_b, T *C, T *work, int64_t work_len)
-{
-    if (!pyn_simd_available())
-        return PYN_ERR_NO_SIMD;
-    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
-        return PYN_ERR_WORKSPACE;
-#if PYN_HAVE_X86
-    if (M > 0 && N > 0 && K > 0) {
-        FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
-        return 0;
-    }
-#endif
-    (void)work;
-    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
-    return 0;
-}
-
-int FN(pyn_matmul_auto)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
-                        const T *B, int trans_b, T *C, T *work, int64_t work_len)
-{
-    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
-        return PYN_ERR_WORKSPACE;
-    FN(gemm)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
-    return 0;
-}
-
-
-#undef STRIDES
-#undef BLK_I
-#undef BLK_K
-#undef BLK_J
-#undef MR
-#undef NR
-#undef MC
-#undef KC
-#undef NC

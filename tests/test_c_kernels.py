@@ -67,8 +67,10 @@ def operands(M, N, K, trans_a, trans_b, dtype, seed=0):
                          ids=["AB", "AtB", "ABt", "AtBt"])
 @pytest.mark.parametrize("M,N,K", SIZES)
 def test_ladder_matches_numpy(variant, dtype, trans, M, N, K):
-    if variant == "simd" and not cb.simd_available():
+    if variant in ("simd", "narrow") and not cb.simd_available():
         pytest.skip("this CPU has no AVX2+FMA")
+    if variant == "narrow" and N > cb.NARROW_MAX:
+        pytest.skip("the narrow rung serves N <= 16 (tests/test_c_ladder.py)")
     A, B, opA, opB = operands(M, N, K, *trans, dtype)
     C_ = cb.matmul(A, B, variant, *trans)
     assert C_.dtype == dtype
@@ -90,7 +92,7 @@ def test_ladder_crosses_every_block_edge(variant, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_matmul_zero_inner_dimension_gives_zeros(dtype):
     for variant in cb.VARIANTS:
-        if variant == "simd" and not cb.simd_available():
+        if variant in ("simd", "narrow") and not cb.simd_available():
             continue
         out = cb.matmul(np.ones((3, 0), dtype), np.ones((0, 4), dtype), variant)
         assert out.shape == (3, 4) and not out.any()

@@ -63,8 +63,10 @@ except ImportError as exc:  # turned into "c backend unavailable" by backends.ge
 
 __all__ = ["CBackend", "matmul", "simd_available", "VARIANTS"]
 
-#: Rungs of the matmul ladder, slowest first, plus "auto".
-VARIANTS = ("naive", "reorder", "blocked", "simd", "auto")
+#: Rungs of the matmul ladder, slowest first, plus "auto". "narrow" serves only products
+#: of at most 16 columns (``NARROW_MAX``), where it is what "auto" picks.
+VARIANTS = ("naive", "reorder", "blocked", "simd", "narrow", "auto")
+NARROW_MAX = 16
 _ACT_CODES = {"linear": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
 _LOSS_CODES = {"mse": 0, "bce": 1, "cce": 2}
 _MAX_LAYERS = 64
@@ -259,7 +261,9 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
 
     ``variant``: ``"naive"`` (i-j-k), ``"reorder"`` (i-k-j), ``"blocked"`` (cache
     blocking), ``"simd"`` (packed, register-tiled AVX2/FMA; raises ``RuntimeError`` on a
-    CPU without it) or ``"auto"`` (simd where available, else blocked). With
+    CPU without it), ``"narrow"`` (AVX2/FMA without packing A, for ``N <= 16`` columns;
+    ``ValueError`` for wider products) or ``"auto"`` (narrow for ``N <= 16`` and simd
+    otherwise where AVX2 is available, else blocked). With
     ``trans_a`` ``A`` is read as ``Aᵀ``, with ``trans_b`` ``B`` as ``Bᵀ`` -- no copy.
     ``out``, if given, receives the result (it must not overlap ``A`` or ``B``).
     """
@@ -276,9 +280,12 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
     else:
         _output("out", out, t, (M, N), {"A": A, "B": B})
     fn = t.ladder[variant]
-    if variant in ("simd", "auto"):
-        if variant == "simd" and not simd_available():
-            raise RuntimeError("variant 'simd': this CPU lacks AVX2+FMA; use 'auto' or 'blocked'")
+    if variant == "narrow" and N > NARROW_MAX:
+        raise ValueError(f"variant 'narrow': serves products of at most {NARROW_MAX} columns, "
+                         f"got {N}; use 'auto'")
+    if variant in ("simd", "narrow", "auto"):
+        if variant != "auto" and not simd_available():
+            raise RuntimeError(f"variant {variant!r}: this CPU lacks AVX2+FMA; use 'auto' or 'blocked'")
         ws, n = _workspace(t, t.matmul_workspace(M, N, K))
         _ok(fn(M, N, K, t.ptr(A), bool(trans_a), t.ptr(B), bool(trans_b), t.ptr(out), ws, n))
     else:
