@@ -10,8 +10,19 @@ and the check reports, per parameter array and overall, the relative error
 
 which is ~1e-9 or smaller for correct float64 gradients and ~1 for a wrong
 one. The floor of 1e-3 keeps gradients that are truly zero (a bias followed
-by batch norm) from turning round-off (~1e-10) into a relative error of 1. Dropout is off and batch norm uses batch statistics (as in
+by batch norm) from turning round-off (~1e-10) into a relative error of 1.
+Dropout is off and batch norm uses batch statistics (as in
 ``model.gradients``), so the loss is a deterministic function of θ.
+
+Kinks. ReLU and leaky ReLU have a corner at z = 0: where a perturbation of
+±ε moves some pre-activation ``z`` across 0, the loss is not differentiable
+in between and the central difference averages two different slopes (with
+``x = 0`` and ``b = 0`` it reports ½·relu'(0⁺) where backprop, like PyTorch,
+uses relu'(0) = 0). Such entries are not errors of backprop, and the check
+cannot judge them: for each entry it compares the sign pattern of every
+ReLU-family layer's ``Z`` at θ + ε and θ − ε with the one at θ, and an entry
+whose perturbation changes any sign is reported as a *kink* and left out of
+the errors. The others are judged as usual.
 """
 from __future__ import annotations
 
@@ -23,17 +34,26 @@ from .validation import check_number, check_positive_int
 
 #: Denominator floor of the relative error (see the module docstring).
 NORM_FLOOR = 1e-3
+#: Activations with a kink at z = 0 (see the module docstring).
+KINKED_ACTIVATIONS = ("relu", "leaky_relu")
 
 
 @dataclass
 class GradientCheckResult:
-    """Relative errors per parameter array (``"W1"``, ``"b1"`` …) and overall."""
+    """Relative errors per parameter array (``"W1"``, ``"b1"`` …) and overall.
+
+    ``checked[name]`` counts the entries examined; ``kinks[name]`` lists the
+    indices of those whose perturbation crossed a ReLU kink, which are not
+    judged (their count is ``len(kinks[name])``); ``errors`` and ``overall``
+    come from the other entries.
+    """
 
     errors: dict
     overall: float
     threshold: float
     eps: float
     checked: dict = field(default_factory=dict)
+    kinks: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -45,7 +65,9 @@ class GradientCheckResult:
     def __str__(self):
         lines = [f"gradient check (central differences, eps={self.eps:g}, threshold={self.threshold:g})"]
         for name, err in self.errors.items():
-            lines.append(f"  {name:<8} relative error {err:.3e}  ({self.checked[name]} entries)")
+            at_kinks = len(self.kinks.get(name, ()))
+            note = f", {at_kinks} at kinks, not judged" if at_kinks else ""
+            lines.append(f"  {name:<8} relative error {err:.3e}  ({self.checked[name]} entries{note})")
         verdict = "PASS" if self.passed else "FAIL"
         lines.append(f"  overall  relative error {self.overall:.3e}  -> {verdict}")
         return "\n".join(lines)
@@ -85,12 +107,19 @@ def gradient_check(model, X, y, eps=1e-6, threshold=1e-6, max_checks_per_array=N
         raise ValueError("gradients: expected one array per parameter with matching shapes "
                          f"({[p.shape for p in params]}), got {[np.shape(g) for g in analytic]}")
 
-    def loss():
-        A = model._forward(Xc, batch_stats=model.batch_norm, update_stats=False)
-        return model._data_loss(A, Y)
+    kinked = [layer for layer in model.layers if layer.activation in KINKED_ACTIVATIONS]
 
+    def loss():
+        """The loss at the current θ, and the sign pattern of every kinked layer's Z."""
+        A = model._forward(Xc, batch_stats=model.batch_norm, update_stats=False)
+        return model._data_loss(A, Y), [layer.cache["Z"] > 0 for layer in kinked]
+
+    def same_side(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+    _, signs = loss()
     rng = np.random.default_rng(seed)
-    errors, checked = {}, {}
+    errors, checked, kinks = {}, {}, {}
     diff_sq = total_sq = 0.0
     for name, p, g in zip(_names(model), params, analytic):
         flat = p.reshape(-1)
@@ -98,20 +127,24 @@ def gradient_check(model, X, y, eps=1e-6, threshold=1e-6, max_checks_per_array=N
         if max_checks_per_array is not None and flat.size > max_checks_per_array:
             idx = rng.choice(flat.size, max_checks_per_array, replace=False)
         numeric = np.empty(len(idx))
+        smooth = np.ones(len(idx), dtype=bool)
         for n, k in enumerate(idx):
             original = flat[k]
             flat[k] = original + eps
-            up = loss()
+            up, signs_up = loss()
             flat[k] = original - eps
-            down = loss()
+            down, signs_down = loss()
             flat[k] = original
             numeric[n] = (up - down) / (2 * eps)
-        exact = g.reshape(-1)[idx]
+            smooth[n] = same_side(signs_up, signs) and same_side(signs_down, signs)
+        exact = g.reshape(-1)[idx][smooth]
+        numeric = numeric[smooth]
         d = float(np.linalg.norm(exact - numeric))
         s = float(np.linalg.norm(exact) + np.linalg.norm(numeric))
         errors[name] = d / max(s, NORM_FLOOR)
         checked[name] = len(idx)
+        kinks[name] = [tuple(int(i) for i in np.unravel_index(k, p.shape)) for k in np.asarray(idx)[~smooth]]
         diff_sq += d * d
         total_sq += s * s
     overall = float(np.sqrt(diff_sq) / max(np.sqrt(total_sq), NORM_FLOOR))
-    return GradientCheckResult(errors, overall, threshold, eps, checked)
+    return GradientCheckResult(errors, overall, threshold, eps, checked, kinks)
