@@ -15,9 +15,11 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #define PYN_HAVE_X86 1
 #define PYN_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define PYN_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #else
 #define PYN_HAVE_X86 0
 #define PYN_TARGET_AVX2
+#define PYN_TARGET_AVX512
 #endif
 #if defined(_MSC_VER) && !defined(__clang__)
 #define restrict __restrict
@@ -28,15 +30,20 @@ enum { LOSS_MSE = 0, LOSS_BCE, LOSS_CCE };
 #define PROB_EPS 1e-12 /* pyneuron.backends.base.PROB_EPS */
 
 /* ---------------------------------------------------------------- run-time dispatch */
-static int simd_state = -1; /* -1: not asked yet; 0: portable code; 1: AVX2 + FMA */
+/* The SIMD level the fast paths use: -1 not asked yet; 0 portable code (PYN_SIMD_NONE);
+ * 1 AVX2 + FMA (PYN_SIMD_AVX2); 2 AVX-512F as well (PYN_SIMD_AVX512). */
+static int simd_state = -1;
 
 int pyn_simd_available(void)
 {
 #if PYN_HAVE_X86
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+        return PYN_SIMD_NONE;
+    /* libgcc reports avx512f only where the OS also saves the zmm registers */
+    return __builtin_cpu_supports("avx512f") ? PYN_SIMD_AVX512 : PYN_SIMD_AVX2;
 #else
-    return 0;
+    return PYN_SIMD_NONE;
 #endif
 }
 
@@ -49,7 +56,14 @@ int pyn_simd_enabled(void)
 
 void pyn_set_simd_enabled(int enabled)
 {
-    simd_state = enabled ? pyn_simd_available() : 0;
+    simd_state = enabled ? pyn_simd_available() : PYN_SIMD_NONE;
+}
+
+int pyn_set_simd_level(int level)
+{
+    const int available = pyn_simd_available();
+    simd_state = level < PYN_SIMD_NONE ? PYN_SIMD_NONE : level > available ? available : level;
+    return simd_state;
 }
 
 /* Do the byte ranges [p, p+n) and [q, q+k) overlap? (n, k in bytes) */
@@ -85,9 +99,16 @@ typedef double vec_f64 __attribute__((vector_size(32)));
 typedef double uvec_f64 __attribute__((vector_size(32), aligned(8)));
 typedef float vec_f32 __attribute__((vector_size(32)));
 typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
+/* the same for one 512-bit AVX-512 register (rung 6) */
+typedef double vec512_f64 __attribute__((vector_size(64)));
+typedef double uvec512_f64 __attribute__((vector_size(64), aligned(8)));
+typedef float vec512_f32 __attribute__((vector_size(64)));
+typedef float uvec512_f32 __attribute__((vector_size(64), aligned(4)));
 #endif
 #define VEC vec_f64
 #define UVEC uvec_f64
+#define VEC512 vec512_f64
+#define UVEC512 uvec512_f64
 #include "typed_kernels.c"
 #undef T
 #undef SUF
@@ -98,6 +119,8 @@ typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
 #undef SQRT
 #undef VEC
 #undef UVEC
+#undef VEC512
+#undef UVEC512
 
 #define T float
 #define SUF _f32
@@ -108,4 +131,6 @@ typedef float uvec_f32 __attribute__((vector_size(32), aligned(4)));
 #define SQRT sqrtf
 #define VEC vec_f32
 #define UVEC uvec_f32
+#define VEC512 vec512_f32
+#define UVEC512 uvec512_f32
 #include "typed_kernels.c"

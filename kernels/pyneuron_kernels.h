@@ -30,9 +30,13 @@
 #define PYN_ERR_SHAPE 10      /* the narrow rung was asked for a product with N > 16 */
 
 /* ---- run-time SIMD dispatch ---- */
-int pyn_simd_available(void);           /* 1 if this CPU has AVX2 and FMA and the build has the code */
-int pyn_simd_enabled(void);             /* 1 if the fast paths currently use it */
-void pyn_set_simd_enabled(int enabled); /* tests: force the portable path (0) or restore (1) */
+#define PYN_SIMD_NONE 0   /* the portable code */
+#define PYN_SIMD_AVX2 1   /* AVX2 + FMA: rungs 4 and 5 */
+#define PYN_SIMD_AVX512 2 /* AVX-512F as well: rung 6 */
+int pyn_simd_available(void);           /* the best level this CPU (and the build) has */
+int pyn_simd_enabled(void);             /* the level the fast paths use now */
+void pyn_set_simd_enabled(int enabled); /* tests: force the portable path (0) or the best (1) */
+int pyn_set_simd_level(int level);      /* tests: use at most this level; returns the level set */
 
 /* ---- the matmul ladder ---- */
 void pyn_matmul_naive_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
@@ -44,6 +48,8 @@ void pyn_matmul_blocked_f64(int64_t M, int64_t N, int64_t K, const double *A, in
 int64_t pyn_matmul_workspace_f64(int64_t M, int64_t N, int64_t K);
 int pyn_matmul_simd_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                         const double *B, int trans_b, double *C, double *work, int64_t work_len);
+int pyn_matmul_avx512_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                          const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_narrow_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                           const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_auto_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
@@ -58,6 +64,8 @@ void pyn_matmul_blocked_f32(int64_t M, int64_t N, int64_t K, const float *A, int
 int64_t pyn_matmul_workspace_f32(int64_t M, int64_t N, int64_t K);
 int pyn_matmul_simd_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                         const float *B, int trans_b, float *C, float *work, int64_t work_len);
+int pyn_matmul_avx512_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                          const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_narrow_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                           const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_auto_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,

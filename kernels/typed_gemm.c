@@ -15,11 +15,17 @@ static void FN(gemm)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a, c
         return;
     }
 #if PYN_HAVE_X86
-    if (pyn_simd_enabled()) {
-        if (N <= NARROW_MAX)
-            FN(gemm_narrow)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
-        else
-            FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+    const int level = pyn_simd_enabled();
+    if (level && N <= NARROW_MAX) {
+        FN(gemm_narrow)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+        return;
+    }
+    if (level >= PYN_SIMD_AVX512) {
+        FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+        return;
+    }
+    if (level) {
+        FN(gemm_packed)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
         return;
     }
 #endif
@@ -41,6 +47,23 @@ int FN(pyn_matmul_simd)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a
     }
 #endif
     (void)work;
+    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
+    return 0;
+}
+
+int FN(pyn_matmul_avx512)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                          const T *B, int trans_b, T *C, T *work, int64_t work_len)
+{
+    if (pyn_simd_available() < PYN_SIMD_AVX512)
+        return PYN_ERR_NO_SIMD;
+    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
+        return PYN_ERR_WORKSPACE;
+#if PYN_HAVE_X86
+    if (M > 0 && N > 0 && K > 0) {
+        FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
+        return 0;
+    }
+#endif
     FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
     return 0;
 }

@@ -5,6 +5,7 @@
  * One file per topic, in the order each needs the ones before it:
  *   typed_ladder.c    the matmul ladder's rungs 1-4: naive, loop order, blocking, packing
  *   typed_narrow.c    rung 5: narrow products (N <= 16), no packing of A
+ *   typed_avx512.c    rung 6: rung 4's packing with an AVX-512 micro-kernel
  *   typed_gemm.c      gemm(): the fastest rung for each product, and the public entry points
  *   typed_layers.c    activations, the dense layer, the losses
  *   typed_toolkit.c   regularization, batch normalization, optimizer steps
@@ -17,6 +18,7 @@
 
 #include "typed_ladder.c"
 #include "typed_narrow.c"
+#include "typed_avx512.c"
 #include "typed_gemm.c"
 #include "typed_layers.c"
 #include "typed_toolkit.c"

@@ -119,51 +119,54 @@ void FN(pyn_matmul_blocked)(int64_t M, int64_t N, int64_t K, const T *A, int tra
 #define NC 2048
 
 #define NARROW_MAX 16 /* products with N <= NARROW_MAX take the narrow rung (typed_narrow.c) */
+#define MR512 12          /* rung 6's tile (typed_avx512.c): 12 x 2 zmm registers; the */
+#define NR512 (4 * VL)    /* workspace is sized for it, which also covers rung 4's 6 x 2 VL */
 
 int64_t FN(pyn_matmul_workspace)(int64_t M, int64_t N, int64_t K)
 {
     const int64_t kc = min64(K, KC);
-    const int64_t packed = round_up(min64(M, MC), MR) * kc + kc * round_up(min64(N, NC), NR);
+    const int64_t packed = round_up(min64(M, MC), MR512) * kc + kc * round_up(min64(N, NC), NR512);
     return max64(1, N <= NARROW_MAX ? max64(packed, K * round_up(N, VL)) : packed);
 }
 
 #if PYN_HAVE_X86 /* packing serves only the AVX2 path */
-/* Copy op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers: sliver p holds, for each k, the
- * MR numbers op(A)[i0+p*MR .. +MR-1][k] side by side; rows past the edge are zeros.
- * Whole slivers take the branch-free loop; only the last one checks the edge. */
-static void FN(pack_a)(int64_t mc, int64_t kc, const T *A, int64_t rsa, int64_t csa,
-                       T *restrict out)
+/* Copy op(A)[i0:i0+mc, k0:k0+kc] into mr-row slivers: sliver p holds, for each k, the
+ * mr numbers op(A)[i0+p*mr .. +mr-1][k] side by side; rows past the edge are zeros.
+ * Whole slivers take the branch-free loop; only the last one checks the edge. (mr is
+ * the micro-kernel's MR, a constant at every call, so the compiler specializes it.) */
+static inline void FN(pack_a)(int64_t mr, int64_t mc, int64_t kc, const T *A, int64_t rsa,
+                              int64_t csa, T *restrict out)
 {
-    for (int64_t p = 0; p < mc; p += MR) {
+    for (int64_t p = 0; p < mc; p += mr) {
         const T *a = A + p * rsa;
-        if (p + MR <= mc) {
-            for (int64_t k = 0; k < kc; ++k, out += MR)
-                for (int64_t r = 0; r < MR; ++r)
+        if (p + mr <= mc) {
+            for (int64_t k = 0; k < kc; ++k, out += mr)
+                for (int64_t r = 0; r < mr; ++r)
                     out[r] = a[r * rsa + k * csa];
         } else {
-            for (int64_t k = 0; k < kc; ++k, out += MR)
-                for (int64_t r = 0; r < MR; ++r)
+            for (int64_t k = 0; k < kc; ++k, out += mr)
+                for (int64_t r = 0; r < mr; ++r)
                     out[r] = p + r < mc ? a[r * rsa + k * csa] : 0;
         }
     }
 }
 
-/* Copy op(B)[k0:k0+kc, j0:j0+nc] into NR-column slivers, row by row, zero-padded. */
-static void FN(pack_b)(int64_t kc, int64_t nc, const T *B, int64_t rsb, int64_t csb,
-                       T *restrict out)
+/* Copy op(B)[k0:k0+kc, j0:j0+nc] into nr-column slivers, row by row, zero-padded. */
+static inline void FN(pack_b)(int64_t nr, int64_t kc, int64_t nc, const T *B, int64_t rsb,
+                              int64_t csb, T *restrict out)
 {
-    for (int64_t q = 0; q < nc; q += NR) {
+    for (int64_t q = 0; q < nc; q += nr) {
         const T *b = B + q * csb;
-        if (q + NR <= nc && csb == 1) { /* B as stored: NR neighbours in a row */
-            for (int64_t k = 0; k < kc; ++k, out += NR)
-                memcpy(out, b + k * rsb, sizeof(T) * NR);
-        } else if (q + NR <= nc) {
-            for (int64_t k = 0; k < kc; ++k, out += NR)
-                for (int64_t c = 0; c < NR; ++c)
+        if (q + nr <= nc && csb == 1) { /* B as stored: nr neighbours in a row */
+            for (int64_t k = 0; k < kc; ++k, out += nr)
+                memcpy(out, b + k * rsb, sizeof(T) * (size_t)nr);
+        } else if (q + nr <= nc) {
+            for (int64_t k = 0; k < kc; ++k, out += nr)
+                for (int64_t c = 0; c < nr; ++c)
                     out[c] = b[k * rsb + c * csb];
         } else {
-            for (int64_t k = 0; k < kc; ++k, out += NR)
-                for (int64_t c = 0; c < NR; ++c)
+            for (int64_t k = 0; k < kc; ++k, out += nr)
+                for (int64_t c = 0; c < nr; ++c)
                     out[c] = q + c < nc ? b[k * rsb + c * csb] : 0;
         }
     }
@@ -224,10 +227,10 @@ static void FN(gemm_packed)(int64_t M, int64_t N, int64_t K, const T *A, int tra
         for (int64_t k0 = 0; k0 < K; k0 += KC) {
             const int64_t kc = min64(KC, K - k0);
             const int acc = accumulate || k0 > 0;
-            FN(pack_b)(kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
+            FN(pack_b)(NR, kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
             for (int64_t i0 = 0; i0 < M; i0 += MC) {
                 const int64_t mc = min64(MC, M - i0);
-                FN(pack_a)(mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
+                FN(pack_a)(MR, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
                 for (int64_t q = 0; q < nc; q += NR)
                     for (int64_t p = 0; p < mc; p += MR)
                         FN(micro_kernel)(kc, packed_a + p * kc, packed_b + q * kc,

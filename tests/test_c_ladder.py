@@ -102,3 +102,42 @@ def test_forced_portable_path_gives_the_blocked_rung(N, dtype):
     # bit for bit the portable rung: the SIMD rungs really were off
     np.testing.assert_array_equal(auto, cb.matmul(A, B, "blocked", True, False))
     check(auto, opA, opB, dtype)
+
+
+needs_avx512 = pytest.mark.skipif(cb.simd_level(available=True) != "avx512",
+                                  reason="this CPU has no AVX-512F")
+
+
+@needs_avx512
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("trans", TRANS, ids=["AB", "AtB", "ABt", "AtBt"])
+@pytest.mark.parametrize("M,N,K", [(1, 17, 1), (11, 31, 7), (12, 32, 256), (13, 33, 257),
+                                   (121, 47, 300), (37, 2049, 5), (250, 130, 40)])
+def test_avx512_rung_matches_numpy(M, N, K, trans, dtype):
+    A, B, opA, opB = operands(M, N, K, *trans, dtype, seed=M)
+    check(cb.matmul(A, B, "avx512", *trans), opA, opB, dtype)
+
+
+@needs_avx512
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_auto_takes_avx512_above_16_columns_and_a_forced_lower_level_takes_avx2(dtype):
+    A, B, _, _ = operands(50, 70, 90, False, True, dtype, seed=9)
+    np.testing.assert_array_equal(cb.matmul(A, B, "auto", False, True),
+                                  cb.matmul(A, B, "avx512", False, True))
+    assert cb.lib.pyn_set_simd_level(cb.lib.PYN_SIMD_AVX2) == cb.lib.PYN_SIMD_AVX2
+    try:
+        assert cb.simd_level() == "avx2"
+        lower = cb.matmul(A, B, "auto", False, True)
+    finally:
+        cb.lib.pyn_set_simd_enabled(1)
+    assert cb.simd_level() == "avx512"
+    np.testing.assert_array_equal(lower, cb.matmul(A, B, "simd", False, True))
+
+
+def test_set_simd_level_never_exceeds_the_cpu():
+    best = cb.lib.pyn_simd_available()
+    try:
+        assert cb.lib.pyn_set_simd_level(99) == best
+        assert cb.lib.pyn_set_simd_level(-3) == 0
+    finally:
+        cb.lib.pyn_set_simd_enabled(1)

@@ -61,11 +61,13 @@ try:
 except ImportError as exc:  # turned into "c backend unavailable" by backends.get
     raise ImportError(f"the compiled module pyneuron._kernels is missing or broken: {exc}") from exc
 
-__all__ = ["CBackend", "matmul", "simd_available", "VARIANTS"]
+__all__ = ["CBackend", "matmul", "simd_available", "simd_level", "VARIANTS"]
 
 #: Rungs of the matmul ladder, slowest first, plus "auto". "narrow" serves only products
 #: of at most 16 columns (``NARROW_MAX``), where it is what "auto" picks.
-VARIANTS = ("naive", "reorder", "blocked", "simd", "narrow", "auto")
+VARIANTS = ("naive", "reorder", "blocked", "simd", "avx512", "narrow", "auto")
+#: What each SIMD level of the C code means (``pyn_simd_available`` / ``simd_level``).
+SIMD_LEVELS = {0: "portable", 1: "avx2", 2: "avx512"}
 NARROW_MAX = 16
 _ACT_CODES = {"linear": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
 _LOSS_CODES = {"mse": 0, "bce": 1, "cce": 2}
@@ -112,6 +114,12 @@ _local = threading.local()  # cffi releases the GIL: one workspace per thread
 def simd_available() -> bool:
     """True if this CPU has AVX2 + FMA, so the ``simd`` rung (and the fast paths) can run."""
     return bool(lib.pyn_simd_available())
+
+
+def simd_level(available=False) -> str:
+    """The SIMD code the C kernels run now (``"avx512"``, ``"avx2"`` or ``"portable"``),
+    or with ``available=True`` the best this CPU offers. Chosen at run time, per CPU."""
+    return SIMD_LEVELS[lib.pyn_simd_available() if available else lib.pyn_simd_enabled()]
 
 
 # ---------------------------------------------------------------- argument checks
@@ -261,9 +269,10 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
 
     ``variant``: ``"naive"`` (i-j-k), ``"reorder"`` (i-k-j), ``"blocked"`` (cache
     blocking), ``"simd"`` (packed, register-tiled AVX2/FMA; raises ``RuntimeError`` on a
-    CPU without it), ``"narrow"`` (AVX2/FMA without packing A, for ``N <= 16`` columns;
-    ``ValueError`` for wider products) or ``"auto"`` (narrow for ``N <= 16`` and simd
-    otherwise where AVX2 is available, else blocked). With
+    CPU without it), ``"avx512"`` (the same packing, an AVX-512 micro-kernel; raises
+    ``RuntimeError`` without AVX-512F), ``"narrow"`` (AVX2/FMA without packing A, for ``N <= 16`` columns;
+    ``ValueError`` for wider products) or ``"auto"`` (narrow for ``N <= 16``, else avx512
+    where the CPU has it, else simd where it has AVX2, else blocked). With
     ``trans_a`` ``A`` is read as ``Aᵀ``, with ``trans_b`` ``B`` as ``Bᵀ`` -- no copy.
     ``out``, if given, receives the result (it must not overlap ``A`` or ``B``).
     """
@@ -283,7 +292,9 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
     if variant == "narrow" and N > NARROW_MAX:
         raise ValueError(f"variant 'narrow': serves products of at most {NARROW_MAX} columns, "
                          f"got {N}; use 'auto'")
-    if variant in ("simd", "narrow", "auto"):
+    if variant == "avx512" and lib.pyn_simd_available() < lib.PYN_SIMD_AVX512:
+        raise RuntimeError("variant 'avx512': this CPU lacks AVX-512F; use 'auto' or 'simd'")
+    if variant in ("simd", "avx512", "narrow", "auto"):
         if variant != "auto" and not simd_available():
             raise RuntimeError(f"variant {variant!r}: this CPU lacks AVX2+FMA; use 'auto' or 'blocked'")
         ws, n = _workspace(t, t.matmul_workspace(M, N, K))

@@ -1,0 +1,93 @@
+/* Rung 6 of the matmul ladder: the packed kernel on AVX-512. Part of the typed kernels
+ * (see typed_kernels.c): included once per precision.
+ *
+ * Rung 6 -- the same packing and loops as rung 4, with a micro-kernel for AVX-512.
+ * A zmm register holds twice the numbers of a ymm one (8 doubles, 16 floats), and there
+ * are 32 of them instead of 16. The tile of C grows to MR512 x 2 zmm = 12 x 16 doubles
+ * (12 x 32 floats) held in 24 registers: each k step loads two vectors of packed B,
+ * broadcasts twelve numbers of A and does 24 fused multiply-adds -- 384 (double) or 768
+ * (float) flops for 14 loads, four times rung 4's flops per k step, enough to keep two
+ * 512-bit FMA units busy. Compiled for AVX-512 per function and chosen at run time only
+ * where the CPU (and the OS, which must save the zmm registers) has AVX-512F. */
+
+#if PYN_HAVE_X86
+#define VL512 (2 * VL)
+
+/* C[0:mr, 0:nr] (= or +=) alpha * (packed A sliver) (packed B sliver), kc steps. */
+PYN_TARGET_AVX512
+static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restrict b,
+                                T *restrict C, int64_t ldc, int64_t mr, int64_t nr, T alpha,
+                                int accumulate)
+{
+    VEC512 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    VEC512 c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+    VEC512 c60 = {0}, c61 = {0}, c70 = {0}, c71 = {0}, c80 = {0}, c81 = {0};
+    VEC512 c90 = {0}, c91 = {0}, cA0 = {0}, cA1 = {0}, cB0 = {0}, cB1 = {0};
+    for (int64_t k = 0; k < kc; ++k) {
+        const VEC512 b0 = *(const UVEC512 *)b, b1 = *(const UVEC512 *)(b + VL512);
+#define ROW(r, i) c##r##0 += a[i] * b0; c##r##1 += a[i] * b1
+        ROW(0, 0); ROW(1, 1); ROW(2, 2); ROW(3, 3); ROW(4, 4); ROW(5, 5);
+        ROW(6, 6); ROW(7, 7); ROW(8, 8); ROW(9, 9); ROW(A, 10); ROW(B, 11);
+#undef ROW
+        a += MR512;
+        b += NR512;
+    }
+    if (mr == MR512 && nr == NR512) { /* a whole tile: straight to C */
+#define STORE(r, i)                                                                    \
+    {                                                                                  \
+        UVEC512 *c = (UVEC512 *)(C + (i) * ldc);                                       \
+        if (accumulate) {                                                              \
+            c[0] = c[0] + alpha * c##r##0; c[1] = c[1] + alpha * c##r##1;              \
+        } else {                                                                       \
+            c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
+        }                                                                              \
+    }
+        STORE(0, 0); STORE(1, 1); STORE(2, 2); STORE(3, 3); STORE(4, 4); STORE(5, 5);
+        STORE(6, 6); STORE(7, 7); STORE(8, 8); STORE(9, 9); STORE(A, 10); STORE(B, 11);
+#undef STORE
+        return;
+    }
+    /* an edge tile: spill the registers, then copy the part inside C */
+    T tile[MR512 * NR512];
+#define SPILL(r, i)                                                                    \
+    *(UVEC512 *)(tile + (i) * NR512) = c##r##0;                                        \
+    *(UVEC512 *)(tile + (i) * NR512 + VL512) = c##r##1
+    SPILL(0, 0); SPILL(1, 1); SPILL(2, 2); SPILL(3, 3); SPILL(4, 4); SPILL(5, 5);
+    SPILL(6, 6); SPILL(7, 7); SPILL(8, 8); SPILL(9, 9); SPILL(A, 10); SPILL(B, 11);
+#undef SPILL
+    for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nr; ++j)
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + alpha * tile[i * NR512 + j]
+                                        : alpha * tile[i * NR512 + j];
+}
+
+/* The five loops of rung 4 around the AVX-512 micro-kernel. */
+PYN_TARGET_AVX512
+static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                               const T *B, int trans_b, T *C, T alpha, int accumulate,
+                               T *work)
+{
+    STRIDES;
+    T *const packed_a = work;
+    T *const packed_b = work + round_up(min64(M, MC), MR512) * min64(K, KC);
+    for (int64_t j0 = 0; j0 < N; j0 += NC) {
+        const int64_t nc = min64(NC, N - j0);
+        for (int64_t k0 = 0; k0 < K; k0 += KC) {
+            const int64_t kc = min64(KC, K - k0);
+            const int acc = accumulate || k0 > 0;
+            FN(pack_b)(NR512, kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
+            for (int64_t i0 = 0; i0 < M; i0 += MC) {
+                const int64_t mc = min64(MC, M - i0);
+                FN(pack_a)(MR512, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
+                for (int64_t q = 0; q < nc; q += NR512)
+                    for (int64_t p = 0; p < mc; p += MR512)
+                        FN(micro_kernel512)(kc, packed_a + p * kc, packed_b + q * kc,
+                                            C + (i0 + p) * N + j0 + q, N,
+                                            min64(MR512, mc - p), min64(NR512, nc - q),
+                                            alpha, acc);
+            }
+        }
+    }
+}
+#undef VL512
+#endif
