@@ -90,6 +90,8 @@ def _demo(args):
     check_sizes(args.samples, 2, [16, 8])
     X, y = pn.datasets.make_moons(args.samples, noise=0.2, seed=args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=args.seed)
+    from .progress import progress_for
+
     names = pn.available_backends() if args.backend == "all" else [args.backend]
     print(f"two moons: {len(X_tr)} training and {len(X_te)} test samples; "
           f"network 2-16-8-1 relu/sigmoid, SGD lr {args.lr}, batch {args.batch_size}, {args.epochs} epochs")
@@ -100,7 +102,8 @@ def _demo(args):
     for name in names:
         model = pn.MLP([2, 16, 8, 1], activation="relu", output="sigmoid", seed=args.seed, backend=name)
         start = time.perf_counter()
-        model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
+        model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  callbacks=[progress_for(model, args.epochs, desc=name)])
         elapsed = time.perf_counter() - start
         print(f"{name:<8} {model.score(X_te, y_te):>13.1%} {elapsed:>11.3f}s")
     return 0
@@ -122,18 +125,16 @@ def load_dataset(name, samples, noise, seed):
     return makers[name]()
 
 
-class _Progress:
-    """Prints one line every ``every`` epochs (a pyneuron Callback, built lazily)."""
+def epoch_printer(model, every, epochs, desc):
+    """Live progress for ``train``: a bar, and a line every ``every`` epochs
+    (and the first and last), printed the moment that epoch ends."""
+    from .progress import progress_for
 
-    def __new__(cls, every, epochs):
-        from .training import Callback
-
-        class Progress(Callback):
-            def on_epoch_end(self, model, epoch, logs=None):
-                if epoch == 1 or epoch % every == 0 or epoch == epochs:
-                    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
-                    print(f"  epoch {epoch:>5}/{epochs}  {shown}", flush=True)
-        return Progress()
+    def line(epoch, logs):
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
+        return f"  epoch {epoch:>5}/{epochs}  {shown}"
+    return progress_for(model, epochs, desc=desc, line=line,
+                        print_epochs=lambda e: e == 1 or e % every == 0 or e == epochs)
 
 
 def _train(args):
@@ -177,7 +178,8 @@ def _train(args):
     start = time.perf_counter()
     history = model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size or None,
                         optimizer=optimizer, l2=args.l2, validation_split=args.validation_split,
-                        early_stopping=early, callbacks=[_Progress(args.print_every, args.epochs)])
+                        early_stopping=early,
+                        callbacks=[epoch_printer(model, args.print_every, args.epochs, args.dataset)])
     elapsed = time.perf_counter() - start
     if early is not None and history.best_epoch is not None:
         print(f"  early stopping: best epoch {history.best_epoch} of {len(history.epoch)} (weights restored)")
@@ -262,9 +264,20 @@ def _bench(rest):
 
 def _lessons(args):
     from . import lessons
+    if args.notebook:
+        if args.name:
+            raise CommandError("give the lesson once: pyneuron lessons --notebook NAME [--out DIR]")
+        from .lessons import notebook
+        names = notebook.all_lessons() if args.notebook == "all" else [args.notebook]
+        for name in names:
+            lessons.find(name)                 # a clear error for an unknown name, before writing any
+        for name in names:
+            path = notebook.write(name, args.out or ".", backend=args.backend or "numpy", fast=args.fast)
+            print(f"wrote {path}  (open it with: jupyter lab {path})")
+        return 0
     if not args.name:
         print("The tutorials as lessons, in learning order (run one: pyneuron lessons NAME [--backend B] "
-              "[--fast] [--out DIR]):")
+              "[--fast] [--out DIR]; as a notebook: pyneuron lessons --notebook NAME):")
         for number, name, summary in lessons.LESSONS:
             print(f"  {number}  {name:<20} {summary}")
         return 0
@@ -354,7 +367,10 @@ def build_parser():
     les.add_argument("name", nargs="?", help="lesson to run: its name or number (see the list)")
     les.add_argument("--backend", choices=BACKENDS, help="backend to run the lesson on")
     les.add_argument("--fast", action="store_true", help="the lesson's quick setting")
-    les.add_argument("--out", metavar="DIR", help="save the lesson's figures in DIR")
+    les.add_argument("--out", metavar="DIR", help="save the lesson's figures (or its notebook) in DIR")
+    les.add_argument("--notebook", metavar="NAME",
+                     help="write lesson NAME (or 'all') as a Jupyter notebook NN_name.ipynb in --out DIR "
+                          "(default: here) instead of running it; needs pip install \"pyneuron[notebooks]\"")
     les.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 

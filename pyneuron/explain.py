@@ -153,6 +153,15 @@ class Explanation:
     def __str__(self):
         return self.text()
 
+    def _repr_html_(self):
+        """Jupyter's display: the worked example (see :mod:`pyneuron.display`)."""
+        from .display import explanation_html
+        return explanation_html(self)
+
+    def _repr_pretty_(self, printer, cycle):
+        """IPython's text display: the calculation, not a dump of the fields."""
+        printer.text(self.text())
+
     # ------------------------------------------------------------------ text
     def text(self):
         """The calculation written out in the tutorials' order and notation."""

@@ -348,3 +348,8 @@ class MLP:
         """An equivalent ``torch.nn.Sequential`` with these weights (see :mod:`pyneuron.interop_torch`)."""
         from .interop_torch import to_torch
         return to_torch(self)
+
+    def _repr_html_(self):
+        """Jupyter's display: a summary table (see :mod:`pyneuron.display`)."""
+        from .display import mlp_html
+        return mlp_html(self)

@@ -65,6 +65,11 @@ class History:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
 
+    def _repr_html_(self):
+        """Jupyter's display: the curves and the last values (see :mod:`pyneuron.display`)."""
+        from .display import history_html
+        return history_html(self)
+
 
 class Callback:
     """Hooks called by ``fit``. ``logs`` is a dict (batch: ``loss``; epoch: the

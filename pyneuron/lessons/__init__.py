@@ -25,6 +25,32 @@ LESSONS = [
 ]
 
 
+#: CPU seconds per lesson, setting and backend, measured on one core of the machine the
+#: README's speed report names, with ``python -m pyneuron.lessons.timing`` (rerun it to
+#: refresh these): {lesson: {"fast"|"full": {backend: seconds}}}.
+EXPECTED_SECONDS = {}
+
+
+def _duration(seconds):
+    if seconds < 1.5:
+        return "about 1 s"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+def expected_time(name, fast, backend=None):
+    """One line: how long lesson ``name`` takes on each backend (``fast``: with
+    ``--fast``), marking ``backend``; ``""`` if it has not been measured."""
+    times = EXPECTED_SECONDS.get(find(name)[1], {}).get("fast" if fast else "full")
+    if not times:
+        return ""
+    parts = [f"{b} {_duration(times[b])}" + (" ← this run" if b == backend else "")
+             for b in ("scalar", "numpy", "c") if b in times]
+    setting = " with --fast" if fast else ""
+    return f"  expected time{setting} (CPU time on one core): " + ", ".join(parts)
+
+
 def find(name):
     """The lesson ``(number, name, summary)`` for a name, a number (``"3"``,
     ``"03"``) or a file-style name (``"03_xor"``); ``ValueError`` if none."""

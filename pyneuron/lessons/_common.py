@@ -1,8 +1,11 @@
-"""What every lesson shares: its command line, notes, and saving figures."""
+"""What every lesson shares: its command line, its opening lines (which tutorial
+it follows, how long it takes), live progress, notes, and saving figures."""
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
 
 import numpy as np
 
@@ -20,12 +23,61 @@ def parser(description):
     return p
 
 
-def parse(p, argv):
-    """Parse ``argv`` and check the backend can run here (a clear error if not)."""
+#: The five tutorials pyneuron grew from ("seeds"; /work/shared/seeds/README.md describes
+#: them), in a phrase each, for a learner who meets "seed 003" in a lesson.
+SEEDS = {
+    "000": "a long from-scratch guide: a two-layer net up to a complete training pipeline",
+    "001": "a short notebook: a house-price network, backpropagation, optimizers and regularizers",
+    "002": "a classification notebook: softmax, cross-entropy and the 8×8 digits",
+    "003": "an MLP guide: hand calculations, XOR, two moons and experiments",
+    "004": "a textbook chapter: perceptron, activations, losses, optimizers, vanishing gradients",
+}
+
+
+def cited_seeds(text):
+    """The seed numbers ``text`` cites ("seed 003", "seeds 001 and 004"), in order."""
+    found = []
+    for match in re.finditer(r"[Ss]eeds? ((?:\d{3})(?:(?:, | and )\d{3})*)", text or ""):
+        found += [n for n in re.findall(r"\d{3}", match.group(1)) if n not in found]
+    return found
+
+
+def seed_lines(text):
+    """What each tutorial ``text`` cites is, one line each."""
+    seeds = cited_seeds(text)
+    if not seeds:
+        return []
+    lines = ["  (a \"seed\" is one of the five tutorials pyneuron grew from; this lesson follows:)"]
+    return lines + [f"    seed {n}: {SEEDS[n]}" for n in seeds if n in SEEDS]
+
+
+def parse(p, argv, lesson=None):
+    """Parse ``argv``, check the backend can run here (a clear error if not), and
+    print the lesson's opening lines: the tutorials it follows and how long it
+    takes on each backend (``lesson`` is the lesson's module ``__name__``)."""
     args = p.parse_args(argv)
     if args.backend is not None:
         pn.backends.get(args.backend)     # raises BackendUnavailableError with the reason
+    if lesson is not None:
+        module = sys.modules.get(lesson)
+        lesson = getattr(getattr(module, "__spec__", None), "name", None) or lesson   # also as __main__
+        doc = getattr(module, "__doc__", "") or ""
+        print(" ".join(doc.split("\n\n")[0].split()), flush=True)
+        for line in seed_lines(doc):
+            print(line)
+        from . import expected_time
+        line = expected_time(lesson.rsplit(".", 1)[-1], args.fast, args.backend or pn.get_backend())
+        if line:
+            print(line, flush=True)
     return args
+
+
+def progress(model, epochs, desc, print_epochs=None, line=None):
+    """The callbacks that show a run's progress live (a list for ``fit``'s
+    ``callbacks=``): a bar per epoch, per batch on the scalar backend once an
+    epoch takes over a second, and ``print_epochs``' lines as their epochs end."""
+    from pyneuron.progress import progress_for
+    return [progress_for(model, epochs, desc=desc, print_epochs=print_epochs, line=line)]
 
 
 def heading(title):
@@ -39,9 +91,24 @@ def note(text):
     print(f"  note: {text}")
 
 
+def in_notebook():
+    """Whether this code runs in a Jupyter kernel (where figures are shown inline)."""
+    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    return shell is not None and "ipykernel" in sys.modules and hasattr(shell, "kernel")
+
+
 def save(args, filename, draw):
-    """Call ``draw(path)`` to save a figure in ``--out`` (if given). Without
-    matplotlib, say so and carry on: the numbers are the lesson."""
+    """Call ``draw(path)`` to save a figure in ``--out`` (if given), and show it when
+    running in a notebook. Without matplotlib, say so and carry on: the numbers are
+    the lesson."""
+    if in_notebook():
+        try:
+            figure = draw(None)
+        except ImportError as exc:
+            print(f"  (figure {filename} not shown: {exc})")
+        else:
+            from IPython.display import display
+            display(figure)
     if not args.out:
         return None
     os.makedirs(args.out, exist_ok=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pyneuron as pn
 from pyneuron import backends
 
-from ._common import heading, parse, parser
+from ._common import heading, parse, parser, progress
 
 
 def house_price_net(backend):
@@ -35,14 +35,14 @@ def houses(n, seed=0):
 def train_houses(X, y, epochs, backend):
     model = pn.MLP([3, 8, 1], activation="relu", output="linear", seed=0, backend=backend)
     try:
-        model.fit(X, y, epochs=epochs, batch_size=32, lr=0.01)
+        model.fit(X, y, epochs=epochs, batch_size=32, lr=0.01, callbacks=progress(model, epochs, "houses"))
     except pn.TrainingDivergedError as exc:
         return None, exc.epoch
     return model, None
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     kernels = backends.get(args.backend or pn.get_backend())
     results = {}
 

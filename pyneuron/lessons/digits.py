@@ -10,11 +10,11 @@ import numpy as np
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, note, parse, parser, save
+from ._common import heading, note, parse, parser, progress, save
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     X, y = pn.datasets.load_digits()        # ImportError with the install hint if scikit-learn is absent
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=3, stratify=True)
     scaler = pn.datasets.Standardizer().fit(X_tr)
@@ -27,9 +27,9 @@ def main(argv=None):
           f"batch 32, {epochs} epochs")
     model = pn.MLP([64, 64, 32, 10], activation="relu", output="softmax", init="xavier_normal", seed=3,
                    backend=args.backend)
-    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=32, lr=0.01)
-    for epoch in sorted({1, *range(10, min(epochs, 100) + 1, 10), epochs}):
-        print(f"  epoch {epoch:4d}  loss {history['loss'][epoch - 1]:.4f}")
+    shown = {1, *range(10, min(epochs, 100) + 1, 10), epochs}
+    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=32, lr=0.01, callbacks=progress(
+        model, epochs, "digits", shown, lambda e, logs: f"  epoch {e:4d}  loss {logs['loss']:.4f}"))
     predicted = model.predict(X_te)
     accuracy = pn.metrics.accuracy(y_te, predicted)
     scores = pn.metrics.precision_recall_f1(y_te, predicted, labels=np.arange(10))

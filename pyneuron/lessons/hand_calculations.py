@@ -20,7 +20,7 @@ def network(sizes, hidden, weights, backend):
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     results = {}
 
     heading("Seed 003: a 2-2-1 sigmoid network, x = [1, 2], y = 1")

@@ -7,7 +7,7 @@ import numpy as np
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, parse, parser, save, tutorial_split
+from ._common import heading, parse, parser, progress, save, tutorial_split
 
 ARCHITECTURES = [([2, 4, 1], "shallow"), ([2, 8, 1], "medium"), ([2, 16, 1], "wide"),
                  ([2, 8, 8, 1], "deep"), ([2, 16, 8, 1], "wide-deep")]
@@ -17,12 +17,14 @@ LEARNING_RATES = [0.001, 0.01, 0.1, 0.5, 1.0]
 def train(sizes, lr, epochs, data, backend):
     X_tr, X_te, y_tr, y_te = data
     model = pn.MLP(sizes, activation="relu", output="sigmoid", seed=42, backend=backend)
-    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=None, lr=lr)
+    desc = f"{'-'.join(map(str, sizes))} lr {lr}"
+    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=None, lr=lr,
+                        callbacks=progress(model, epochs, desc))
     return model, history, model.score(X_tr, y_tr), model.score(X_te, y_te)
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     X, y = pn.datasets.make_tutorial_moons(500, noise=0.2, seed=42)
     X_tr, X_te, y_tr, y_te = tutorial_split(X, y, 0.2, seed=42)
     scaler = pn.datasets.Standardizer().fit(X_tr)

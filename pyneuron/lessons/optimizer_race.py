@@ -36,7 +36,7 @@ def race(optimizer, kernels, steps=STEPS):
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     kernels = backends.get(args.backend or pn.get_backend())
     contenders = {"SGD": pn.optimizers.SGD(lr=0.1),
                   "SGD+Momentum": pn.optimizers.SGD(lr=0.1, momentum=0.9),
@@ -61,7 +61,7 @@ def main(argv=None):
          "and Adam at lr 0.1 moves about 0.1 per step, so from (4, 3) it is still far off after 20 steps.")
     save(args, "optimizer_race.png", lambda p: plot.plot_curves(
         {k: v["losses"] for k, v in runs.items()}, path=p, log=True, xlabel="step (1 = start)",
-        ylabel="x² + 3y²", title="seed 004's optimizer race"))
+        ylabel="x² + 3y²", title="the optimizer race of tutorial seed 004 (the textbook chapter)"))
     return {name: run for name, run in runs.items()}
 
 

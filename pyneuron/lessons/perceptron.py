@@ -7,13 +7,13 @@ import numpy as np
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, parse, parser, save
+from ._common import heading, parse, parser, progress, save
 
 GATES = {"AND": [0, 0, 0, 1], "OR": [0, 1, 1, 1], "XOR": [0, 1, 1, 0]}
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     epochs = 1000 if args.fast else 5000
     heading(f"One sigmoid neuron, full-batch gradient descent at lr 1.0, {epochs} epochs")
@@ -21,7 +21,7 @@ def main(argv=None):
     for gate, targets in GATES.items():
         y = np.array(targets)
         model = pn.MLP([2, 1], output="sigmoid", seed=0, backend=args.backend)
-        model.fit(X, y, epochs=epochs, batch_size=None, lr=1.0)
+        model.fit(X, y, epochs=epochs, batch_size=None, lr=1.0, callbacks=progress(model, epochs, gate))
         predicted = model.predict(X)
         accuracy = model.score(X, y)
         (w1, w2), b = model.layers[0].W[0], model.layers[0].b[0]

@@ -10,7 +10,7 @@ from ._common import heading, note, parse, parser, save
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     backend = args.backend
     heading("A single neuron with three inputs")
     x, w, b = [1.0, 2.0, 3.0], [0.2, 0.8, -0.5], 2.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, parse, parser, save
+from ._common import heading, parse, parser, progress, save
 
 
 def compare_optimizers(X, y, epochs, backend):
@@ -17,14 +17,15 @@ def compare_optimizers(X, y, epochs, backend):
     results = {}
     for name, make in contenders.items():
         model = pn.MLP([2, 16, 8, 1], activation="relu", output="sigmoid", seed=1, backend=backend)
-        history = model.fit(X, y, epochs=epochs, batch_size=32, optimizer=make())
+        history = model.fit(X, y, epochs=epochs, batch_size=32, optimizer=make(),
+                            callbacks=progress(model, epochs, name))
         results[name] = {"accuracy": model.score(X, y), "loss": history["loss"]}
         print(f"  {name:<28} accuracy {results[name]['accuracy']:.2%}   final loss {history['loss'][-1]:.4f}")
     return results
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     X, y = pn.datasets.make_tutorial_circles(1000, noise=0.1, seed=42)
     race_epochs = 30 if args.fast else 100
     heading(f"Optimizers on the circles ({len(y)} points, {race_epochs} epochs, batch 32)")
@@ -37,9 +38,10 @@ def main(argv=None):
     X_tr, X_val, y_tr, y_val = pn.datasets.train_test_split(X, y, test_size=0.2, seed=0)
     model = pn.MLP([2, 16, 8, 1], activation="relu", output="sigmoid", seed=2, backend=args.backend)
     stopper = pn.EarlyStopping(monitor="val_loss", patience=20, restore_best_weights=True)
-    history = model.fit(X_tr, y_tr, epochs=100 if args.fast else 500, batch_size=32,
+    epochs = 100 if args.fast else 500
+    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=32,
                         optimizer=pn.optimizers.Adam(lr=0.01), validation_data=(X_val, y_val),
-                        early_stopping=stopper)
+                        early_stopping=stopper, callbacks=progress(model, epochs, "early stopping"))
     early = {"best_epoch": history.best_epoch, "epochs_run": len(history.epoch),
              "val_accuracy": model.score(X_val, y_val)}
     print(f"  ran {early['epochs_run']} epochs, best validation loss at epoch {early['best_epoch']} "
@@ -51,9 +53,11 @@ def main(argv=None):
     print(f"  {len(y_tr)} training and {len(y_val)} validation points; early stopping patience 30")
     model = pn.MLP([2, 32, 16, 8, 1], activation="relu", output="sigmoid", dropout=0.2, seed=0,
                    backend=args.backend)
-    history = model.fit(X_tr, y_tr, epochs=150 if args.fast else 500, batch_size=32, l2=0.01,
+    epochs = 150 if args.fast else 500
+    history = model.fit(X_tr, y_tr, epochs=epochs, batch_size=32, l2=0.01,
                         optimizer=pn.optimizers.Adam(lr=0.001), validation_data=(X_val, y_val),
-                        early_stopping=pn.EarlyStopping(patience=30))
+                        early_stopping=pn.EarlyStopping(patience=30),
+                        callbacks=progress(model, epochs, "pipeline"))
     pipeline = {"train_accuracy": model.score(X_tr, y_tr), "val_accuracy": model.score(X_val, y_val),
                 "best_epoch": history.best_epoch, "epochs_run": len(history.epoch)}
     print(f"  training accuracy {pipeline['train_accuracy']:.2%}, validation accuracy "

@@ -18,7 +18,7 @@ def layer_gradient_norms(model, X, y):
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     depth, width = 10, 64
     n = 64 if args.fast else 256
     rng = np.random.default_rng(0)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pyneuron as pn
 from pyneuron import plot
 
-from ._common import heading, parse, parser, save
+from ._common import heading, parse, parser, progress, save
 
 
 def main(argv=None):
-    args = parse(parser(__doc__), argv)
+    args = parse(parser(__doc__), argv, __name__)
     X, y = pn.datasets.make_xor()
     epochs = 2000 if args.fast else 5000
     heading(f"XOR with a 2-4-1 network (tanh, sigmoid), lr 0.5, {epochs} full-batch epochs")
     model = pn.MLP([2, 4, 1], activation="tanh", output="sigmoid", seed=42, backend=args.backend)
-    history = model.fit(X, y, epochs=epochs, batch_size=None, lr=0.5)
-    for epoch in sorted({1, *range(1000, epochs + 1, 1000)}):
-        print(f"  epoch {epoch:5d}  loss {history['loss'][epoch - 1]:.6f}  "
-              f"accuracy {history['accuracy'][epoch - 1]:.0%}")
+    shown = {1, *range(1000, epochs + 1, 1000)}
+    history = model.fit(X, y, epochs=epochs, batch_size=None, lr=0.5, callbacks=progress(
+        model, epochs, "XOR", shown, lambda e, logs: f"  epoch {e:5d}  loss {logs['loss']:.6f}  "
+                                                    f"accuracy {logs['accuracy']:.0%}"))
     proba = model.predict_proba(X)
     print("\n  input    true  predicted  rounded")
     for xi, yi, p in zip(X.astype(int).tolist(), y.tolist(), proba.tolist()):

@@ -1,0 +1,59 @@
+"""Measure how long each lesson takes on each backend: the figures the lessons
+announce before they start, and the README's table.
+
+    python -m pyneuron.lessons.timing                 # every lesson, every backend, full and --fast
+    python -m pyneuron.lessons.timing --lessons 03 04 --backends numpy c --settings fast
+
+Each run is a fresh ``python -m pyneuron.lessons.<name>`` child with the BLAS
+libraries held to one thread; the figure is the child's CPU time (user + system,
+from ``resource.getrusage``), which a busy machine inflates far less than the
+wall-clock time printed beside it. Runs are interleaved across backends so a
+change in the machine's load touches them all alike.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from . import LESSONS, find
+
+SINGLE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def measure(lesson, backend, fast):
+    """``(cpu_seconds, wall_seconds, ok)`` of one run of ``lesson`` on ``backend``."""
+    env = dict(os.environ, MPLBACKEND="Agg", PYNEURON_PROGRESS="0", **SINGLE_THREAD)
+    env.pop("PYNEURON_BACKEND", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", f"pyneuron.lessons.{lesson}", "--backend", backend,
+                           *(["--fast"] if fast else [])], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall, done.returncode == 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--lessons", nargs="*", default=[n for n, _, _ in LESSONS], help="numbers or names (default all)")
+    p.add_argument("--backends", nargs="*", default=["numpy", "c", "scalar"])
+    p.add_argument("--settings", nargs="*", default=["fast", "full"], choices=["fast", "full"])
+    args = p.parse_args(argv)
+    lessons = [find(name) for name in args.lessons]
+    print(f"{'lesson':<24} {'setting':<7} {'backend':<7} {'CPU s':>8} {'wall s':>8}", flush=True)
+    for number, name, _ in lessons:
+        for setting in args.settings:
+            for backend in args.backends:
+                cpu, wall, ok = measure(name, backend, setting == "fast")
+                print(f"{number}_{name:<21} {setting:<7} {backend:<7} {cpu:8.1f} {wall:8.1f}"
+                      + ("" if ok else "  (failed)"), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
