@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pyneuron as pn
 
@@ -40,6 +42,16 @@ def _side_by_side(kind, backend="numpy", epochs=20, **settings):
     Both fit one epoch (to exist), scikit-learn's weights are overwritten with ours and its
     no-improvement state with ours, then both continue with ``warm_start`` (a new optimizer
     in both, as scikit-learn's ``fit`` makes)."""
+    ours, theirs, y = _same_start(kind, backend, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.set_params(warm_start=True, max_iter=epochs).fit(X45, y)
+        theirs.set_params(warm_start=True, max_iter=epochs).fit(X45, y)
+    return ours, theirs
+
+
+def _same_start(kind, backend="numpy", **settings):
+    """Ours and scikit-learn's, fitted one epoch, then given our weights and stopping state."""
     Ours, Theirs, y = TARGETS[kind]
     kw = dict(hidden_layer_sizes=(5,), activation="tanh", batch_size=10, shuffle=False, random_state=0)
     kw.update(settings)
@@ -47,12 +59,10 @@ def _side_by_side(kind, backend="numpy", epochs=20, **settings):
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = Ours(max_iter=1, backend=backend, **kw).fit(X45, y)
         theirs = Theirs(max_iter=1, **kw).fit(X45, y)
-        for mine, other in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-            other[...] = mine
-        theirs.best_loss_, theirs._no_improvement_count = ours.best_loss_, ours._no_improvement_count
-        ours.set_params(warm_start=True, max_iter=epochs).fit(X45, y)
-        theirs.set_params(warm_start=True, max_iter=epochs).fit(X45, y)
-    return ours, theirs
+    for mine, other in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        other[...] = mine
+    theirs.best_loss_, theirs._no_improvement_count = ours.best_loss_, ours._no_improvement_count
+    return ours, theirs, y
 
 
 SGD_SETTINGS = {
@@ -309,3 +319,39 @@ def test_warm_start_may_switch_early_stopping_on_and_off():
         assert len(clf.validation_scores_) == 3 and clf.best_validation_score_ == max(clf.validation_scores_)
         clf.set_params(early_stopping=False).fit(X, y)
     assert clf.best_loss_ == min(clf.loss_curve_[-3:]) and len(clf.loss_curve_) == 9
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(sorted(TARGETS)),
+       alpha=st.sampled_from([0.0, 1e-4, 0.1, 3.0]),
+       lr=st.floats(0.001, 0.1),
+       momentum=st.sampled_from([0.0, 0.5, 0.9]),
+       nesterov=st.booleans(),
+       schedule=st.sampled_from(["constant", "invscaling", "adaptive"]),
+       batch_size=st.integers(1, 50),
+       hidden=st.lists(st.integers(1, 4), min_size=0, max_size=2),
+       activation=st.sampled_from(["relu", "tanh", "logistic", "identity"]))
+def test_any_sgd_setting_makes_scikit_learns_updates(kind, alpha, lr, momentum, nesterov, schedule, batch_size,
+                                                     hidden, activation):
+    """A generated family over the settings that decide an SGD update (batch sizes larger
+    than the data, and no hidden layer at all, included). Where the run diverges, both
+    must refuse it: pyneuron with TrainingDivergedError, scikit-learn with its ValueError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)      # both warn for batch_size > n_samples
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)   # scikit-learn's overflow on the way to its error
+        ours, theirs, y = _same_start(kind, solver="sgd", alpha=alpha, learning_rate_init=lr, momentum=momentum,
+                                      nesterovs_momentum=nesterov, learning_rate=schedule, batch_size=batch_size,
+                                      hidden_layer_sizes=tuple(hidden), activation=activation,
+                                      n_iter_no_change=1, tol=1e-3)
+        try:
+            ours.set_params(warm_start=True, max_iter=4).fit(X45, y)
+        except pn.TrainingDivergedError:
+            with pytest.raises(ValueError, match="non-finite"):
+                theirs.set_params(warm_start=True, max_iter=4).fit(X45, y)
+            return
+        theirs.set_params(warm_start=True, max_iter=4).fit(X45, y)
+    for mine, other in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, other, rtol=1e-8, atol=1e-11)
+    np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-8, atol=1e-12)
+    assert ours.n_iter_ == theirs.n_iter_

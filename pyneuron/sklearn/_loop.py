@@ -82,24 +82,22 @@ class SklearnLoop(Callback):
         # scikit-learn reports the data loss of several regression targets averaged over them
         # (½·mean of all squared errors), though its gradient sums them: pyneuron's batch loss
         # then has to be split into data loss and penalty, which needs ΣW² before the step.
-        k = model.n_outputs
-        self.split_penalty = model.loss_name == "mse" and k > 1 and self.settings.alpha > 0
-        self.data_scale = 0.5 if model.loss_name == "mse" else 1.0 / self.scale
+        self.split_penalty = model.loss_name == "mse" and model.n_outputs > 1
         self.sum_sq = 0.0
 
     def on_epoch_begin(self, model, epoch, logs=None):
         self.weighted_loss = 0.0
 
     def on_batch_begin(self, model, batch, logs=None):
-        if self.split_penalty:
+        if self.split_penalty and self.settings.alpha > 0:
             self.sum_sq = sum(float(np.sum(layer.W * layer.W)) for layer in model.layers)
 
     def on_batch_end(self, model, batch, logs=None):
         size = min(self.batch_size, self.n_samples - batch * self.batch_size)
         loss = logs["loss"] / self.scale
-        if self.split_penalty:    # ½·mean over targets = data loss in pyneuron units · ½
+        if self.split_penalty:    # ½·mean over targets and samples = ½ · pyneuron's data loss
             penalty = self.settings.alpha * self.sum_sq / (2.0 * size)
-            loss = self.data_scale * (logs["loss"] - self.scale * penalty) + penalty
+            loss = 0.5 * (logs["loss"] - self.scale * penalty) + penalty
         self.weighted_loss += loss * size
 
     def on_epoch_end(self, model, epoch, logs=None):

@@ -84,6 +84,13 @@ def _check_bool(value, name):
     return bool(value)
 
 
+def _check_verbose(value):
+    """scikit-learn's ``verbose``: a bool or an int >= 0 (any positive value prints)."""
+    if not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"verbose: expected True, False or an integer >= 0, got {value!r}")
+    return value > 0
+
+
 def hidden_sizes(value):
     """``hidden_layer_sizes`` as a list of positive ints (an int means one layer)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -136,13 +143,13 @@ def check_params(est):
         max_iter=check_positive_int(est.max_iter, "max_iter"),
         shuffle=_check_bool(est.shuffle, "shuffle"),
         tol=check_number(est.tol, "tol", 0.0),
-        verbose=_check_bool(est.verbose, "verbose"),
+        verbose=_check_verbose(est.verbose),
         warm_start=_check_bool(est.warm_start, "warm_start"),
         momentum=check_number(est.momentum, "momentum", 0.0, 1.0, high_open=True),
         nesterovs_momentum=_check_bool(est.nesterovs_momentum, "nesterovs_momentum"),
         early_stopping=_check_bool(est.early_stopping, "early_stopping"),
         validation_fraction=check_number(est.validation_fraction, "validation_fraction", 0.0, 1.0,
-                                         low_open=True, high_open=True),
+                                         low_open=bool(est.early_stopping), high_open=True),
         beta_1=check_number(est.beta_1, "beta_1", 0.0, 1.0, high_open=True),
         beta_2=check_number(est.beta_2, "beta_2", 0.0, 1.0, high_open=True),
         epsilon=check_number(est.epsilon, "epsilon", 0.0, low_open=True),
