@@ -27,6 +27,7 @@ import json
 import numbers
 import os
 import secrets
+import stat
 import zipfile
 
 import numpy as np
@@ -115,10 +116,14 @@ def save(model, path):
     final = model_path(path)
     arrays = _arrays_of(model)
     folder = os.path.dirname(final) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"path: no such folder {folder!r}")
     temporary = os.path.join(folder, f".{os.path.basename(final)}.{secrets.token_hex(6)}.tmp")
     # created as open() would (mode 0o666 less the umask), never over an existing file
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
+        with contextlib.suppress(FileNotFoundError):   # a file being replaced keeps its permissions
+            os.chmod(fd, stat.S_IMODE(os.stat(final).st_mode))
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()

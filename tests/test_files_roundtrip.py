@@ -197,10 +197,18 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatc
     assert (tmp_path / "m.npz").read_bytes() == before and os.listdir(tmp_path) == ["m.npz"]
 
 
-def test_save_creates_the_file_with_the_usual_permissions(tmp_path):
+def test_save_creates_the_file_with_the_usual_permissions_and_keeps_an_old_files(tmp_path):
     umask = os.umask(0o022)
     try:
         pn.MLP([2, 1]).save(tmp_path / "p.npz")
+        assert (tmp_path / "p.npz").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "p.npz", 0o600)                    # a private model stays private
+        pn.MLP([2, 1]).save(tmp_path / "p.npz")
+        assert (tmp_path / "p.npz").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(umask)
-    assert (tmp_path / "p.npz").stat().st_mode & 0o777 == 0o644
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path: no such folder .*absent"):
+        pn.MLP([2, 1]).save(tmp_path / "absent" / "m.npz")
