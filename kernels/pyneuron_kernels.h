@@ -190,6 +190,7 @@ int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *
 #define PYN_RULE_RMSPROP 1
 #define PYN_RULE_ADAM 2     /* Adam; AdamW with weight_decay > 0 */
 #define PYN_ERR_BATCH 9     /* a batch larger than the workspace was made for */
+#define PYN_ERR_ORDER 11    /* a row index outside X */
 
 typedef struct {
     int64_t L;
@@ -225,19 +226,21 @@ int pyn_fit_step_f64(const pyn_net *net, int64_t m, const double *X, const doubl
 int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float *Y,
                      const double *uniforms, double lr, int64_t t, float *work,
                      int64_t work_len, double *loss_out, int64_t *correct_out);
-/* One epoch: the batches order[0:batch], order[batch:2 batch], ... of the n rows of X, Y
- * (order NULL: rows in order), each one step as above with lrs[k] and t = t0 + k + 1.
+/* One epoch: X and Y have n_rows rows; the n rows order[0:n] are taken in batches
+ * order[0:batch], order[batch:2 batch], ... (order NULL: rows 0 .. n-1 in order; every
+ * index is checked to lie in 0 .. n_rows-1 before anything is written), each one step as
+ * above with lrs[k] and t = t0 + k + 1.
  * losses[k] and correct[k] receive each batch's loss and right answers; *done the
  * number of batches whose update was applied: it stops at the first non-finite loss.
  * After a complete epoch, *after_loss is the loss of the last batch with the updated
  * parameters in inference mode (NaN if any parameter is not finite): the check that
  * catches an explosion in the epoch's last update (skipped if after_loss is NULL). */
-int pyn_fit_epoch_f64(const pyn_net *net, int64_t n, const double *X, const double *Y,
-                      const int64_t *order, int64_t batch, const double *uniforms,
+int pyn_fit_epoch_f64(const pyn_net *net, int64_t n_rows, const double *X, const double *Y,
+                      const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, double *work, int64_t work_len,
                       double *losses, int64_t *correct, int64_t *done, double *after_loss);
-int pyn_fit_epoch_f32(const pyn_net *net, int64_t n, const float *X, const float *Y,
-                      const int64_t *order, int64_t batch, const double *uniforms,
+int pyn_fit_epoch_f32(const pyn_net *net, int64_t n_rows, const float *X, const float *Y,
+                      const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, float *work, int64_t work_len,
                       double *losses, int64_t *correct, int64_t *done, double *after_loss);
 

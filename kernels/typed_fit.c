@@ -364,8 +364,8 @@ static int FN(params_finite)(const pyn_net *net)
     return 1;
 }
 
-int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n, const T *X, const T *Y,
-                      const int64_t *order, int64_t batch, const double *uniforms,
+int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y,
+                      const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, T *work, int64_t work_len,
                       double *losses, int64_t *correct, int64_t *done, double *after_loss)
 {
@@ -376,8 +376,12 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n, const T *X, const T *Y,
         *after_loss = NAN;
     if (net->L < 1 || net->L > 64)
         return PYN_ERR_LAYERS;
-    if (batch < 1 || n < 1 || work_len < FN(fit_layout)(net, min64(batch, n), work, &ws))
+    if (batch < 1 || n < 1 || (!order && n > n_rows) ||
+        work_len < FN(fit_layout)(net, min64(batch, n), work, &ws))
         return PYN_ERR_BATCH;
+    for (int64_t s = 0; order && s < n; ++s) /* before any update */
+        if (order[s] < 0 || order[s] >= n_rows)
+            return PYN_ERR_ORDER;
     const T *Xb = X, *Yb = Y;
     int64_t m = 0;
     for (int64_t start = 0, b = 0; start < n; start += batch, ++b) {

@@ -52,7 +52,7 @@ class EpochResult:
     @property
     def mean_loss(self):
         applied = self.losses if self.diverged_batch is None else self.losses[:-1]
-        return float(np.mean(applied)) if applied else math.nan
+        return sum(applied) / len(applied) if applied else math.nan
 
     @property
     def accuracy(self):

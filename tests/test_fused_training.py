@@ -14,7 +14,7 @@ import contextlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import pyneuron as pn
@@ -203,6 +203,11 @@ def test_an_optimizer_c_cannot_describe_gets_the_per_operation_plan():
 def test_generated_runs_agree_between_c_epoch_and_numpy_per_operation(
         hidden, activation, output, opt, dropout, batch_norm, l1, l2, clip, batch, shuffle):
     require_backend("c")
+    # RMSprop and Adam divide each gradient by its own running size; behind batch norm
+    # some gradients are 0 but for rounding (a bias, or every weight of a 1-unit layer on
+    # a batch of 2), and that division turns rounding into steps of size lr, differently
+    # on each path. Those runs agree only loosely; the fixed grid above covers them.
+    assume(not (batch_norm and hidden and opt in ("rmsprop", "adam", "adamw")))
     n_out = 3 if output == "softmax" else 2
     make = {"sgd": lambda: O.SGD(0.05), "momentum": lambda: O.Momentum(0.1),
             "rmsprop": lambda: O.RMSprop(0.005), "adam": lambda: O.Adam(0.01),

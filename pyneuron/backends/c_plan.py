@@ -89,29 +89,44 @@ class CTrainPlan(TrainPlan):
         self.typed = _TYPED[np.dtype(model.dtype)]
         self._bound = None
         self._m_cap, self._work = 0, None
+        self._nb_cap = 0
+        self._X_in = self._Y_in = None
+        self._done, self._after = ffi.new("int64_t *"), ffi.new("double *")
+        self._fit_epoch = lib.pyn_fit_epoch_f64 if self.typed.dtype == np.float64 else lib.pyn_fit_epoch_f32
         self._ensure_bound()
 
     # ------------------------------------------------------------ binding the buffers
-    def _current(self):
-        """The arrays the C step reads and writes, in the order they are bound."""
-        model, optimizer = self.model, self.optimizer
-        params = model.parameters()
-        optimizer._ensure_state(params, optimizer.state_names)
+    def _gather(self):
+        """The arrays the C step reads and writes, in the order they are bound: per layer
+        W, b (gamma, beta, running_mean, running_var), then the optimizer's state."""
         arrays = []
-        for layer in model.layers:
-            arrays += layer.parameters()
+        for layer in self.model.layers:
+            arrays.append(layer.W)
+            arrays.append(layer.b)
             if layer.batch_norm:
-                arrays += [layer.running_mean, layer.running_var]
-        for s in optimizer.state:
-            arrays += [s[n] for n in optimizer.state_names]
+                arrays += (layer.gamma, layer.beta, layer.running_mean, layer.running_var)
+        names = self.optimizer.state_names
+        for s in self.optimizer.state:
+            for n in names:
+                arrays.append(s[n])
         return arrays
 
+    def _current(self):
+        """:meth:`_gather` after making sure the optimizer has its state arrays."""
+        self.optimizer._ensure_state(self.model.parameters(), self.optimizer.state_names)
+        return self._gather()
+
     def _ensure_bound(self):
-        arrays = self._current()
+        """Bind again (checking everything) unless every array is the very one bound, with
+        the shape, dtype and writability it was checked with. Called before every C call."""
         bound = self._bound
-        if bound is not None and len(bound) == len(arrays) and all(
-                a is b[0] and _state(a) == b for a, b in zip(arrays, bound)):
-            return
+        arrays = self._gather()
+        if bound is not None and len(bound) == len(arrays):
+            for a, (b, shape, dtype, writeable, _, _) in zip(arrays, bound):
+                if a is not b or a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
+                    break
+            else:
+                return
         self._bind()
 
     def _bind(self):
@@ -187,6 +202,7 @@ class CTrainPlan(TrainPlan):
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
         self._bound = [_state(a) for a in arrays]
         self._sizes, self._keep = sizes, keep
+        self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
         self._m_cap = 0  # the layout depends on the net: size the workspace again
 
     def _workspace(self, m):
@@ -201,34 +217,36 @@ class CTrainPlan(TrainPlan):
         fn = lib.pyn_fit_workspace_f64 if self.typed.dtype == np.float64 else lib.pyn_fit_workspace_f32
         return fn(self._net, m)
 
-    def _uniforms(self, rows):
-        """The uniform numbers behind the dropout masks of batches of ``rows`` rows,
-        drawn from the model's generator in the per-operation path's order."""
-        per_row = sum(n for n, k in zip(self._sizes[1:], self._keep) if k < 1.0)
-        if not per_row:
-            return ffi.NULL, None
-        u = self.model.rng.random(per_row * sum(rows))
-        return ffi.from_buffer("double[]", u), u
-
     # ------------------------------------------------------------ running an epoch
     def epoch(self, X, Y, order, batch, lr_for_step=None, callbacks=()):
         """As :meth:`TrainPlan.epoch`; one C call for the epoch when there are no
         ``callbacks``, else one C call per step with the callbacks in between."""
-        t = self.typed
-        X = _aligned_input("X", X, t.dtype)
-        Y = _aligned_input("Y", Y, t.dtype)
-        n = X.shape[0]
-        if X.shape[1] != self._sizes[0] or Y.shape != (n, self._sizes[-1]):
-            raise ValueError(f"X, Y: expected shapes (m, {self._sizes[0]}) and (m, {self._sizes[-1]}), "
-                             f"got {X.shape} and {Y.shape}")
+        X, Y = self._data(X, Y)
         if order is not None:
-            order = np.ascontiguousarray(order, dtype=np.int64)
-            if order.shape != (n,) or (n and (order.min() < 0 or order.max() >= n)):
-                raise ValueError(f"order: expected a permutation of range({n}), got shape {order.shape}")
+            order = np.ascontiguousarray(order, dtype=np.int64)  # C checks each index
+            if order.shape != (X.shape[0],):
+                raise ValueError(f"order: expected a permutation of range({X.shape[0]}), "
+                                 f"got shape {order.shape}")
         if callbacks:
             return self._epoch_by_steps(X, Y, order, batch, lr_for_step, callbacks)
         self._ensure_bound()
-        return self._run(X, Y, order, 0, n, batch, lr_for_step, check_after=True)
+        return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True)
+
+    def _data(self, X, Y):
+        """``X``, ``Y`` checked (once for the arrays fit passes every epoch) and their C
+        pointers: C-contiguous, aligned (a misaligned ``X`` is copied), of the model's
+        dtype and shapes."""
+        if X is self._X_in and Y is self._Y_in:
+            return self._X, self._Y
+        t = self.typed
+        Xc, Yc = _aligned_input("X", X, t.dtype), _aligned_input("Y", Y, t.dtype)
+        n = Xc.shape[0]
+        if Xc.shape[1] != self._sizes[0] or Yc.shape != (n, self._sizes[-1]) or n == 0:
+            raise ValueError(f"X, Y: expected shapes (m, {self._sizes[0]}) and (m, {self._sizes[-1]}) "
+                             f"with m >= 1, got {Xc.shape} and {Yc.shape}")
+        self._X_in, self._Y_in, self._X, self._Y = X, Y, Xc, Yc
+        self._X_ptr, self._Y_ptr = t.ptr(Xc), t.ptr(Yc)
+        return Xc, Yc
 
     def _epoch_by_steps(self, X, Y, order, batch, lr_for_step, callbacks):
         model = self.model
@@ -252,42 +270,64 @@ class CTrainPlan(TrainPlan):
                 cb.on_batch_end(model, b, {"loss": part.losses[-1]})
         return result
 
+    def _buffers(self, nb):
+        """Per-batch outputs of the epoch call (losses, right answers, learning rates),
+        kept between calls."""
+        if nb > self._nb_cap:
+            self._losses, self._correct, self._lrs = np.empty(nb), np.zeros(nb, np.int64), np.empty(nb)
+            self._c_out = (ffi.from_buffer("double[]", self._losses),
+                           ffi.from_buffer("int64_t[]", self._correct),
+                           ffi.from_buffer("double[]", self._lrs))
+            self._nb_cap = nb
+        return self._c_out
+
     def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after):
         """Batches of rows ``start:stop`` (of ``order``) in one C call."""
-        t, optimizer, model = self.typed, self.optimizer, self.model
-        rows = [min(batch, stop - s) for s in range(start, stop, batch)]
-        nb = len(rows)
+        t, optimizer = self.typed, self.optimizer
+        n = stop - start
+        nb = -(-n // batch)
+        c_losses, c_correct, c_lrs = self._buffers(nb)
         t0 = optimizer.t
-        lrs = [float(lr_for_step(t0 + k)) if lr_for_step is not None else float(optimizer.lr)
-               for k in range(nb)]
-        if not all(math.isfinite(v) and v > 0 for v in lrs):
-            raise ValueError(f"lr: expected positive finite learning rates, got {lrs}")
-        u_ptr, _u = self._uniforms(rows)
-        work, work_len = self._workspace(min(batch, stop - start))
-        losses = np.empty(nb)
-        correct = np.zeros(nb, np.int64)
-        done = ffi.new("int64_t *")
-        after = ffi.new("double *")
-        if order is None:
-            Xs, Ys, order_ptr = X[start:stop], Y[start:stop], ffi.NULL
+        lrs = self._lrs
+        for k in range(nb if lr_for_step is not None else 1):
+            lr = float(lr_for_step(t0 + k)) if lr_for_step is not None else float(optimizer.lr)
+            if not 0.0 < lr < math.inf:
+                raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
+            lrs[k] = lr
+        if lr_for_step is None:
+            lrs[1:nb] = lr
+        dropout_rows = self._dropout_width
+        if dropout_rows:
+            u = self.model.rng.random(dropout_rows * n)
+            u_ptr = ffi.from_buffer("double[]", u)
         else:
-            Xs, Ys, order_ptr = X, Y, ffi.from_buffer("int64_t[]", order) + start
-        fn = lib.pyn_fit_epoch_f64 if t.dtype == np.float64 else lib.pyn_fit_epoch_f32
-        err = fn(self._net, stop - start, t.ptr(Xs), t.ptr(Ys), order_ptr, batch, u_ptr,
-                 ffi.new("double[]", lrs), t0, work, work_len, ffi.from_buffer("double[]", losses),
-                 ffi.from_buffer("int64_t[]", correct) if self.track_accuracy else ffi.NULL,
-                 done, after if check_after else ffi.NULL)
+            u_ptr = ffi.NULL
+        work, work_len = self._workspace(min(batch, n))
+        if order is None:
+            Xs, Ys = (self._X_ptr, self._Y_ptr) if start == 0 else (t.ptr(X[start:stop]), t.ptr(Y[start:stop]))
+            order_ptr, n_rows = ffi.NULL, n
+        else:
+            Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
+            n_rows = X.shape[0]
+        err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
+                              work_len, c_losses, c_correct if self.track_accuracy else ffi.NULL,
+                              self._done, self._after if check_after else ffi.NULL)
         if err:
-            raise RuntimeError(f"pyneuron._kernels: internal error code {err} in the fit epoch")
-        k = done[0]
+            exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
+            raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epoch"))
+        k = self._done[0]
         optimizer.t = t0 + k
-        optimizer.lr = lrs[min(k, nb - 1)]
-        result = EpochResult(losses=losses[:min(k + 1, nb)].tolist())
-        result.correct = int(correct[:k].sum())
-        per_row = 1 if model.loss_name == "cce" else self._sizes[-1]
-        result.counted = per_row * sum(rows[:k])
+        optimizer.lr = float(lrs[min(k, nb - 1)])
+        result = EpochResult(losses=self._losses[:min(k + 1, nb)].tolist())
+        if self.track_accuracy:
+            result.correct = int(self._correct[:k].sum())
+        applied = min(n, k * batch)
+        result.counted = applied * (1 if self.model.loss_name == "cce" else self._sizes[-1])
         if k < nb:
             result.diverged_batch = k + 1
         elif check_after:
-            result.after_loss = after[0]
+            result.after_loss = self._after[0]
         return result
+
+
+_EPOCH_ERRORS = {lib.PYN_ERR_ORDER: "order: expected row indices in range(n), got one outside it"}
