@@ -69,6 +69,7 @@ SGD_SETTINGS = {
     "plain": dict(solver="sgd", momentum=0.0, learning_rate_init=0.05, alpha=0.3),
     "nesterov + invscaling": dict(solver="sgd", learning_rate="invscaling", power_t=0.3,
                                   learning_rate_init=0.05, alpha=0.3),
+    "even batches": dict(solver="sgd", batch_size=15, learning_rate_init=0.05, alpha=0.3),   # no per-batch hooks
     "momentum + adaptive": dict(solver="sgd", learning_rate="adaptive", nesterovs_momentum=False,
                                 learning_rate_init=0.05, alpha=0.01, tol=1e-3, n_iter_no_change=2),
 }
@@ -87,9 +88,11 @@ def test_sgd_makes_scikit_learns_updates_and_reports_its_losses(kind, name):
     assert ours.n_iter_ == theirs.n_iter_
 
 
+@pytest.mark.parametrize("batch_size", [10, 15], ids=["uneven batches", "even batches"])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_every_backend_makes_scikit_learns_sgd_updates(backend):
-    ours, theirs = _side_by_side("binary", backend=backend, epochs=5, **SGD_SETTINGS["nesterov + invscaling"])
+def test_every_backend_makes_scikit_learns_sgd_updates(backend, batch_size):
+    settings = dict(SGD_SETTINGS["nesterov + invscaling"], batch_size=batch_size)
+    ours, theirs = _side_by_side("binary", backend=backend, epochs=5, **settings)
     for mine, other in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(mine, other, rtol=1e-9, atol=1e-12)
 

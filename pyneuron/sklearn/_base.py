@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 from ..training import TrainingDivergedError
 from . import _params
-from ._loop import SklearnLoop
+from ._loop import PerBatchLoop, SklearnLoop
 
 
 def validate_data(estimator, X, y="no_validation", reset=True, **options):
@@ -146,7 +146,8 @@ class BaseMLP(BaseEstimator):
                               f"using batches of {n}", UserWarning, stacklevel=3)
             batch = min(s.batch_size, n)
         schedule = s.learning_rate if _params.schedules_apply(s) else None
-        loop = SklearnLoop(self, s, n, batch, scale, schedule, validation, incremental)
+        Loop = PerBatchLoop if PerBatchLoop.needed(self.model_, n, batch, s.alpha) else SklearnLoop
+        loop = Loop(self, s, n, batch, scale, schedule, validation, incremental)
         try:
             self.history_ = self.model_.fit(X, Y, epochs=1 if incremental else s.max_iter, batch_size=batch,
                                             optimizer=self._optimizer, shuffle=s.shuffle, l2=s.alpha * scale,

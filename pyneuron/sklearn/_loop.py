@@ -77,33 +77,17 @@ class SklearnLoop(Callback):
         self.stopped = False
         self.best_weights = None
 
-    def on_train_begin(self, model, logs=None):
-        self.weighted_loss = 0.0
-        # scikit-learn reports the data loss of several regression targets averaged over them
-        # (½·mean of all squared errors), though its gradient sums them: pyneuron's batch loss
-        # then has to be split into data loss and penalty, which needs ΣW² before the step.
-        self.split_penalty = model.loss_name == "mse" and model.n_outputs > 1
-        self.sum_sq = 0.0
-
-    def on_epoch_begin(self, model, epoch, logs=None):
-        self.weighted_loss = 0.0
-
-    def on_batch_begin(self, model, batch, logs=None):
-        if self.split_penalty and self.settings.alpha > 0:
-            self.sum_sq = sum(float(np.sum(layer.W * layer.W)) for layer in model.layers)
-
-    def on_batch_end(self, model, batch, logs=None):
-        size = min(self.batch_size, self.n_samples - batch * self.batch_size)
-        loss = logs["loss"] / self.scale
-        if self.split_penalty:    # ½·mean over targets and samples = ½ · pyneuron's data loss
-            penalty = self.settings.alpha * self.sum_sq / (2.0 * size)
-            loss = 0.5 * (logs["loss"] - self.scale * penalty) + penalty
-        self.weighted_loss += loss * size
+    def epoch_loss(self, model, logs):
+        """scikit-learn's ``loss_`` for the epoch, from pyneuron's epoch mean of the batch losses
+        (this class is used when every batch has the same size, so the two means agree)."""
+        if model.loss_name == "mse" and model.n_outputs > 1:    # alpha = 0 here (see PerBatchLoop)
+            return 0.5 * logs["loss"]                          # ½·mean over targets and samples
+        return logs["loss"] / self.scale
 
     def on_epoch_end(self, model, epoch, logs=None):
         est, s = self.est, self.settings
         est.n_iter_ += 1
-        est.loss_ = self.weighted_loss / self.n_samples
+        est.loss_ = self.epoch_loss(model, logs)
         est.t_ += self.n_samples
         est.loss_curve_.append(est.loss_)
         if s.verbose:
@@ -160,3 +144,36 @@ class SklearnLoop(Callback):
         if self.validation is not None and self.best_weights is not None:
             restore(model, self.best_weights)
 
+
+
+class PerBatchLoop(SklearnLoop):
+    """:class:`SklearnLoop` that also watches every batch: needed when the last batch is
+    smaller (scikit-learn weights each batch's loss by its size) and for several regression
+    targets with a penalty (scikit-learn averages the squared error over the targets but not
+    the penalty, so pyneuron's batch loss is split with ΣW² read before the step).
+    A loop without batch hooks lets pyneuron's ``fit`` run whole epochs in one call."""
+
+    @staticmethod
+    def needed(model, n_samples, batch_size, alpha):
+        several_targets = model.loss_name == "mse" and model.n_outputs > 1
+        return n_samples % batch_size != 0 or (several_targets and alpha > 0)
+
+    def on_epoch_begin(self, model, epoch, logs=None):
+        self.weighted_loss = 0.0
+        self.split_penalty = model.loss_name == "mse" and model.n_outputs > 1
+        self.sum_sq = 0.0
+
+    def on_batch_begin(self, model, batch, logs=None):
+        if self.split_penalty and self.settings.alpha > 0:
+            self.sum_sq = sum(float(np.sum(layer.W * layer.W)) for layer in model.layers)
+
+    def on_batch_end(self, model, batch, logs=None):
+        size = min(self.batch_size, self.n_samples - batch * self.batch_size)
+        loss = logs["loss"] / self.scale
+        if self.split_penalty:    # ½·mean over targets and samples = ½ · pyneuron's data loss
+            penalty = self.settings.alpha * self.sum_sq / (2.0 * size)
+            loss = 0.5 * (logs["loss"] - self.scale * penalty) + penalty
+        self.weighted_loss += loss * size
+
+    def epoch_loss(self, model, logs):
+        return self.weighted_loss / self.n_samples
