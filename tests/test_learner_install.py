@@ -21,12 +21,20 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pyneuron"
 
 
+def _names(pattern):
+    text = (ROOT / "pyproject.toml").read_text()
+    block = re.search(pattern, text, re.M | re.S).group(1)
+    return {name.lower().replace("-", "_") for name in re.findall(r'"([A-Za-z0-9_.-]+)', block)}
+
+
 def declared_dependencies():
     """Import names of ``[project] dependencies`` in pyproject.toml (e.g. numpy, cffi, tqdm)."""
-    text = (ROOT / "pyproject.toml").read_text()
-    block = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.M | re.S).group(1)
-    names = re.findall(r'"([A-Za-z0-9_.-]+)', block)
-    return {name.lower().replace("-", "_") for name in names}
+    return _names(r"^dependencies\s*=\s*\[(.*?)\]")
+
+
+def extra_test_names():
+    """Import names of the ``test`` extra (what ``pip install ".[test]"`` adds)."""
+    return _names(r"^test\s*=\s*\[(.*?)\]") | {"_pytest"}
 
 
 ALLOWED = set(sys.stdlib_module_names) | declared_dependencies() | {"pyneuron", "_cffi_backend"}
@@ -147,8 +155,8 @@ for info in pkgutil.walk_packages(pyneuron.__path__, "pyneuron."):
         if "pip install" in str(exc):                 # refuses with the install command: right
             hinted.append(info.name)
             continue
-        if info.name == "pyneuron._kernels":
-            continue                                  # the compiled C module, absent in a bare tree
+        if info.name == "pyneuron._kernels" or "pyneuron._kernels" in str(exc):
+            continue                                  # the compiled C module: absent in a source tree
         failed.append(f"{{info.name}}: {{exc}}")
 print("\\n".join(failed) or "ok")
 """
@@ -158,3 +166,32 @@ print("\\n".join(failed) or "ok")
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok", done.stdout
+
+
+def skipped_at_module_level(tree):
+    """Packages a test module hands to ``pytest.importorskip`` at module level."""
+    names = set()
+    for node in tree.body:
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Call) and getattr(value.func, "attr", None) == "importorskip" and value.args \
+                and isinstance(value.args[0], ast.Constant):
+            names.add(str(value.args[0].value).split(".")[0])
+    return names
+
+
+def test_test_modules_import_only_what_the_test_extra_installs():
+    """The README's ``pip install ".[test]" && pytest`` collects every test file: a test
+    module may import at module level only the standard library, pyneuron's
+    dependencies, the ``test`` extra and its own helpers; anything else must be
+    behind ``pytest.importorskip`` (or an ImportError guard), or inside the test."""
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {p.stem for p in (ROOT / "bench").glob("*.py")}
+    allowed = ALLOWED | extra_test_names() | local
+    problems = []
+    for path in sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "bench").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = skipped_at_module_level(tree)
+        for node, package, parents in module_level_imports(tree):
+            if package not in allowed and package not in skipped and not guarded(node, parents):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {package!r}, which "
+                                f"pip install \".[test]\" does not install")
+    assert not problems, "\n".join(problems)

@@ -3,6 +3,7 @@ it follows, how long it takes), live progress, notes, and saving figures."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import sys
@@ -59,7 +60,7 @@ def parse(p, argv, lesson=None):
     if args.backend is not None:
         pn.backends.get(args.backend)     # raises BackendUnavailableError with the reason
     if lesson is not None:
-        module = sys.modules.get(lesson)
+        module = sys.modules.get(lesson) or importlib.import_module(lesson)
         lesson = getattr(getattr(module, "__spec__", None), "name", None) or lesson   # also as __main__
         doc = getattr(module, "__doc__", "") or ""
         print(" ".join(doc.split("\n\n")[0].split()), flush=True)
