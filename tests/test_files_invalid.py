@@ -163,11 +163,15 @@ def test_the_good_file_loads(good_entries, tmp_path):
     # the checks accept the edge values the rules allow
     entries = dict(good_entries)
     entries["layer0/running_var"] = np.zeros(4)                  # a variance of exactly 0 is one
+    for key in ("gamma", "beta", "running_mean"):                # these may be negative
+        entries[f"layer0/{key}"] = -np.arange(1.0, 5.0)
+    entries["optimizer/0/m"] = -np.ones((4, 3))
     entries["optimizer/2/v"] = np.zeros(4)
     edit_json("architecture", batch_norm_momentum=[1.0], batch_norm_eps=[1e-300])(entries)
     np.savez(tmp_path / "edges.npz", **entries)
     model = pn.load(tmp_path / "edges.npz")
     assert model.layers[0].bn_momentum == 1.0 and not model.layers[0].running_var.any()
+    assert model.layers[0].gamma.tolist() == [-1.0, -2.0, -3.0, -4.0] and (model.optimizer.state[0]["m"] == -1).all()
 
 
 def test_a_version_1_file_loads_with_the_default_batchnorm_settings(good_entries, tmp_path):

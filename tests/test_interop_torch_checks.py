@@ -55,7 +55,10 @@ def test_the_edges_the_rules_allow_are_accepted():
     seq = network(eps=1e-300, momentum=1.0)
     with torch.no_grad():
         seq[1].running_var.zero_()                        # a variance of exactly 0 is one
+        for name in ("weight", "bias", "running_mean"):   # these may be negative
+            getattr(seq[1], name).copy_(torch.tensor([-1.0, -2.0, -3.0]))
     model = pn.from_torch(seq)
+    assert model.layers[0].gamma.tolist() == [-1.0, -2.0, -3.0] == model.layers[0].running_mean.tolist()
     assert model.layers[0].bn_momentum == 1.0 and model.layers[0].bn_eps == 1e-300
     assert not model.layers[0].running_var.any()
     assert pn.from_torch(network(momentum=0.0)).layers[0].bn_momentum == 0.0
