@@ -171,6 +171,9 @@ def test_the_regressor_scores_as_scikit_learns_on_the_same_settings():
     (dict(n_iter_no_change=0), "n_iter_no_change"),
     (dict(validation_fraction=1.0, early_stopping=True), "validation_fraction"),
     (dict(activation="softplus"), "activation"),
+    (dict(random_state=-1), "random_state"),
+    (dict(random_state="seed"), "random_state"),
+    (dict(verbose=-1), "verbose"),
 ])
 def test_errors_name_the_wrappers_parameters_never_pyneurons(params, name):
     X, y = pn.datasets.make_moons(40, noise=0.1, seed=0)

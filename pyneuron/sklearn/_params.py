@@ -32,6 +32,8 @@ import inspect
 import numbers
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import backends
 from .. import optimizers as _optimizers
 from ..activations import HIDDEN_ACTIVATIONS
@@ -91,6 +93,16 @@ def _check_verbose(value):
     return value > 0
 
 
+def _check_random_state(value):
+    """None, an int in [0, 2**32) (NumPy's seed range) or a ``numpy.random.RandomState``."""
+    if value is None or isinstance(value, np.random.RandomState):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**32:
+        raise ValueError(f"random_state: expected None, an int in [0, 2**32) or a numpy.random.RandomState, "
+                         f"got {value!r}")
+    return int(value)
+
+
 def hidden_sizes(value):
     """``hidden_layer_sizes`` as a list of positive ints (an int means one layer)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -131,6 +143,7 @@ def check_params(est):
         batch_size = check_positive_int(batch_size, "batch_size")
     if est.backend is not None:
         backends.check_name(est.backend)
+    _check_random_state(est.random_state)
     return Settings(
         hidden=hidden_sizes(est.hidden_layer_sizes),
         activation=hidden_activation(est.activation),
