@@ -5,7 +5,7 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 :func:`use_backend`, a model's ``backend=`` or ``PYNEURON_BACKEND``.
 """
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
-from . import plot
+from . import plot, progress
 from ._config import BackendEnvironmentError, available_backends, get_backend, set_backend, use_backend
 from .backends import BackendUnavailableError
 from .explain import Explanation, explain
@@ -26,6 +26,6 @@ def from_torch(sequential, **options):
 
 
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
-           "BackendUnavailableError", "BackendEnvironmentError", "plot", "available_backends", "get_backend", "set_backend", "use_backend",
+           "BackendUnavailableError", "BackendEnvironmentError", "plot", "progress", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules"]

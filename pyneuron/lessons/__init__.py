@@ -27,11 +27,16 @@ LESSONS = [
 
 #: CPU seconds per lesson, setting and backend, measured on one core of the machine the
 #: README's speed report names, with ``python -m pyneuron.lessons.timing`` (rerun it to
-#: refresh these): {lesson: {"fast"|"full": {backend: seconds}}}.
+#: refresh these): {lesson: {"fast"|"full": {backend: seconds}}}; ``">300"`` marks a run
+#: stopped by ``--limit 300`` before it finished.
 EXPECTED_SECONDS = {}
 
 
 def _duration(seconds):
+    """``12.3`` -> "about 12 s"; ``">300"`` (a run stopped at 300 CPU s) -> "over 5 min"."""
+    if isinstance(seconds, str):
+        limit = float(seconds.lstrip(">"))
+        return f"over {limit / 60:.0f} min" if limit >= 90 else f"over {limit:.0f} s"
     if seconds < 1.5:
         return "about 1 s"
     if seconds < 90:

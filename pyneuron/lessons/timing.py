@@ -3,12 +3,16 @@ announce before they start, and the README's table.
 
     python -m pyneuron.lessons.timing                 # every lesson, every backend, full and --fast
     python -m pyneuron.lessons.timing --lessons 03 04 --backends numpy c --settings fast
+    python -m pyneuron.lessons.timing --backends scalar --limit 300   # stop a run after 300 CPU seconds
 
 Each run is a fresh ``python -m pyneuron.lessons.<name>`` child with the BLAS
 libraries held to one thread; the figure is the child's CPU time (user + system,
 from ``resource.getrusage``), which a busy machine inflates far less than the
 wall-clock time printed beside it. Runs are interleaved across backends so a
-change in the machine's load touches them all alike.
+change in the machine's load touches them all alike. With ``--limit S`` a run is
+stopped after S CPU seconds (``RLIMIT_CPU``) and reported as ``>S``: the scalar
+backend needs hours for some full lessons, and "more than five minutes" is
+what a learner needs to know.
 """
 from __future__ import annotations
 
@@ -24,18 +28,29 @@ from . import LESSONS, find
 SINGLE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def measure(lesson, backend, fast):
-    """``(cpu_seconds, wall_seconds, ok)`` of one run of ``lesson`` on ``backend``."""
+def _cpu_limit(seconds):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    return apply
+
+
+def measure(lesson, backend, fast, limit=None):
+    """``(cpu_seconds, wall_seconds, status)`` of one run of ``lesson`` on ``backend``;
+    ``status`` is ``"ok"``, ``"limit"`` (stopped after ``limit`` CPU seconds) or
+    ``"failed"``."""
     env = dict(os.environ, MPLBACKEND="Agg", PYNEURON_PROGRESS="0", **SINGLE_THREAD)
     env.pop("PYNEURON_BACKEND", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", f"pyneuron.lessons.{lesson}", "--backend", backend,
-                           *(["--fast"] if fast else [])], capture_output=True, text=True, env=env)
+                           *(["--fast"] if fast else [])], capture_output=True, text=True, env=env,
+                          preexec_fn=_cpu_limit(limit) if limit else None)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall, done.returncode == 0
+    if done.returncode == 0:
+        return cpu, wall, "ok"
+    return cpu, wall, "limit" if limit and cpu >= limit - 1 else "failed"
 
 
 def main(argv=None):
@@ -43,15 +58,17 @@ def main(argv=None):
     p.add_argument("--lessons", nargs="*", default=[n for n, _, _ in LESSONS], help="numbers or names (default all)")
     p.add_argument("--backends", nargs="*", default=["numpy", "c", "scalar"])
     p.add_argument("--settings", nargs="*", default=["fast", "full"], choices=["fast", "full"])
+    p.add_argument("--limit", type=int, default=None, metavar="S", help="stop a run after S CPU seconds")
     args = p.parse_args(argv)
     lessons = [find(name) for name in args.lessons]
     print(f"{'lesson':<24} {'setting':<7} {'backend':<7} {'CPU s':>8} {'wall s':>8}", flush=True)
     for number, name, _ in lessons:
         for setting in args.settings:
             for backend in args.backends:
-                cpu, wall, ok = measure(name, backend, setting == "fast")
-                print(f"{number}_{name:<21} {setting:<7} {backend:<7} {cpu:8.1f} {wall:8.1f}"
-                      + ("" if ok else "  (failed)"), flush=True)
+                cpu, wall, status = measure(name, backend, setting == "fast", args.limit)
+                shown = f">{args.limit}" if status == "limit" else f"{cpu:.1f}"
+                print(f"{number}_{name:<21} {setting:<7} {backend:<7} {shown:>8} {wall:8.1f}"
+                      + ("  (failed)" if status == "failed" else ""), flush=True)
     return 0
 
 
