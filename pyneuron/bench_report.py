@@ -1,11 +1,17 @@
 """``pyneuron bench``: one speed report, every figure measured in the same run, one thread.
 
-1. the matmul ladder (naive, loop order, cache blocking, packed AVX2/FMA) at
-   n = 64 ... 512 in float64 and float32, in GFLOPS and as a % of NumPy's matmul;
-2. one training step and one epoch per backend for 2-16-8-1 relu/sigmoid on two moons
-   (batch 32 and full batch 400) and 64-64-32-10 relu/softmax (batch 32, 1437 samples),
-   beside PyTorch CPU (if installed) and a hand-written NumPy step (``bench/``);
-3. the scalar backend on the small net, with its slowdown against numpy.
+1. the matmul ladder (naive, loop order, cache blocking, packed AVX2/FMA, packed
+   AVX-512 where the CPU has it) at n = 64 ... 1024 in float64 and float32, in GFLOPS and
+   as a % of NumPy's matmul (OpenBLAS on the kernel it picked, named in the header);
+2. training through ``model.fit`` (:mod:`pyneuron.bench_fit`): µs per step for the c and
+   numpy backends, a hand-written NumPy loop (``bench/``) and PyTorch eager, on the
+   configurations of issue 10, and the peak memory of an epoch on the 784 net;
+3. one bare SGD step (``sgd_train_step``) per backend beside the hand-written step;
+4. the scalar backend on the small net, with its slowdown against numpy;
+then which targets are met, and by how much the others are missed.
+
+Every figure is process CPU time with the engines interleaved over rounds, a median with
+the spread of the rounds (:mod:`pyneuron.bench_common`).
 
 BLAS must run on one thread for the comparison to be fair, and OpenBLAS reads its
 thread count only when NumPy is first imported. ``pyneuron bench`` has imported NumPy
@@ -17,13 +23,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import time
 
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from .bench_common import THREAD_VARS as _THREAD_VARS
+from .bench_common import interleaved, machine_lines
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -41,72 +46,20 @@ def _rerun_single_threaded(argv) -> int:
     return subprocess.call([sys.executable, "-c", code, _ROOT, *argv], env=env)
 
 
-# ---------------------------------------------------------------- timing
-def measure(fn, repeats, min_time):
-    """Per-call seconds of ``fn``: (median, min) over ``repeats`` runs, each run calling it
-    often enough to last at least ``min_time`` seconds."""
-    number, t0 = 1, time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    if once < min_time:
-        number = max(1, int(min_time / max(once, 1e-7)))
-    runs = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        runs.append((time.perf_counter() - t0) / number)
-    return statistics.median(runs), min(runs)
-
-
-# ---------------------------------------------------------------- the machine
-def machine_lines(np):
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
-    blas = "unknown BLAS"
-    try:
-        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        blas = f"{info.get('name')} {info.get('version')}"
-    except Exception:  # older NumPy: no dict mode
-        pass
-    from pyneuron.backends import c_backend
-    try:
-        load = "load average %.2f %.2f %.2f (other processes share these cores)" % os.getloadavg()
-    except OSError:
-        load = "load average unknown"
-    return [
-        f"machine : {cpu}; {os.cpu_count()} logical cores ({usable} usable); "
-        f"AVX2+FMA kernels: {'yes' if c_backend.simd_available() else 'no (portable code)'}",
-        f"software: Python {platform.python_version()}, NumPy {np.__version__} ({blas}), "
-        f"{platform.system()} {platform.release()}",
-        "threads : one — " + ", ".join(f"{v}={os.environ.get(v)}" for v in _THREAD_VARS)
-        + " (set before NumPy was imported); torch.set_num_threads(1)",
-        f"load    : {load}",
-    ]
-
-
 # ---------------------------------------------------------------- (1) the matmul ladder
-RUNGS = ("naive", "reorder", "blocked", "simd")
+RUNGS = ("naive", "reorder", "blocked", "simd", "avx512")
 
 
 def ladder_section(np, sizes, repeats, min_time, out):
+    """GFLOPS of every rung and of NumPy at each n; returns {(dtype, n, rung): fraction of
+    NumPy's GFLOPS}."""
     from pyneuron.backends import c_backend
-    rungs = [r for r in RUNGS if r != "simd" or c_backend.simd_available()]
-    out("(1) matmul ladder: C = A·B, n×n; GFLOPS (best run) and % of NumPy's matmul in "
-        "the same run")
-    head = f"  {'dtype':8}{'n':>5}" + "".join(f"{r:>16}" for r in rungs) + f"{'numpy':>10}"
-    out(head)
+    best = c_backend.simd_level(available=True)
+    rungs = [r for r in RUNGS if (r != "simd" or c_backend.simd_available())
+             and (r != "avx512" or best == "avx512")]
+    out("(1) matmul ladder: C = A·B, n×n; GFLOPS, median of interleaved rounds, and % of "
+        "NumPy's matmul")
+    out(f"  {'dtype':8}{'n':>5}" + "".join(f"{r:>16}" for r in rungs) + f"{'numpy':>10}")
     results = {}
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
@@ -115,14 +68,19 @@ def ladder_section(np, sizes, repeats, min_time, out):
             B = rng.standard_normal((n, n)).astype(dtype)
             C = np.empty((n, n), dtype)
             flops = 2.0 * n ** 3
-            _, t_np = measure(lambda: np.matmul(A, B, out=C), repeats, min_time)
-            gf_np = flops / t_np / 1e9
+            engines = {"numpy": lambda: np.matmul(A, B, out=C)}
+            for rung in rungs:
+                if rung == "naive" and n > 256 or rung == "reorder" and n > 512:
+                    continue  # minutes per call: the point is made at smaller n
+                engines[rung] = lambda rung=rung: c_backend.matmul(A, B, rung, out=C)
+            figures = interleaved(engines, repeats, min_time)
+            gf_np = flops / figures["numpy"].median / 1e9
             cells = []
             for rung in rungs:
-                slow = rung == "naive" or (rung == "reorder" and n >= 512)
-                _, t = measure(lambda: c_backend.matmul(A, B, rung, out=C),
-                               max(2, repeats // 2) if slow else repeats, min_time)
-                gf = flops / t / 1e9
+                if rung not in figures:
+                    cells.append("—")
+                    continue
+                gf = flops / figures[rung].median / 1e9
                 results[(np.dtype(dtype).name, n, rung)] = gf / gf_np
                 cells.append(f"{gf:7.1f} ({100 * gf / gf_np:3.0f}%)")
             out(f"  {np.dtype(dtype).name:8}{n:>5}" + "".join(f"{c:>16}" for c in cells)
@@ -219,11 +177,13 @@ CASES = [
 
 
 def step_section(np, repeats, min_time, with_scalar, out):
+    """One bare SGD step (the ``sgd_train_step`` kernel) per engine; returns
+    {title: {engine: median seconds}}."""
     from pyneuron import backends
     reference = load_reference()
     lr = 0.01
-    out("(2) one training step (forward + backward + SGD update) and one epoch, float64; "
-        "µs per step (median / best run), ms per epoch (median)")
+    out("(3) one bare training step (forward + backward + SGD update, the sgd_train_step "
+        "kernel), float64; µs per step, median (spread)")
     if reference is None:
         out("    (the hand-written NumPy reference lives in bench/ of a source checkout: "
             "not found here)")
@@ -236,53 +196,29 @@ def step_section(np, repeats, min_time, with_scalar, out):
         X, Y = (X_moons, y_moons) if data == "moons" else (X_dig, Y_dig)
         loss = "bce" if output == "sigmoid" else "cce"
         acts = ["relu"] * (len(sizes) - 2) + [output]
-        batches = [(X[s:s + batch], Y[s:s + batch]) for s in range(0, len(X), batch)]
-        Xb, Yb = batches[0]
-        out(f"  {title} ({len(X)} samples{', ' + source if data == 'digits' else ''}, "
-            f"{len(batches)} steps per epoch)")
-        out(f"    {'engine':24}{'step median':>12}{'best':>10}{'epoch ms':>10}")
-        rows = {}
-
-        def run(label, step_fn, epoch_fn, reps=repeats):
-            med, best = measure(step_fn, reps, min_time)
-            ep, _ = measure(epoch_fn, max(1, reps // 2), 0.0)
-            rows[label] = (med, best, ep)
-            out(f"    {label:24}{med * 1e6:>12.1f}{best * 1e6:>10.1f}{ep * 1e3:>10.2f}")
-
+        Xb, Yb = X[:batch], Y[:batch]
+        engines = {}
         for name in names:
             k = backends.get(name)
             W, b = init_params(np, sizes)
-            run(f"pyneuron {name}", lambda: k.sgd_train_step(Xb, Yb, W, b, acts, loss, lr),
-                lambda: [k.sgd_train_step(x, y, W, b, acts, loss, lr) for x, y in batches])
+            engines[f"pyneuron {name}"] = lambda k=k, W=W, b=b: k.sgd_train_step(Xb, Yb, W, b, acts, loss, lr)
         if reference is not None:
             W, b = init_params(np, sizes)
-            run("hand-written NumPy", lambda: reference(Xb, Yb, W, b, output, lr),
-                lambda: [reference(x, y, W, b, output, lr) for x, y in batches])
+            engines["hand-written NumPy"] = lambda W=W, b=b: reference(Xb, Yb, W, b, output, lr)
         runner = torch_runner(np, sizes, output, lr)
         if runner is not None:
             tstep, tensors, torch_info = runner
-            if output == "softmax":
-                tb = [(tensors(x, y.argmax(axis=1))) for x, y in batches]
-            else:
-                tb = [tensors(x, y) for x, y in batches]
-            run("PyTorch CPU", lambda: tstep(*tb[0]), lambda: [tstep(x, y) for x, y in tb])
+            tb = tensors(Xb, Yb.argmax(axis=1)) if output == "softmax" else tensors(Xb, Yb)
+            engines["PyTorch CPU"] = lambda: tstep(*tb)
         if with_scalar and data == "moons":
             k = backends.get("scalar")
             W, b = init_params(np, sizes)
-            run("pyneuron scalar", lambda: k.sgd_train_step(Xb, Yb, W, b, acts, loss, lr),
-                lambda: [k.sgd_train_step(x, y, W, b, acts, loss, lr) for x, y in batches],
-                reps=max(2, repeats // 2))
-        ratios = []
-        med = {k: v[0] for k, v in rows.items()}
-        if "pyneuron c" in med:
-            ratios.append(f"c is {med['pyneuron numpy'] / med['pyneuron c']:.1f}× numpy backend")
-            if "PyTorch CPU" in med:
-                ratios.append(f"{med['PyTorch CPU'] / med['pyneuron c']:.1f}× PyTorch")
-        if "hand-written NumPy" in med:
-            ratios.append(f"numpy backend takes {med['pyneuron numpy'] / med['hand-written NumPy']:.2f}× "
-                          "the hand-written step")
-        out("    ratios (step medians): " + "; ".join(ratios))
-        results[title] = med
+            engines["pyneuron scalar"] = lambda k=k, W=W, b=b: k.sgd_train_step(Xb, Yb, W, b, acts, loss, lr)
+        figures = interleaved(engines, repeats, min_time)
+        out(f"  {title} ({len(X)} samples{', ' + source if data == 'digits' else ''}): "
+            + "; ".join(f"{name.replace('pyneuron ', '')} {f.median * 1e6:.1f} ({f.spread()})"
+                        for name, f in figures.items()))
+        results[title] = {name: f.median for name, f in figures.items()}
     if torch_info is None:
         out("  PyTorch: not installed, so not in the table (pip install torch)")
     else:
@@ -293,7 +229,7 @@ def step_section(np, repeats, min_time, with_scalar, out):
 
 
 def scalar_section(step_results, out):
-    out("(3) the scalar backend (pure Python loops) on the small net, against numpy")
+    out("(4) the scalar backend (pure Python loops) on the small net, against numpy")
     for title, med in step_results.items():
         if "pyneuron scalar" in med:
             out(f"  {title}: scalar {med['pyneuron scalar'] * 1e6:,.0f} µs per step, "
@@ -301,32 +237,50 @@ def scalar_section(step_results, out):
     out("")
 
 
-def targets_section(ladder, steps, out):
-    out("targets")
+def targets_section(ladder, fits, peaks, out):
+    """Issue 10's targets: which are met, and by how much the others miss."""
+    from .bench_fit import CASES as FIT_CASES
+    out("targets (issue 10; ratios of medians from this run)")
 
     def line(ok, text):
         out(f"  [{'met' if ok else 'MISSED'}] {text}")
 
-    for dtype, goal in (("float64", 0.90), ("float32", 0.85)):
-        got = [(n, r) for (d, n, rung), r in ladder.items() if d == dtype and rung == "simd" and n >= 256]
+    top = "avx512" if any(r == "avx512" for _, _, r in ladder) else "simd"
+    for dtype in ("float64", "float32"):
+        got = [(n, r) for (d, n, rung), r in ladder.items() if d == dtype and rung == top and n >= 256]
         if got:
             worst = min(r for _, r in got)
-            line(worst >= goal, f"simd rung ≥ {goal:.0%} of NumPy at n ≥ 256, {dtype}: "
-                 + ", ".join(f"n={n} {r:.0%}" for n, r in got))
-    goals = [10.0, 2.5, 2.5]
-    for (title, *_), goal in zip(CASES, goals):
-        med = steps.get(title, {})
-        if "pyneuron c" not in med:
-            continue
-        r = med["pyneuron numpy"] / med["pyneuron c"]
-        line(r >= goal, f"c step ≥ {goal}× numpy backend, {title}: {r:.1f}×")
-        if "PyTorch CPU" in med:
-            line(med["pyneuron c"] < med["PyTorch CPU"],
-                 f"c step faster than PyTorch CPU, {title}: "
-                 f"{med['PyTorch CPU'] / med['pyneuron c']:.1f}×")
-        if "hand-written NumPy" in med:
-            r = med["pyneuron numpy"] / med["hand-written NumPy"]
-            line(r <= 1.5, f"numpy backend within 1.5× of the hand-written step, {title}: {r:.2f}×")
+            line(worst >= 0.9, f"top rung ({top}) ≥ 0.9× NumPy's BLAS at n ≥ 256, {dtype}: "
+                 + ", ".join(f"n={n} {r:.2f}×" for n, r in sorted(got)))
+    line(False, "threads rung ≥ 1.7× one thread at n ≥ 512: not built (the C kernels run on one thread)")
+    titles = [c[0] for c in FIT_CASES]
+    med = {t: {k: f.median for k, f in fits.get(t, {}).items()} for t in titles}
+
+    def ratio(title, a, b):
+        m = med.get(title, {})
+        return m[a] / m[b] if a in m and b in m else None
+
+    c_vs_np = [(titles[0], 12.0), (titles[1], 8.0), (titles[3], 3.0), (titles[4], 3.0)]
+    for title, goal in c_vs_np:
+        r = ratio(title, "pyneuron numpy", "pyneuron c")
+        if r is not None:
+            line(r >= goal, f"fit, c ≥ {goal:g}× numpy backend, {title}: {r:.2f}×")
+    for title, goal in [(titles[5], 1.0), (titles[6], 1.0), (titles[2], 3.0), (titles[3], 3.0),
+                        (titles[4], 3.0)]:
+        r = ratio(title, "hand-written NumPy", "pyneuron c")
+        if r is not None:
+            line(r >= goal, f"fit, c ≥ {goal:g}× the hand-written NumPy loop, {title}: {r:.2f}×")
+    for title in titles[:2]:
+        r = ratio(title, "PyTorch eager", "pyneuron c")
+        if r is not None:
+            line(r >= 30, f"fit, c ≥ 30× PyTorch eager, {title}: {r:.1f}×")
+    for title in titles:
+        r = ratio(title, "pyneuron numpy", "hand-written NumPy")
+        if r is not None:
+            line(r <= 1.15, f"fit, numpy backend within 1.15× of the hand-written loop, {title}: {r:.2f}×")
+    if peaks and "hand-written" in peaks and peaks["hand-written"] > 0:
+        r = peaks["c"] / peaks["hand-written"]
+        line(r <= 1.5, f"peak memory of fit (c) ≤ 1.5× the hand-written loop's, 784 net: {r:.2f}×")
 
 
 def _positive_ints(text):
@@ -358,7 +312,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="a fast smoke run: n = 64, 128 and few, short repeats")
     parser.add_argument("--sizes", type=_positive_ints,
-                        help="matmul sizes, comma-separated (default 64,128,256,512)")
+                        help="matmul sizes, comma-separated (default 64,128,256,512,1024)")
     parser.add_argument("--repeats", type=_positive_int, help="timed runs per figure (default 7, quick 3)")
     parser.add_argument("--no-scalar", action="store_true", help="skip the scalar backend")
     args = parser.parse_args(argv)
@@ -370,7 +324,7 @@ def main(argv=None) -> int:
     if "c" not in backends.available():
         print(f"pyneuron bench: {backends.unavailable_reason('c')}", file=sys.stderr)
         return 1
-    sizes = args.sizes or ([64, 128] if args.quick else [64, 128, 256, 512])
+    sizes = args.sizes or ([64, 128] if args.quick else [64, 128, 256, 512, 1024])
     repeats = args.repeats or (3 if args.quick else 7)
     min_time = 0.002 if args.quick else 0.05
     out = print
@@ -381,11 +335,15 @@ def main(argv=None) -> int:
     if args.quick:
         out("note    : --quick is a smoke run (short, few repeats): its figures are rough")
     out("")
+    from .bench_fit import fit_section, memory_line
     ladder = ladder_section(np, sizes, repeats, min_time, out)
+    fits = fit_section(np, repeats, out, quick=args.quick)
+    peaks = None if args.quick else memory_line(np, out)
+    out("")
     steps = step_section(np, repeats, min_time, not args.no_scalar, out)
     if not args.no_scalar:
         scalar_section(steps, out)
-    targets_section(ladder, steps, out)
+    targets_section(ladder, fits, peaks, out)
     return 0
 
 

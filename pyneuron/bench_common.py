@@ -1,0 +1,133 @@
+"""What every figure of ``pyneuron bench`` is measured with, and the machine it ran on.
+
+Timing: process CPU time (``time.process_time``), not wall-clock, so another process's
+load on the shared cores does not count; engines are *interleaved* -- each round runs
+every engine once, in an order rotated by one each round -- so a slow spell of the
+machine falls on all of them alike; each figure is the median over the rounds, with the
+spread (lowest and highest round) printed beside it.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class Figure:
+    """Seconds per unit (a call, a step) of one engine over the rounds."""
+
+    def __init__(self, samples):
+        self.samples = sorted(samples)
+        self.median = statistics.median(self.samples)
+        self.low, self.high = self.samples[0], self.samples[-1]
+
+    def spread(self):
+        """The rounds' range around the median, in percent: ``-2/+5%``."""
+        m = self.median
+        return f"-{100 * (m - self.low) / m:.0f}/+{100 * (self.high - m) / m:.0f}%"
+
+
+def calibrate(fn, min_time):
+    """How many calls of ``fn`` last at least ``min_time`` CPU seconds (at least 1)."""
+    fn()
+    number, t0 = 1, time.process_time()
+    fn()
+    once = time.process_time() - t0
+    while once * number < min_time and number < 10 ** 7:
+        number *= 2
+    return number
+
+
+def interleaved(engines, rounds, min_time=0.0):
+    """Time ``engines`` (name -> callable) interleaved over ``rounds``.
+
+    A callable returns the number of units it ran (steps of a fit; anything but a positive
+    int means one),
+    so the figure is seconds per unit. With ``min_time`` > 0 each callable is first
+    repeated enough times to last that long per round. Returns name -> :class:`Figure`."""
+    numbers = {name: calibrate(fn, min_time) if min_time > 0 else 1 for name, fn in engines.items()}
+    names = list(engines)
+    samples = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn, number = engines[name], numbers[name]
+            units = 0
+            t0 = time.process_time()
+            for _ in range(number):
+                ran = fn()
+                units += ran if isinstance(ran, int) and ran > 0 else 1
+            samples[name].append((time.process_time() - t0) / units)
+    return {name: Figure(s) for name, s in samples.items()}
+
+
+def blas_kernel():
+    """The BLAS NumPy calls and the kernel it picked for this CPU (threadpoolctl), or why
+    it is unknown."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS kernel unknown (pip install threadpoolctl to name it)"
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            pinned = os.environ.get("OPENBLAS_CORETYPE")
+            return (f"{info.get('internal_api')} {info.get('version')}, kernel "
+                    f"{info.get('architecture')}" + (f" (pinned by OPENBLAS_CORETYPE={pinned})"
+                                                      if pinned else " (unpinned: its best for this CPU)"))
+    return "no BLAS found by threadpoolctl"
+
+
+def cpu_features():
+    """The SIMD extensions this CPU reports (Linux), e.g. ``avx2 fma avx512f``."""
+    wanted = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl")
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    return " ".join(w for w in wanted if w in have)
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine_lines(np):
+    """Lines naming the machine, the software, the kernels that run and the load."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    blas = "unknown BLAS"
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{info.get('name')} {info.get('version')}"
+    except Exception:  # older NumPy: no dict mode
+        pass
+    from pyneuron.backends import c_backend
+    try:
+        load = "load average %.2f %.2f %.2f (other processes share these cores)" % os.getloadavg()
+    except OSError:
+        load = "load average unknown"
+    return [
+        f"machine : {cpu}; {os.cpu_count()} logical cores ({usable} usable); "
+        f"CPU features: {cpu_features()}",
+        f"kernels : pyneuron C runs {c_backend.simd_level()} code (chosen at run time); "
+        f"NumPy's BLAS: {blas_kernel()}",
+        f"software: Python {platform.python_version()}, NumPy {np.__version__} ({blas}), "
+        f"{platform.system()} {platform.release()}",
+        "threads : one — " + ", ".join(f"{v}={os.environ.get(v)}" for v in THREAD_VARS)
+        + " (set before NumPy was imported); torch.set_num_threads(1)",
+        f"load    : {load}",
+        "timing  : process CPU time, engines interleaved over rounds; median (spread of rounds)",
+    ]
