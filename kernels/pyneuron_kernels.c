@@ -21,6 +21,14 @@
 #define PYN_TARGET_AVX2
 #define PYN_TARGET_AVX512
 #endif
+/* Element-wise loops with no FMA to contract (optimizer steps, dropout): an AVX2 clone
+ * (twice the numbers per instruction of the SSE2 baseline) chosen by the loader where the
+ * CPU has it. The clone has no FMA, so every result stays bit for bit the baseline's. */
+#if PYN_HAVE_X86 && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define PYN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PYN_CLONES
+#endif
 #if defined(_MSC_VER) && !defined(__clang__)
 #define restrict __restrict
 #endif

@@ -32,7 +32,7 @@ static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restri
         a += MR512;
         b += NR512;
     }
-    if (mr == MR512 && nr == NR512) { /* a whole tile: straight to C */
+    if (nr == NR512) { /* whole rows of the tile (all of them, or the first mr): straight to C */
 #define STORE(r, i)                                                                    \
     {                                                                                  \
         UVEC512 *c = (UVEC512 *)(C + (i) * ldc);                                       \
@@ -42,12 +42,22 @@ static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restri
             c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
         }                                                                              \
     }
-        STORE(0, 0); STORE(1, 1); STORE(2, 2); STORE(3, 3); STORE(4, 4); STORE(5, 5);
-        STORE(6, 6); STORE(7, 7); STORE(8, 8); STORE(9, 9); STORE(A, 10); STORE(B, 11);
+        STORE(0, 0);
+        if (mr > 1) STORE(1, 1);
+        if (mr > 2) STORE(2, 2);
+        if (mr > 3) STORE(3, 3);
+        if (mr > 4) STORE(4, 4);
+        if (mr > 5) STORE(5, 5);
+        if (mr > 6) STORE(6, 6);
+        if (mr > 7) STORE(7, 7);
+        if (mr > 8) STORE(8, 8);
+        if (mr > 9) STORE(9, 9);
+        if (mr > 10) STORE(A, 10);
+        if (mr > 11) STORE(B, 11);
 #undef STORE
         return;
     }
-    /* an edge tile: spill the registers, then copy the part inside C */
+    /* a tile cut at C's right edge: spill the registers, then copy the part inside C */
     T tile[MR512 * NR512];
 #define SPILL(r, i)                                                                    \
     *(UVEC512 *)(tile + (i) * NR512) = c##r##0;                                        \

@@ -189,7 +189,7 @@ static void FN(micro_kernel)(int64_t kc, const T *restrict a, const T *restrict 
         a += MR;
         b += NR;
     }
-    if (mr == MR && nr == NR) { /* a whole tile: straight to C */
+    if (nr == NR) { /* whole rows of the tile (all of them, or the first mr): straight to C */
 #define STORE(r)                                                                       \
     {                                                                                  \
         UVEC *c = (UVEC *)(C + r * ldc);                                               \
@@ -199,11 +199,16 @@ static void FN(micro_kernel)(int64_t kc, const T *restrict a, const T *restrict 
             c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
         }                                                                              \
     }
-        STORE(0); STORE(1); STORE(2); STORE(3); STORE(4); STORE(5);
+        STORE(0);
+        if (mr > 1) STORE(1);
+        if (mr > 2) STORE(2);
+        if (mr > 3) STORE(3);
+        if (mr > 4) STORE(4);
+        if (mr > 5) STORE(5);
 #undef STORE
         return;
     }
-    /* an edge tile: spill the registers, then copy the part inside C */
+    /* a tile cut at C's right edge: spill the registers, then copy the part inside C */
     T tile[MR * NR];
 #define SPILL(r) *(UVEC *)(tile + r * NR) = c##r##0; *(UVEC *)(tile + r * NR + VL) = c##r##1
     SPILL(0); SPILL(1); SPILL(2); SPILL(3); SPILL(4); SPILL(5);

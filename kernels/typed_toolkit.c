@@ -17,6 +17,7 @@ double FN(pyn_penalty)(int64_t size, const T *W, double c2, double c1)
 }
 
 /* dP/dW = a W + c sign(W), with a = l2/m and c = l1/m (sign(0) = 0, sign(NaN) = NaN). */
+PYN_CLONES
 void FN(pyn_penalty_gradient)(int64_t size, const T *W, T a, T c, T *out)
 {
     for (int64_t i = 0; i < size; ++i) {
@@ -28,6 +29,7 @@ void FN(pyn_penalty_gradient)(int64_t size, const T *W, T a, T c, T *out)
 
 /* Inverted dropout, forward and backward alike: out = A * mask / keep_prob
  * (mask holds 0/1; dividing by keep_prob keeps the expected value). */
+PYN_CLONES
 void FN(pyn_dropout)(int64_t size, const T *A, const T *mask, T keep_prob, T *out)
 {
     for (int64_t i = 0; i < size; ++i)
@@ -121,6 +123,7 @@ int FN(pyn_batchnorm_backward)(int64_t m, int64_t n, const T *dY, const T *Zhat,
  * contract a * b + c into an FMA (it does not on baseline x86-64). */
 
 /* theta <- theta - lr g */
+PYN_CLONES
 void FN(pyn_sgd_step)(int64_t n, T *restrict param, const T *restrict grad, T lr)
 {
     for (int64_t i = 0; i < n; ++i)
@@ -129,6 +132,7 @@ void FN(pyn_sgd_step)(int64_t n, T *restrict param, const T *restrict grad, T lr
 
 /* v <- beta v + (1 - d) g;  u = g + beta v (Nesterov) or v;  theta <- theta - lr u.
  * one_minus_d = 1 - dampening. */
+PYN_CLONES
 void FN(pyn_momentum_step)(int64_t n, T *restrict param, const T *restrict grad,
                            T *restrict velocity, T lr, T beta, T one_minus_d, int nesterov)
 {
@@ -142,6 +146,7 @@ void FN(pyn_momentum_step)(int64_t n, T *restrict param, const T *restrict grad,
 
 /* s <- rho s + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(s) + eps).
  * one_minus_rho = 1 - rho. */
+PYN_CLONES
 void FN(pyn_rmsprop_step)(int64_t n, T *restrict param, const T *restrict grad,
                           T *restrict square_avg, T lr, T rho, T one_minus_rho, T eps)
 {
@@ -157,6 +162,7 @@ void FN(pyn_rmsprop_step)(int64_t n, T *restrict param, const T *restrict grad,
  * m <- beta1 m + (1 - beta1) g,  v <- beta2 v + (1 - beta2) g^2,
  * m_hat = m / bc1,  v_hat = v / bc2  (bc_i = 1 - beta_i^t, formed by the caller),
  * theta <- theta - lr m_hat / (sqrt(v_hat) + eps). */
+PYN_CLONES
 void FN(pyn_adam_step)(int64_t n, T *restrict param, const T *restrict grad, T *restrict m,
                        T *restrict v, T lr, T beta1, T one_minus_beta1, T beta2,
                        T one_minus_beta2, T eps, T bc1, T bc2, int decay, T shrink)
