@@ -54,6 +54,8 @@ def test_nonnegative_is_checked_only_when_asked():
     with pytest.raises(ValueError, match=r"var: expected values >= 0 \(a variance\), got -1.0 at index \(0,\)"):
         _checks.check_parameter([-1.0, 0.0], "var", (2,), np.float64, nonnegative=True)
     assert _checks.check_parameter([0.0, 2.0], "var", (2,), np.float64, nonnegative=True).tolist() == [0.0, 2.0]
+    with pytest.raises(ValueError, match=r"got -1.0 at index \(2,\)"):         # the first negative one
+        _checks.check_parameter([0.0, 0.5, -1.0], "var", (3,), np.float64, nonnegative=True)
 
 
 @pytest.mark.parametrize("eps, momentum, message", [
