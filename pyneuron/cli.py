@@ -79,6 +79,8 @@ def missing_backends_note(pn):
 def _demo(args):
     import pyneuron as pn
 
+    from .progress import progress_for
+
     if args.epochs < 1:
         raise CommandError(f"--epochs: expected an integer >= 1, got {args.epochs}")
     if args.batch_size < 1:
@@ -90,22 +92,20 @@ def _demo(args):
     check_sizes(args.samples, 2, [16, 8])
     X, y = pn.datasets.make_moons(args.samples, noise=0.2, seed=args.seed)
     X_tr, X_te, y_tr, y_te = pn.datasets.train_test_split(X, y, test_size=0.2, seed=args.seed)
-    from .progress import progress_for
-
     names = pn.available_backends() if args.backend == "all" else [args.backend]
     print(f"two moons: {len(X_tr)} training and {len(X_te)} test samples; "
           f"network 2-16-8-1 relu/sigmoid, SGD lr {args.lr}, batch {args.batch_size}, {args.epochs} epochs")
     if args.backend == "all":
         for line in missing_backends_note(pn):       # said once, before the slow part
             print(line)
-    print(f"{'backend':<8} {'test accuracy':>14} {'train time':>12}")
+    print(f"{'backend':<8} {'test accuracy':>14} {'train time':>12}", flush=True)
     for name in names:
         model = pn.MLP([2, 16, 8, 1], activation="relu", output="sigmoid", seed=args.seed, backend=name)
         start = time.perf_counter()
         model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   callbacks=[progress_for(model, args.epochs, desc=name)])
         elapsed = time.perf_counter() - start
-        print(f"{name:<8} {model.score(X_te, y_te):>13.1%} {elapsed:>11.3f}s")
+        print(f"{name:<8} {model.score(X_te, y_te):>13.1%} {elapsed:>11.3f}s", flush=True)
     return 0
 
 
@@ -174,7 +174,7 @@ def _train(args):
     early = pn.EarlyStopping(patience=args.patience) if args.patience is not None else None
     print(f"{args.dataset}: {len(y_tr)} training and {len(y_te)} test samples (inputs standardized); "
           f"network {'-'.join(map(str, sizes))} {args.activation}/{model.output}, {optimizer!r}, "
-          f"batch {args.batch_size or 'full'}, {args.epochs} epochs, backend {model.kernels.name}")
+          f"batch {args.batch_size or 'full'}, {args.epochs} epochs, backend {model.kernels.name}", flush=True)
     start = time.perf_counter()
     history = model.fit(X_tr, y_tr, epochs=args.epochs, batch_size=args.batch_size or None,
                         optimizer=optimizer, l2=args.l2, validation_split=args.validation_split,

@@ -39,6 +39,13 @@ def bars_enabled():
     return os.environ.get(ENVIRONMENT_VARIABLE, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def _in_notebook():
+    """Whether this runs in a Jupyter kernel."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and hasattr(shell, "kernel")
+
+
 def _format_logs(logs):
     return "  ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items()
                      if key != "lr" and isinstance(value, (int, float)))
@@ -104,7 +111,11 @@ class Progress(Callback):
     # -------------------------------------------------------------------- bars
     def _bar(self, **options):
         from tqdm import tqdm
-        return tqdm(file=self.file or sys.stderr, dynamic_ncols=True, mininterval=0.2, **options)
+        stream = self.file or sys.stderr
+        # A terminal or a notebook redraws the bar in place; a log file or a pipe keeps every
+        # redraw, so there it is redrawn every few seconds rather than five times a second.
+        live = _in_notebook() or getattr(stream, "isatty", lambda: False)()
+        return tqdm(file=stream, dynamic_ncols=True, mininterval=0.2 if live else 5.0, **options)
 
     def on_train_begin(self, model, logs=None):
         self._batches_per_epoch = None

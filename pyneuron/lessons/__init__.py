@@ -29,7 +29,18 @@ LESSONS = [
 #: README's speed report names, with ``python -m pyneuron.lessons.timing`` (rerun it to
 #: refresh these): {lesson: {"fast"|"full": {backend: seconds}}}; ``">300"`` marks a run
 #: stopped by ``--limit 300`` before it finished.
-EXPECTED_SECONDS = {}
+EXPECTED_SECONDS = {
+    "single_neuron": {"fast": {"scalar": 0.1, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 0.1, "numpy": 0.1, "c": 0.1}},
+    "hand_calculations": {"fast": {"scalar": 0.2, "numpy": 0.1, "c": 0.1}, "full": {"scalar": 0.1, "numpy": 0.1, "c": 0.2}},
+    "xor": {"fast": {"scalar": 0.4, "numpy": 0.4, "c": 0.2}, "full": {"scalar": 0.8, "numpy": 0.7, "c": 0.3}},
+    "moons": {"fast": {"scalar": 138.9, "numpy": 1.7, "c": 0.8}, "full": {"numpy": 3.4, "c": 1.7}},
+    "training_toolkit": {"fast": {"scalar": 50.0, "numpy": 2.2, "c": 0.4}, "full": {"numpy": 2.6, "c": 0.4}},
+    "digits": {"fast": {"numpy": 2.1, "c": 1.7}, "full": {"numpy": 4.9, "c": 2.6}},
+    "optimizer_race": {"fast": {"scalar": 0.2, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 0.2, "numpy": 0.2, "c": 0.2}},
+    "perceptron": {"fast": {"scalar": 0.5, "numpy": 0.4, "c": 0.3}, "full": {"scalar": 1.5, "numpy": 1.6, "c": 0.7}},
+    "vanishing_gradients": {"fast": {"scalar": 1.0, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 3.3, "numpy": 0.2, "c": 0.2}},
+    "common_mistakes": {"fast": {"scalar": 0.4, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 7.1, "numpy": 0.7, "c": 0.2}},
+}
 
 
 def _duration(seconds):

@@ -94,8 +94,8 @@ def note(text):
 
 def in_notebook():
     """Whether this code runs in a Jupyter kernel (where figures are shown inline)."""
-    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
-    return shell is not None and "ipykernel" in sys.modules and hasattr(shell, "kernel")
+    from pyneuron.progress import _in_notebook
+    return _in_notebook()
 
 
 def save(args, filename, draw):
