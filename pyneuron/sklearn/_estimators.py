@@ -20,7 +20,8 @@ _PARAMETERS = """
         Hidden activation (pyneuron's names ``"sigmoid"`` and ``"linear"`` are accepted too).
     solver : {"adam", "sgd", "adamw", "rmsprop", "momentum"}, default="adam"
         ``"adam"`` and ``"sgd"`` as in scikit-learn (``"sgd"`` with ``momentum`` and
-        ``nesterovs_momentum``); pyneuron's ``"adamw"``, ``"rmsprop"`` (with ``epsilon``) and
+        ``nesterovs_momentum``); pyneuron's ``"adamw"`` (Adam's settings, weight decay 0.01),
+        ``"rmsprop"`` (with ``epsilon``) and
         ``"momentum"`` (the tutorials' v ← βv + (1−β)g with β = ``momentum``). No ``"lbfgs"``.
     alpha : float, default=1e-4
         L2 penalty, as scikit-learn's: ``alpha / (2·m) · ΣW²`` added to the loss of each batch of
@@ -89,7 +90,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     Two classes train one sigmoid unit, more a softmax layer, and a 0/1 indicator
     matrix ``y`` (multilabel) one sigmoid unit per label. Labels may be anything
     ``numpy.unique`` sorts; ``classes_`` lists them in ``predict_proba``'s column order.
-    ``predict`` answers what ``model_.predict`` answers (so the two agree at p = 0.5).
+    ``predict`` answers what ``model_.predict`` answers, so the two agree at a tie: at
+    p = 0.5 exactly both say ``classes_[1]`` (scikit-learn's own MLP says ``classes_[0]``).
 """ + _PARAMETERS
 
     def __sklearn_tags__(self):
