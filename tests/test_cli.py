@@ -166,8 +166,8 @@ def console_script():
     return str(path) if path.is_file() else None
 
 
-@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda c: c[0])
-@pytest.mark.parametrize("value", ["gpu", "NUMPY", "c,numpy"])
+@pytest.mark.parametrize("command, value", [(c, "gpu") for c in EVERY_COMMAND]
+                         + [(EVERY_COMMAND[0], "NUMPY"), (EVERY_COMMAND[1], "c,numpy")], ids=str)
 def test_bad_backend_variable_is_one_line_from_every_command(command, value):
     env = dict(os.environ, MPLBACKEND="Agg", PYNEURON_BACKEND=value)
     launchers = [[sys.executable, "-m", "pyneuron.cli"]]
