@@ -26,7 +26,7 @@ def good_entries():
     """The members of a valid file: batch norm, Adam state, a standardizer."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), rng.integers(0, 2, 30)
-    model = pn.MLP([3, 4, 2], output="softmax", batch_norm=True, seed=0)
+    model = pn.MLP([3, 4, 2], output="softmax", batch_norm=True, seed=0, bias=True)
     model.fit(X, y, epochs=2, batch_size=10, optimizer=pn.optimizers.Adam(0.01))
     model.standardizer = pn.datasets.Standardizer().fit(X)
     with tempfile.TemporaryDirectory() as folder:
@@ -233,6 +233,16 @@ def test_a_header_that_disagrees_with_the_recorded_size_is_refused(good_entries,
     (tmp_path / "long.npz").write_bytes(zip_bytes(members))
     with pytest.raises(pn.ModelFileError, match="records 232 bytes"):
         pn.load(tmp_path / "long.npz")
+
+
+def test_text_beyond_unicode_is_refused(good_entries, tmp_path):
+    members = npy_members(good_entries)
+    out = bytes_io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": "<U1", "fortran_order": False, "shape": ()})
+    members["format.npy"] = out.getvalue() + struct.pack("<I", 0x110000)
+    (tmp_path / "text.npz").write_bytes(zip_bytes(members))
+    with pytest.raises(pn.ModelFileError, match="'format' could not be read"):
+        pn.load(tmp_path / "text.npz")
 
 
 def test_npy_format_version_3_is_refused(good_entries, tmp_path):
