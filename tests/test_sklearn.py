@@ -166,6 +166,7 @@ def test_at_probability_one_half_the_wrapper_answers_as_the_mlp():
         b[...] = 0.0
     np.testing.assert_array_equal(clf.predict_proba(X), 0.5)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.model_.predict(X)])
+    assert set(clf.predict(X)) == {"yes"}       # p >= 0.5 is the positive class, as the docstring says
 
 
 # ---------------------------------------------------------------- inputs
