@@ -20,6 +20,7 @@ from sklearn.datasets import load_digits, make_friedman1  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils import check_random_state  # noqa: E402
 
 from pyneuron.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
@@ -306,8 +307,6 @@ def test_early_stopping_watches_the_validation_score_and_keeps_the_best_weights(
             break
     assert stop == est.n_iter_
     # the weights kept are the best epoch's: scoring the held-out part again gives the best score
-    from sklearn.model_selection import train_test_split
-    from sklearn.utils import check_random_state
     labels = y if Estimator is MLPClassifier else y.astype(float)
     _, X_val, _, y_val = train_test_split(X, labels, random_state=check_random_state(0), test_size=0.2,
                                           stratify=y if Estimator is MLPClassifier else None)
