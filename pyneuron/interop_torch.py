@@ -21,9 +21,9 @@ Decisions a reader should know about:
 
 * ``to_torch`` writes no module for a linear activation, so two ``Linear`` in a
   row (or a ``Linear`` at the end) mean "linear" when read back.
-* A ``Linear(bias=False)`` is read as a bias of zeros. The pyneuron model
-  computes the same function, but its bias is an ordinary trainable parameter;
-  writing the model back gives a ``Linear`` with a (zero) bias.
+* A ``Linear(bias=False)`` is read as a layer without bias (``MLP(bias=...)``) and
+  written back the same way; a parameter with ``requires_grad=False`` is read as
+  frozen (``model.freeze``) and a frozen one is written with ``requires_grad=False``.
 * The module returned by ``to_torch`` is in training mode, as every freshly
   built torch module is. With dropout or batch norm, call ``.eval()`` before
   comparing its outputs with ``model.predict_proba``.
@@ -79,17 +79,24 @@ def to_torch(model):
     """An equivalent ``torch.nn.Sequential`` with a copy of ``model``'s weights.
 
     Same dtype as the model (float64 -> ``torch.float64``). Batch-norm layers
-    carry their running statistics; dropout layers their rate.
+    carry their running statistics; dropout layers their rate. A layer without bias
+    becomes ``Linear(bias=False)``; a frozen parameter gets ``requires_grad=False``.
     """
     torch = _import_torch()
     nn = torch.nn
     dtype = _torch_dtype(torch, model.dtype)
     modules = []
     for layer in model.layers:
-        linear = nn.Linear(layer.n_in, layer.n_out, bias=True, dtype=dtype)
+        has_bias = getattr(layer, "has_bias", True)
+        frozen = getattr(layer, "frozen", ())
+        linear = nn.Linear(layer.n_in, layer.n_out, bias=has_bias, dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(_tensor(torch, layer.W))
-            linear.bias.copy_(_tensor(torch, layer.b))
+            if has_bias:
+                linear.bias.copy_(_tensor(torch, layer.b))
+        linear.weight.requires_grad_("W" not in frozen)
+        if has_bias:
+            linear.bias.requires_grad_("b" not in frozen)
         modules.append(linear)
         if layer.batch_norm:
             bn = nn.BatchNorm1d(layer.n_out, eps=layer.bn_eps, momentum=layer.bn_momentum, dtype=dtype)
@@ -98,6 +105,8 @@ def to_torch(model):
                 bn.bias.copy_(_tensor(torch, layer.beta))
                 bn.running_mean.copy_(_tensor(torch, layer.running_mean))
                 bn.running_var.copy_(_tensor(torch, layer.running_var))
+            bn.weight.requires_grad_("gamma" not in frozen)
+            bn.bias.requires_grad_("beta" not in frozen)
             modules.append(bn)
         act = layer.activation
         if act == "leaky_relu":
@@ -269,14 +278,25 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
     model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
                 activation=[s.activation for s in specs[:-1]], output=specs[-1].activation,
                 loss=loss, seed=seed, backend=backend, alpha=alphas[0] if alphas else 0.01,
-                dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype)
+                dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype,
+                bias=[s.linear.bias is not None for s in specs])
 
     weights = []
-    for spec in specs:
+    frozen = []
+    for i, spec in enumerate(specs):
         lin = spec.linear
         weights.append(numpy_of(lin.weight))
-        weights.append(numpy_of(lin.bias) if lin.bias is not None else np.zeros(lin.out_features, dtype))
+        frozen += [f"layer{i}/W"] if not lin.weight.requires_grad else []
+        if lin.bias is not None:          # Linear(bias=False) stays without bias
+            weights.append(numpy_of(lin.bias))
+            frozen += [f"layer{i}/b"] if not lin.bias.requires_grad else []
+        if spec.batch_norm:
+            bn = spec.batch_norm[1]
+            frozen += [f"layer{i}/{k}" for k, t in (("gamma", bn.weight), ("beta", bn.bias))
+                       if t is not None and not t.requires_grad]
     model.set_weights(weights)
+    if frozen:                             # requires_grad=False: frozen in pyneuron
+        model.freeze(*frozen)
     for k, (arrays, eps, momentum) in batch_norms.items():
         layer = model.layers[k]
         for key, value in arrays.items():

@@ -45,7 +45,7 @@ MAX_LAYERS = 10_000
 #: The longest JSON record (characters) accepted for each text member.
 TEXT_LIMITS = {"format": 64, "architecture": 1 << 20, "rng_state": 1 << 12, "optimizer": 1 << 16}
 #: Optimizer state arrays that are running averages of squares, so never negative.
-NONNEGATIVE_STATE = ("square_avg", "v")
+NONNEGATIVE_STATE = ("square_avg", "v", "square_sum")
 
 
 class ModelFileError(ValueError):
@@ -75,7 +75,11 @@ def _architecture(model):
             "backend": model.backend, "alpha": model.alpha, "dropout": model.dropout,
             "batch_norm": model.batch_norm, "dtype": str(model.dtype),
             "batch_norm_eps": [float(layer.bn_eps) for layer in hidden],
-            "batch_norm_momentum": [float(layer.bn_momentum) for layer in hidden]}
+            "batch_norm_momentum": [float(layer.bn_momentum) for layer in hidden],
+            # issue 14: which layers have a bias (files without it: every layer) and the frozen
+            # parameters by name; the optimizer's state follows the trainable ones
+            "bias": [bool(layer.has_bias) for layer in model.layers],
+            "frozen": list(model.frozen)}
 
 
 def _arrays_of(model):
@@ -83,7 +87,9 @@ def _arrays_of(model):
               # the generator's position, so shuffles and dropout masks continue as they would have
               "rng_state": np.array(json.dumps(model.rng.bit_generator.state))}
     for i, layer in enumerate(model.layers):
-        arrays[f"layer{i}/W"], arrays[f"layer{i}/b"] = layer.W, layer.b
+        arrays[f"layer{i}/W"] = layer.W
+        if layer.has_bias:
+            arrays[f"layer{i}/b"] = layer.b
         if layer.batch_norm:
             for key, _ in _checks.BATCHNORM_ARRAYS:
                 arrays[f"layer{i}/{key}"] = getattr(layer, key)
@@ -231,12 +237,27 @@ class _ModelReader:
         batch_norm = _field(arch, "batch_norm", bool, "architecture")
         self.dtype = validation.check_dtype(_field(arch, "dtype", str, "architecture"))
         self.sizes = sizes
+        bias = arch.get("bias", [True] * (len(sizes) - 1))     # format 1 and early 2: all biases
+        if not (isinstance(bias, list) and len(bias) == len(sizes) - 1
+                and all(isinstance(f, bool) for f in bias)):
+            raise NpzError(f"the architecture record's 'bias': expected {len(sizes) - 1} booleans "
+                           f"(one per layer), got {bias!r:.200}")
+        self.bias = bias
         self.param_shapes = []           # in the order of model.parameters()
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             bn = batch_norm and i < len(sizes) - 2
-            self.param_shapes += [((n_out, n_in), f"layer{i}/W"), ((n_out,), f"layer{i}/b")]
+            self.param_shapes += [((n_out, n_in), f"layer{i}/W")] + ([((n_out,), f"layer{i}/b")] if bias[i] else [])
             if bn:
                 self.param_shapes += [((n_out,), f"layer{i}/{key}") for key in ("gamma", "beta")]
+        frozen = arch.get("frozen", [])
+        names = [name for _, name in self.param_shapes]
+        if (not isinstance(frozen, list) or any(not isinstance(n, str) or n not in names for n in frozen)
+                or len(set(frozen)) != len(frozen)):
+            raise NpzError(f"the architecture record's 'frozen': expected distinct parameter names "
+                           f"of this model, got {frozen!r:.200}")
+        self.frozen = frozen
+        # the optimizer keeps state for the trainable parameters only, in this order
+        self.trainable_shapes = [(shape, name) for shape, name in self.param_shapes if name not in frozen]
         self.bn_layers = range(len(sizes) - 2) if batch_norm else range(0)
 
     def _read_optimizer_meta(self):
@@ -264,7 +285,7 @@ class _ModelReader:
             raise NpzError(f"the optimizer record's 'state_names': {name} keeps "
                            f"{list(optimizer.state_names)}, got {names!r}")
         n_state = _field(meta, "n_state", int, "optimizer")
-        n_params = len(self.param_shapes)
+        n_params = len(self.trainable_shapes)
         if n_state not in (0, n_params):
             raise NpzError(f"the optimizer record has state for {n_state} parameter arrays; "
                            f"expected 0 or all {n_params}")
@@ -287,7 +308,7 @@ class _ModelReader:
             optimizer, n_state = optimizer_meta
             for j in range(n_state):
                 for name in optimizer.state_names:
-                    expected[f"optimizer/{j}/{name}"] = (self.param_shapes[j][0], self.dtype)
+                    expected[f"optimizer/{j}/{name}"] = (self.trainable_shapes[j][0], self.dtype)
         return expected
 
     def _read_checked(self, name, shape, dtype):
@@ -321,10 +342,12 @@ class _ModelReader:
         model = MLP(self.sizes, activation=arch.get("activation"), output=arch.get("output"),
                     loss=arch.get("loss"), init="zeros", seed=arch.get("seed"), backend=arch.get("backend"),
                     alpha=arch.get("alpha"), dropout=arch.get("dropout"),
-                    batch_norm=arch["batch_norm"], dtype=self.dtype.name)
+                    batch_norm=arch["batch_norm"], dtype=self.dtype.name, bias=self.bias)
         model.init = init
         for i, layer in enumerate(model.layers):
-            layer.W, layer.b = arrays[f"layer{i}/W"], arrays[f"layer{i}/b"]
+            layer.W = arrays[f"layer{i}/W"]
+            if layer.has_bias:
+                layer.b = arrays[f"layer{i}/b"]
             if i < n_hidden:
                 layer.bn_eps, layer.bn_momentum = bn_settings[i]
             if layer.batch_norm:
@@ -339,6 +362,8 @@ class _ModelReader:
             model.rng.bit_generator.state = state
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise NpzError(f"it has an invalid random-generator state ({type(exc).__name__}: {exc})") from None
+        if self.frozen:
+            model.freeze(*self.frozen)
         if optimizer_meta is not None:
             optimizer, n_state = optimizer_meta
             optimizer.state = [{name: arrays[f"optimizer/{j}/{name}"] for name in optimizer.state_names}

@@ -5,6 +5,12 @@ Forward keeps what backward needs in ``layer.cache`` (its input, ``Z``, the
 output ``A``, the dropout mask, the batch-norm ``Ẑ``). After ``backward`` the
 layer's gradients sit in ``layer.grads`` (``dW``, ``db`` and, with batch norm,
 ``dgamma``, ``dbeta``), in the same order as :meth:`Dense.parameters`.
+
+A layer built with ``b=None`` has no bias parameter (like ``torch.nn.Linear(bias=False)``):
+``parameters()`` and ``gradients()`` leave it out, and ``layer.b`` is a read-only array of
+zeros that the kernels add (so every kernel keeps its one signature). Any parameter can be
+*frozen* (``layer.frozen`` holds its kind, ``"W"``, ``"b"``, ``"gamma"`` or ``"beta"``): it
+is used forward and gets its gradient computed, but training never updates it.
 """
 from __future__ import annotations
 
@@ -17,13 +23,21 @@ class Dense:
     """One fully connected layer of ``n_out`` neurons, each seeing ``n_in`` inputs.
 
     ``W[i]`` is neuron ``i``'s row of incoming weights (shape ``(n_out, n_in)``,
-    as in PyTorch's ``Linear``) and ``b[i]`` its bias.
+    as in PyTorch's ``Linear``) and ``b[i]`` its bias (``b=None``: no bias at all).
+    ``mask_source``, if given, is called as ``mask_source(shape)`` for each dropout mask
+    instead of drawing it from the generator (see ``MLP(dropout_masks=...)``).
     """
 
     def __init__(self, W, b, activation, alpha=0.01, dropout=0.0, batch_norm=False,
-                 bn_momentum=0.1, bn_eps=1e-5):
+                 bn_momentum=0.1, bn_eps=1e-5, mask_source=None):
         self.W = W
+        self.has_bias = b is not None
+        if b is None:
+            b = np.zeros(W.shape[0], dtype=W.dtype)
+            b.flags.writeable = False        # a constant 0, never a parameter
         self.b = b
+        self.frozen = set()
+        self.mask_source = mask_source
         self.activation = activation
         self.alpha = alpha
         self.dropout = dropout
@@ -47,14 +61,19 @@ class Dense:
     def n_out(self):
         return self.W.shape[0]
 
+    def parameter_kinds(self):
+        """The names of this layer's parameters, in :meth:`parameters`' order:
+        ``"W"``, ``"b"`` (if it has a bias), then ``"gamma"``, ``"beta"`` with batch norm."""
+        return ["W"] + (["b"] if self.has_bias else []) + (["gamma", "beta"] if self.batch_norm else [])
+
     def parameters(self):
-        """The trainable arrays, in a fixed order: W, b (then gamma, beta with batch norm)."""
-        return [self.W, self.b] + ([self.gamma, self.beta] if self.batch_norm else [])
+        """The parameter arrays (frozen ones included), in a fixed order: W, b (then gamma,
+        beta with batch norm); a layer without bias has no b here."""
+        return [getattr(self, k) for k in self.parameter_kinds()]
 
     def gradients(self):
         """The gradients of :meth:`parameters`, same order (after :meth:`backward`)."""
-        names = ["dW", "db"] + (["dgamma", "dbeta"] if self.batch_norm else [])
-        return [self.grads[n] for n in names]
+        return [self.grads["d" + k] for k in self.parameter_kinds()]
 
     def __repr__(self):
         extras = ""
@@ -64,6 +83,10 @@ class Dense:
             extras += ", batch_norm=True"
         if self.dropout:
             extras += f", dropout={self.dropout}"
+        if not self.has_bias:
+            extras += ", bias=False"
+        if self.frozen:
+            extras += f", frozen={sorted(self.frozen)}"
         return f"Dense({self.n_in} -> {self.n_out}, activation={self.activation!r}{extras})"
 
     # -------------------------------------------------------------- forward
@@ -93,7 +116,10 @@ class Dense:
         cache["Z"], cache["A"] = Z, A
         if rng is not None and self.dropout > 0.0:
             keep = 1.0 - self.dropout
-            mask = (rng.random(A.shape) < keep).astype(A.dtype)
+            if self.mask_source is not None:
+                mask = self.mask_source(A.shape).astype(A.dtype, copy=False)
+            else:
+                mask = (rng.random(A.shape) < keep).astype(A.dtype)
             cache["mask"] = mask
             A = kernels.dropout_forward(A, mask, keep)
         cache["out"] = A
@@ -125,5 +151,9 @@ class Dense:
             dZ, dgamma, dbeta = kernels.batchnorm_backward(dZ, c["Zhat"], self.gamma, c["var"], self.bn_eps)
             self.grads["dgamma"], self.grads["dbeta"] = dgamma, dbeta
         dX, dW, db = kernels.linear_backward(dZ, c["X"], self.W)
-        self.grads["dZ"], self.grads["dW"], self.grads["db"] = dZ, dW, db
+        self.grads["dZ"], self.grads["dW"] = dZ, dW
+        if self.has_bias:
+            self.grads["db"] = db
+        else:
+            self.grads.pop("db", None)
         return dX

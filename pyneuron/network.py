@@ -18,6 +18,38 @@ from .layers import Dense
 from .validation import as_float_matrix, check_bool, check_bytes_fit, check_dtype, check_number
 
 
+def _check_bias(bias, n_layers, batch_norm):
+    """One bool per layer from ``MLP``'s ``bias`` argument (see :class:`MLP`)."""
+    if bias is None:
+        return [not (batch_norm and i < n_layers - 1) for i in range(n_layers)]
+    flags = list(bias) if isinstance(bias, (list, tuple)) else [bias] * n_layers
+    if len(flags) != n_layers or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+        raise ValueError(f"bias: expected None, True, False or a list of {n_layers} bools "
+                         f"(one per layer), got {bias!r}")
+    return [bool(f) for f in flags]
+
+
+class MaskSource:
+    """A hidden layer's dropout masks from the user's ``dropout_masks(layer_index, shape)``,
+    checked: an array of ``shape`` holding only 0 and 1."""
+
+    def __init__(self, fn, index):
+        self.fn, self.index = fn, index
+
+    def __call__(self, shape):
+        mask = self.fn(self.index, tuple(shape))
+        arr = np.asarray(mask) if not isinstance(mask, np.ndarray) else mask
+        if arr.shape != tuple(shape) or arr.dtype.kind not in "biuf":
+            raise ValueError(f"dropout_masks: expected a 0/1 array of shape {tuple(shape)} for layer "
+                             f"{self.index}, got {getattr(arr, 'dtype', type(mask).__name__)} of shape "
+                             f"{getattr(arr, 'shape', None)}")
+        if not np.all((arr == 0) | (arr == 1)):
+            bad = arr[(arr != 0) & (arr != 1)].ravel()[:3]
+            raise ValueError(f"dropout_masks: expected only 0 and 1 in layer {self.index}'s mask, "
+                             f"got values such as {bad.tolist()}")
+        return arr
+
+
 def _check_parameters_fit(sizes, dtype, batch_norm):
     """Refuse, before any allocation, a network whose parameters cannot fit in memory.
 
@@ -67,10 +99,22 @@ class MLP:
     batch_norm : bool
         Batch normalization between each hidden layer's linear part and activation.
     dtype : "float64" or "float32"
+    bias : None, bool or list of bool
+        Whether each layer has a bias ``b`` (one bool for all, or one per layer). ``False``
+        means no bias parameter at all, as ``torch.nn.Linear(bias=False)``: it is not in
+        :meth:`parameters`, :meth:`gradients`, :meth:`get_weights`, the optimizer's state
+        or the model file. ``None`` (the default): every layer has one, except the layers
+        followed by batch norm -- normalization subtracts the batch mean, which cancels a
+        bias exactly, so its gradient would be round-off (and Adam would turn round-off
+        into steps of size ``lr``); batch norm's ``beta`` is that layer's shift.
+
+    Dropout masks and shuffle orders can also come from outside the model's generator:
+    ``fit(..., dropout_masks=..., shuffle=...)``.
     """
 
     def __init__(self, layer_sizes, activation="relu", output="sigmoid", loss=None, init="auto",
-                 seed=None, backend=None, alpha=0.01, dropout=0.0, batch_norm=False, dtype="float64"):
+                 seed=None, backend=None, alpha=0.01, dropout=0.0, batch_norm=False, dtype="float64",
+                 bias=None):
         is_sequence = isinstance(layer_sizes, (list, tuple)) or (
             isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)
         sizes = list(layer_sizes) if is_sequence else None
@@ -105,6 +149,7 @@ class MLP:
         if seed is not None and seed < 0:
             raise ValueError(f"seed: expected a non-negative integer or None, got {seed!r}")
         batch_norm = check_bool(batch_norm, "batch_norm")
+        biases = _check_bias(bias, len(sizes) - 1, batch_norm)
         dtype = check_dtype(dtype)
         _check_parameters_fit(sizes, dtype, batch_norm)
         self.layer_sizes = [int(n) for n in sizes]
@@ -118,13 +163,15 @@ class MLP:
         self.dropout = rates
         self.batch_norm = batch_norm
         self.dtype = dtype
+        self.bias = biases
         self.rng = np.random.default_rng(seed)
         self.layers = []
         for i, (n_in, n_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
             is_output = i == len(self.layer_sizes) - 2
             act = output if is_output else hidden[i]
             W = inits.initial_weights(inits.resolve(init, act), n_in, n_out, self.rng, self.dtype)
-            self.layers.append(Dense(W, np.zeros(n_out, dtype=self.dtype), act, self.alpha,
+            b = np.zeros(n_out, dtype=self.dtype) if biases[i] else None
+            self.layers.append(Dense(W, b, act, self.alpha,
                                      dropout=0.0 if is_output else rates[i],
                                      batch_norm=self.batch_norm and not is_output))
         self.history = None
@@ -169,25 +216,89 @@ class MLP:
         return int(sum(p.size for layer in self.layers for p in layer.parameters()))
 
     def parameters(self):
-        """Every trainable array, layer by layer (W, b[, gamma, beta])."""
+        """Every parameter array, layer by layer (W, b[, gamma, beta]); frozen ones
+        included, absent biases not (see :meth:`trainable_parameters`)."""
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def named_parameters(self):
+        """``[(name, array), ...]`` in :meth:`parameters`' order, named as the model file
+        names them: ``"layer0/W"``, ``"layer0/b"``, ``"layer0/gamma"`` ..."""
+        return [(f"layer{i}/{kind}", p) for i, layer in enumerate(self.layers)
+                for kind, p in zip(layer.parameter_kinds(), layer.parameters())]
+
+    def trainable_parameters(self):
+        """The parameters training updates: :meth:`parameters` less the frozen ones. The
+        optimizer keeps one state entry per array of this list, in this order."""
+        return [p for layer in self.layers
+                for kind, p in zip(layer.parameter_kinds(), layer.parameters()) if kind not in layer.frozen]
+
+    @property
+    def frozen(self):
+        """The names of the frozen parameters (``["layer0/b", ...]``), in parameter order."""
+        return [f"layer{i}/{kind}" for i, layer in enumerate(self.layers)
+                for kind in layer.parameter_kinds() if kind in layer.frozen]
+
+    def parameter_names(self, name, what="names"):
+        """The full parameter names ``name`` stands for: a full name (``"layer1/b"``), a
+        layer (``"layer0"``: all of its parameters) or a kind across layers (``"W"``,
+        ``"b"``, ``"gamma"``, ``"beta"``). Raises ``ValueError`` (naming ``what``) for a
+        name that stands for no parameter of this model."""
+        known = [n for n, _ in self.named_parameters()]
+        if isinstance(name, str):
+            if name in known:
+                return [name]
+            matched = [n for n in known if n.startswith(name + "/") or n.endswith("/" + name)]
+            if matched and (name in ("W", "b", "gamma", "beta") or name.startswith("layer")):
+                return matched
+        raise ValueError(f"{what}: expected parameter names of this model ({', '.join(known)}), "
+                         f"a layer ('layer0' ... 'layer{len(self.layers) - 1}') or 'W', 'b'"
+                         f"{', gamma, beta' if self.batch_norm else ''}; got {name!r}")
+
+    def _set_frozen(self, names, frozen, what):
+        targets = [t for name in names for t in self.parameter_names(name, what)]
+        for full in targets:
+            i, kind = full.split("/")
+            layer = self.layers[int(i[len("layer"):])]
+            (layer.frozen.add if frozen else layer.frozen.discard)(kind)
+        if self.optimizer is not None and self.optimizer.state:
+            self.optimizer.reset()   # its state lists the trainable arrays, which just changed
+
+    def freeze(self, *names):
+        """Freeze parameters: still used forward, never updated by ``fit``, no optimizer
+        state (``torch``'s ``requires_grad=False``). ``names`` as :meth:`parameter_names`
+        reads them, e.g. ``model.freeze("b")`` keeps every bias at its value. Changing
+        what is frozen resets the model's optimizer (its state and step count).
+        Raises ``ValueError`` for a name that is no parameter of this model."""
+        self._set_frozen(names, True, "freeze")
+        return self
+
+    def unfreeze(self, *names):
+        """Undo :meth:`freeze` for ``names`` (no names: unfreeze everything)."""
+        if not names:
+            names = [n for n, _ in self.named_parameters()]
+        self._set_frozen(names, False, "unfreeze")
+        return self
+
     def get_weights(self):
-        """Copies of ``[W1, b1, W2, b2, ...]`` (W of shape (n_out, n_in), b of shape (n_out,))."""
-        return [a.copy() for layer in self.layers for a in (layer.W, layer.b)]
+        """Copies of ``[W1, b1, W2, b2, ...]`` (W of shape (n_out, n_in), b of shape (n_out,));
+        a layer built without bias contributes its W alone."""
+        return [a.copy() for layer in self.layers for a in ((layer.W, layer.b) if layer.has_bias else (layer.W,))]
 
     def set_weights(self, weights):
-        """Load ``[W1, b1, W2, b2, ...]``; every shape is checked before anything changes."""
-        if not isinstance(weights, (list, tuple)) or len(weights) != 2 * len(self.layers):
+        """Load ``[W1, b1, W2, b2, ...]`` (as :meth:`get_weights` gives them: no b for a layer
+        without bias); every shape is checked before anything changes."""
+        slots = [(kind, i, getattr(layer, kind)) for i, layer in enumerate(self.layers)
+                 for kind in (("W", "b") if layer.has_bias else ("W",))]
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(slots):
             got = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
-            raise ValueError(f"weights: expected a list of {2 * len(self.layers)} arrays "
-                             f"[W1, b1, ...], got {got}")
+            spelled = ", ".join(f"{kind}{i + 1}" for kind, i, _ in slots[:4])
+            raise ValueError(f"weights: expected a list of {len(slots)} arrays "
+                             f"[{spelled}{', ...' if len(slots) > 4 else ''}], got {got}")
         checked = []
-        for i, layer in enumerate(self.layers):
-            for kind, new, old in (("W", weights[2 * i], layer.W), ("b", weights[2 * i + 1], layer.b)):
-                name = f"weights[{2 * i + (kind == 'b')}] ({kind}{i + 1})"
-                # the checks load and from_torch apply: real numbers, the shape, finite values
-                checked.append((old, _checks.check_parameter(new, name, old.shape, self.dtype)))
+        for j, ((kind, i, old), new) in enumerate(zip(slots, weights)):
+            name = f"weights[{j}] ({kind}{i + 1})"
+            # the checks load and from_torch apply: real numbers, the shape, finite values
+            checked.append((old, _checks.check_parameter(new, name, old.shape, self.dtype)))
         for old, arr in checked:
             old[...] = arr
 
@@ -248,14 +359,21 @@ class MLP:
             Z = out.cache["Z"]
         return self.kernels.data_loss(self.loss_name, out.activation, A, Y, Z)
 
-    def loss(self, X, y):
-        """Mean loss of the model's predictions on ``(X, y)`` (no regularization term).
+    def loss(self, X, y, l2=0.0, l1=0.0, penalty="mean"):
+        """Mean loss of the model's predictions on ``(X, y)``, plus the L1/L2 penalty when
+        ``l2``/``l1`` are given (the same arguments as ``fit``; see
+        :class:`pyneuron.penalties.Penalty` for both scalings, with ``m`` = the rows of X).
 
         From the logits for sigmoid + bce and softmax + cce (exact at saturation).
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
+        from .penalties import Penalty
+        terms = Penalty(self, l1=l1, l2=l2, scaling=penalty)
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        return self._data_loss(self._answer(Xc, "loss"), Y)
+        value = self._data_loss(self._answer(Xc, "loss"), Y)
+        if terms:
+            value += terms.value(self.kernels, Xc.shape[0])
+        return value
 
     def gradients(self, X, y):
         """Gradients of :meth:`loss` for every parameter, ``[dW1, db1, dW2, db2, ...]``

@@ -27,7 +27,10 @@ import numpy as np
 
 from . import optimizers as opt
 from .metrics import output_accuracy
+from .network import MaskSource
+from .penalties import Penalty
 from .schedules import Schedule
+from .training_plan import TrainPlan
 from .validation import check_number, check_positive_int
 
 
@@ -182,9 +185,36 @@ def _has_batch_hooks(callback):
             or cls.on_batch_end is not Callback.on_batch_end)
 
 
+class _PenaltyRecorder(Callback):
+    """Reads the penalty of the weights before each step (what that step's loss includes),
+    so the history can show data loss and penalty apart on every training path."""
+
+    def __init__(self, penalty, kernels, m, batch):
+        self.penalty, self.kernels, self.m, self.batch = penalty, kernels, m, batch
+        self.values = []
+
+    def on_batch_begin(self, model, batch, logs=None):
+        size = min(self.batch, self.m - batch * self.batch)
+        self.values.append(self.penalty.value(self.kernels, size))
+
+
+def _check_order(order, m):
+    """``shuffle(epoch, m)``'s answer as an int64 permutation of ``range(m)``."""
+    arr = np.asarray(order)
+    if arr.shape != (m,) or arr.dtype.kind not in "iu":
+        raise ValueError(f"shuffle: expected the callable to return a permutation of range({m}) "
+                         f"(integers, shape ({m},)), got {getattr(arr, 'dtype', '?')} of shape {arr.shape}")
+    arr = arr.astype(np.int64, copy=False)
+    if not np.array_equal(np.sort(arr), np.arange(m)):
+        raise ValueError(f"shuffle: expected the callable to return a permutation of range({m}), "
+                         f"got indices repeated or outside it")
+    return arr
+
+
 def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle=True, verbose=0,
         l2=0.0, l1=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
-        callbacks=None, clip_value=None, clip_norm=None, lr_schedule=None, metrics="auto"):
+        callbacks=None, clip_value=None, clip_norm=None, lr_schedule=None, metrics="auto",
+        penalty="mean", dropout_masks=None):
     """Train ``model`` on ``(X, y)``; returns a :class:`History`.
 
     Parameters
@@ -194,9 +224,23 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     lr : float — learning rate of the default optimizer ``SGD(lr)`` (default 0.01), or of
         an optimizer given by name; an optimizer object carries its own.
     optimizer : Optimizer or name — e.g. ``pyneuron.optimizers.Adam(lr=0.001)`` or ``"adam"``.
-    shuffle : bool — a new order every epoch, from the model's generator.
+    shuffle : bool or callable — a new order every epoch, from the model's generator; or
+        ``shuffle(epoch, n) -> order``, called at each epoch (``epoch`` from 1, ``n`` the
+        training rows) for a permutation of ``range(n)`` (checked), e.g.
+        ``lambda epoch, n: np.random.permutation(n)`` to follow a course's global generator.
     verbose : 0 silent, 1 a progress bar (tqdm), 2 one line per epoch.
-    l2, l1 : penalties ``λ₂/(2m)·ΣW² + λ₁/m·Σ|W|`` on weights (not biases), m = batch size.
+    l2, l1 : float or mapping — penalty strengths: a float for every weight matrix (not
+        biases), or ``{parameter name: strength}`` (``"layer0/W"``, ``"b"``, ``"layer1"``);
+        see :mod:`pyneuron.penalties`.
+    dropout_masks : callable or None — ``dropout_masks(layer_index, shape)`` returns the 0/1
+        keep-mask (``shape = (batch, width)``) of hidden layer ``layer_index`` (0-based)
+        each time a batch needs one, instead of drawing it from the model's generator, e.g.
+        ``lambda i, shape: np.random.binomial(1, 0.8, size=shape)`` for a course that draws
+        from NumPy's global generator. Checked: that shape, only 0 and 1. Kept units are
+        scaled by ``1/(1 - rate)`` as usual; every backend uses the same masks.
+    penalty : ``"mean"`` — ``λ₂/(2m)·ΣW² + λ₁/m·Σ|W|`` (m = batch size), gradient
+        ``λ₂/m·W + λ₁/m·sign(W)``; or ``"sum"`` — ``λ₂·ΣW² + λ₁·Σ|W|``, gradient
+        ``2λ₂·W + λ₁·sign(W)``; added to the batch's mean data loss either way.
     validation_split : fraction held out at random; or ``validation_data=(X_val, y_val)``.
     early_stopping : an :class:`EarlyStopping`.
     callbacks : list of :class:`Callback`.
@@ -206,7 +250,12 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
 
     The epoch's ``loss`` and ``accuracy`` are running means over its batches, each taken
     from the batch's forward pass before its update (as Keras reports them): no second
-    pass over the training set. ``val_loss`` and ``val_accuracy`` use the whole
+    pass over the training set. With a penalty, ``loss`` includes it, and the history
+    also holds ``data_loss`` and ``penalty`` (the mean penalty of the weights before each
+    step), so ``loss = data_loss + penalty``.
+
+    Frozen parameters (``model.freeze``) are not updated; an optimizer's ``decay`` sets
+    each step's learning rate (not combinable with ``lr_schedule``). ``val_loss`` and ``val_accuracy`` use the whole
     validation set after the epoch, in inference mode.
 
     Raises :class:`TrainingDivergedError` when a batch's loss becomes NaN or infinite, or
@@ -235,8 +284,16 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         optimizer = opt.get(optimizer)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose: expected 0, 1 or 2, got {verbose!r}")
-    l2 = check_number(l2, "l2", 0.0)
-    l1 = check_number(l1, "l1", 0.0)
+    terms = Penalty(model, l1=l1, l2=l2, scaling=penalty)
+    if not (isinstance(shuffle, (bool, np.bool_)) or callable(shuffle)):
+        raise TypeError(f"shuffle: expected True, False or a callable (epoch, n) -> order, "
+                        f"got {type(shuffle).__name__}")
+    if dropout_masks is not None and not callable(dropout_masks):
+        raise TypeError(f"dropout_masks: expected None or a callable (layer_index, shape) -> 0/1 "
+                        f"mask, got {type(dropout_masks).__name__}")
+    if getattr(optimizer, "decay", 0.0) and lr_schedule is not None:
+        raise ValueError(f"lr_schedule: the optimizer already decays its learning rate "
+                         f"(decay={optimizer.decay}); give one or the other")
     if clip_value is not None:
         clip_value = check_number(clip_value, "clip_value", 0.0, low_open=True)
     if clip_norm is not None:
@@ -256,16 +313,41 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
             raise ValueError(f"{type(cb).__name__}: monitors {cb.monitor!r} but there is no validation "
                              "data; pass validation_split or validation_data, or monitor='loss'")
 
+    for i, layer in enumerate(model.layers):    # for this fit only (a callable is not saved)
+        layer.mask_source = MaskSource(dropout_masks, i) if dropout_masks is not None and layer.dropout else None
+    try:
+        return _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, verbose,
+                    terms, clip_value, clip_norm, lr_schedule, track_accuracy, callbacks)
+    finally:
+        for layer in model.layers:
+            layer.mask_source = None
+
+
+def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, verbose, terms,
+         clip_value, clip_norm, lr_schedule, track_accuracy, callbacks):
+    """The epochs of :func:`fit`, its arguments checked."""
     model.optimizer = optimizer
     model.history = history = History()
     model.stop_training = False
-    plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value,
-                                    clip_norm=clip_norm, track_accuracy=track_accuracy)
+    uniform = terms.uniform()
+    if uniform is not None:      # the classic penalty: the backend's own plan (fused on c)
+        l1, l2 = uniform
+        plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value,
+                                        clip_norm=clip_norm, track_accuracy=track_accuracy)
+    else:                        # per-parameter or "sum": the per-operation path
+        plan = TrainPlan(model.kernels, model, optimizer, clip_value=clip_value, clip_norm=clip_norm,
+                         track_accuracy=track_accuracy, penalty=terms)
     batch_hooks = [cb for cb in callbacks if _has_batch_hooks(cb)]
+    recorder = None
+    if terms:
+        recorder = _PenaltyRecorder(terms, model.kernels, m, batch)
+        batch_hooks.insert(0, recorder)
     lr_for_step = None
     if lr_schedule is not None and lr_schedule.per == "step":
         def lr_for_step(t):
             return lr_schedule(optimizer.initial_lr, t)
+    elif optimizer.decay:
+        lr_for_step = optimizer.lr_at
     progress = None
     if verbose == 1:
         from tqdm.auto import tqdm
@@ -279,7 +361,12 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         for cb in callbacks:
             cb.on_epoch_begin(model, epoch)
         last_good = snapshot(model)
-        order = model.rng.permutation(m) if shuffle else None
+        if callable(shuffle):
+            order = _check_order(shuffle(epoch, m), m)
+        else:
+            order = model.rng.permutation(m) if shuffle else None
+        if recorder is not None:
+            recorder.values = []
         run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
         if run.diverged_batch is not None or not math.isfinite(run.after_loss):
             restore(model, last_good)
@@ -297,6 +384,10 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
                 f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
                 epoch, b, history)
         logs = {"loss": run.mean_loss}
+        if recorder is not None:
+            pen = recorder.values[:len(run.losses)]
+            logs["penalty"] = sum(pen) / len(pen) if pen else math.nan
+            logs["data_loss"] = logs["loss"] - logs["penalty"]
         if track_accuracy:
             logs["accuracy"] = run.accuracy
         if X_val is not None:

@@ -91,15 +91,20 @@ class TrainPlan:
 
     Parameters are those of ``fit``: the model, its optimizer, the penalties ``l1``,
     ``l2`` and the clipping thresholds (``None``: off). ``track_accuracy`` says whether
-    right answers are counted."""
+    right answers are counted. ``penalty``, a :class:`~pyneuron.penalties.Penalty`,
+    replaces ``l1``/``l2`` with per-parameter strengths or the ``"sum"`` scaling.
+    Frozen parameters get their gradients but no update: the optimizer steps
+    :meth:`~pyneuron.network.MLP.trainable_parameters` alone."""
 
     #: Which path runs (shown by ``pyneuron bench`` and the tests).
     path = "per-operation"
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False):
+                 clip_norm=None, track_accuracy=False, penalty=None):
+        from .penalties import Penalty
         self.kernels, self.model, self.optimizer = kernels, model, optimizer
         self.l1, self.l2 = l1, l2
+        self.penalty = penalty if penalty is not None else Penalty(model, l1, l2)
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.track_accuracy = track_accuracy
 
@@ -110,22 +115,22 @@ class TrainPlan:
         A = model._forward(Xb, batch_stats=model.batch_norm, rng=model.rng)
         value = model._data_loss(A, Yb)
         m = Xb.shape[0]
-        if self.l1 or self.l2:
-            value += sum(kernels.penalty(layer.W, self.l1, self.l2, m) for layer in model.layers)
+        if self.penalty:
+            value += self.penalty.value(kernels, m)
         correct = 0
         if self.track_accuracy:
             correct = round(output_accuracy(A, Yb, model.loss_name) * counted_items(Yb, model.loss_name))
         if not math.isfinite(value):
             return value, correct
         model._backward(Yb)
-        if self.l1 or self.l2:
-            for layer in model.layers:
-                layer.grads["dW"] = layer.grads["dW"] + kernels.penalty_gradient(layer.W, self.l1, self.l2, m)
-        grads = [g for layer in model.layers for g in layer.gradients()]
+        if self.penalty:
+            self.penalty.add_gradients(kernels, m)
+        grads = [g for layer in model.layers
+                 for kind, g in zip(layer.parameter_kinds(), layer.gradients()) if kind not in layer.frozen]
         if self.clip_value is not None or self.clip_norm is not None:
             grads = [g.copy() for g in grads]
             clip_gradients(grads, self.clip_value, self.clip_norm)
-        self.optimizer.step(kernels, model.parameters(), grads)
+        self.optimizer.step(kernels, model.trainable_parameters(), grads)
         return value, correct
 
     def epoch(self, X, Y, order, batch, lr_for_step=None, callbacks=()):

@@ -500,7 +500,7 @@ def _train(backend, dtype="float64", steps=10):
     X = rng.standard_normal((80, 4))
     y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(float)
     model = pn.MLP([4, 12, 8, 1], activation="relu", dropout=[0.25, 0.1], batch_norm=True,
-                   seed=5, backend=backend, dtype=dtype)
+                   seed=5, backend=backend, dtype=dtype, bias=True)   # the fused path's biases
     h = model.fit(X, y, epochs=1, batch_size=80 // steps,
                   optimizer=pn.optimizers.Adam(0.01), l2=0.05)
     return model, h["loss"], X
@@ -537,7 +537,7 @@ def test_adam_dropout_batchnorm_l2_run_matches_numpy(dtype, tol):
     assert {"gamma0", "beta0", "running_var1"} <= set(got)
     np.testing.assert_allclose(lc, ln, rtol=tol)
     fresh = _named_arrays(pn.MLP([4, 12, 8, 1], activation="relu", dropout=[0.25, 0.1],
-                                 batch_norm=True, seed=5, backend="numpy", dtype=dtype))
+                                 batch_norm=True, seed=5, backend="numpy", dtype=dtype, bias=True))
     for name, a in got.items():
         b = want[name]
         assert a.dtype == np.dtype(dtype) and a.shape == b.shape, name

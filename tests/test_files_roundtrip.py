@@ -59,6 +59,7 @@ CONFIGS = [
          init="glorot", backend="c", seed=11),
     dict(layer_sizes=[2, 3, 3], activation="linear", output="softmax", loss="cce", init="zeros",
          batch_norm=True, seed=2),
+    dict(layer_sizes=[2, 3, 4, 1], activation="tanh", bias=[False, True, False], seed=4),   # issue 14
 ]
 OPTIMIZERS = [
     optimizers.SGD(0.05), optimizers.SGD(0.05, momentum=0.5), optimizers.SGD(0.05, momentum=0.9, nesterov=True),

@@ -117,7 +117,7 @@ def test_clip_norm_leaves_small_gradients_alone(path):
 # ---------------------------------------------------------------- issue 15, item 5
 def _plan_and_data():
     require_backend("c")
-    model = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c", batch_norm=True)
+    model = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c", batch_norm=True, bias=True)
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((10, 3)), rng.integers(0, 2, 10)
     Y = model.encode_y(y, 10)

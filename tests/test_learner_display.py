@@ -70,10 +70,12 @@ def test_mlp_summary_table():
     markup = model._repr_html_()
     parsed = parse(markup)
     rows = table_rows(markup)
-    # by hand: weights n_out·n_in, biases n_out, and γ, β (n_out each) with batch norm
+    # by hand: weights n_out·n_in, and γ, β (n_out each) with batch norm, whose layers
+    # have no bias by default (issue 14); the output layer has its n_out biases
     assert [r[1] for r in rows] == ["3 → 5", "5 → 4", "4 → 2"]
     assert [r[2] for r in rows] == ["tanh", "tanh", "softmax"]
-    assert int(rows[0][5]) == 5 * 3 + 5 + 2 * 5
+    assert int(rows[0][5]) == 5 * 3 + 2 * 5
+    assert int(rows[2][5]) == 2 * 4 + 2
     assert sum(int(r[5]) for r in rows) == model.n_parameters
     assert rows[0][4] == "0.25" and rows[-1][4] == "—"
     caption = "".join(parsed.text)

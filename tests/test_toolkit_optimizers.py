@@ -159,7 +159,7 @@ def test_optimizer_argument_errors():
     with pytest.raises(ValueError, match="nesterov"):
         opt.SGD(nesterov=True)
     with pytest.raises(ValueError, match="optimizer"):
-        opt.get("adagrad")
+        opt.get("adadelta")
     X, y = pn.datasets.make_xor()
     with pytest.raises(ValueError, match="lr: give the learning rate to the optimizer"):
         pn.MLP([2, 2, 1]).fit(X, y, epochs=1, lr=0.1, optimizer=opt.Adam())

@@ -68,7 +68,8 @@ def test_batchnorm_matches_torch_in_both_modes(backend):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(16, 3))
     y = rng.integers(0, 3, 16)
-    model = pn.MLP([3, 4, 3], activation="tanh", output="softmax", batch_norm=True, seed=2, backend=backend)
+    model = pn.MLP([3, 4, 3], activation="tanh", output="softmax", batch_norm=True, seed=2, backend=backend,
+                   bias=True)
     layer = model.layers[0]
     layer.gamma[...] = rng.uniform(0.5, 1.5, 4)
     layer.beta[...] = rng.normal(size=4)

@@ -276,6 +276,30 @@ class Backend(ABC):
                   \theta \leftarrow \theta - \eta\,\hat m/(\sqrt{\hat v}+\epsilon)
         """
 
+    # Two updates the classic courses use. Not abstract, so a backend written before
+    # them still loads; every backend of pyneuron implements them (c inherits numpy's).
+    def momentum_course_step(self, param, grad, velocity, lr, mu):
+        r"""Momentum in the courses' form, in place: the velocity carries the learning rate.
+
+        .. math:: v \leftarrow \mu v - \eta g,\qquad \theta \leftarrow \theta + v
+
+        With a constant :math:`\eta` this is :meth:`momentum_step`'s PyTorch form
+        (:math:`v' = \mu v' + g,\ \theta \leftarrow \theta - \eta v'`) with
+        :math:`v = -\eta v'`; when :math:`\eta` changes, past gradients keep the rate
+        they were taken with here, and take the current rate there.
+        """
+        raise NotImplementedError(f"backend {self.name!r} has no momentum_course_step kernel")
+
+    def adagrad_step(self, param, grad, square_sum, lr, eps):
+        r"""Adagrad (Duchi, Hazan & Singer 2011), in place.
+
+        .. math:: G \leftarrow G + g^2,\qquad \theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{G} + \epsilon}
+
+        :math:`\epsilon` is added *outside* the square root, as PyTorch's ``Adagrad`` and
+        the "from scratch" book do (not :math:`\sqrt{G + \epsilon}`).
+        """
+        raise NotImplementedError(f"backend {self.name!r} has no adagrad_step kernel")
+
     # ------------------------------------------------------------------ fused kernels (defaults compose the primitives)
     def dense_forward(self, X, W, b, activation, alpha=0.01):
         """One dense layer forward: ``Z = X Wᵀ + b``, ``A = f(Z)``. Returns ``(Z, A)``."""

@@ -51,7 +51,18 @@ def describe_optimizer(optimizer):
 
 
 def supports(model, optimizer):
-    """Can the C plan run this model with this optimizer?"""
+    """Can the C plan run this model with this optimizer?
+
+    Not (the per-operation path runs them, on the C kernels) for the conventions C's
+    step does not know (issue 14): a layer without bias, a frozen parameter, dropout
+    masks handed in by ``fit(dropout_masks=...)``, momentum in the courses' form,
+    Adagrad. (Per-parameter or ``"sum"`` penalties never reach here: ``fit`` gives them
+    the per-operation plan; a learning-rate ``decay`` reaches C as per-step rates.)"""
+    if any(not getattr(layer, "has_bias", True) or getattr(layer, "frozen", None)
+           or getattr(layer, "mask_source", None) is not None for layer in model.layers):
+        return False
+    if getattr(optimizer, "form", "torch") == "course":
+        return False
     return (np.dtype(model.dtype) in _TYPED and 1 <= len(model.layers) <= _MAX_LAYERS
             and describe_optimizer(optimizer) is not None)
 

@@ -153,6 +153,15 @@ class NumpyBackend(Backend):
         square_avg += (1.0 - rho) * grad * grad
         param -= lr * grad / (np.sqrt(square_avg) + eps)
 
+    def momentum_course_step(self, param, grad, velocity, lr, mu):
+        velocity *= mu
+        velocity -= lr * grad
+        param += velocity
+
+    def adagrad_step(self, param, grad, square_sum, lr, eps):
+        square_sum += grad * grad
+        param -= lr * grad / (np.sqrt(square_sum) + eps)
+
     def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
         if weight_decay:
             param *= 1.0 - lr * weight_decay

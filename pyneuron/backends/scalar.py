@@ -313,6 +313,22 @@ class ScalarBackend(Backend):
         _in_place(square_avg, s)
         _in_place(param, p)
 
+    def momentum_course_step(self, param, grad, velocity, lr, mu):
+        p, g, v = _flat(param), _flat(grad), _flat(velocity)
+        for k in range(len(p)):
+            v[k] = mu * v[k] - lr * g[k]      # the velocity carries the learning rate
+            p[k] = p[k] + v[k]
+        _in_place(velocity, v)
+        _in_place(param, p)
+
+    def adagrad_step(self, param, grad, square_sum, lr, eps):
+        p, g, s = _flat(param), _flat(grad), _flat(square_sum)
+        for k in range(len(p)):
+            s[k] = s[k] + g[k] * g[k]         # every squared gradient so far
+            p[k] = p[k] - lr * g[k] / (math.sqrt(s[k]) + eps)
+        _in_place(square_sum, s)
+        _in_place(param, p)
+
     def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
         p, g, m1, v2 = _flat(param), _flat(grad), _flat(m), _flat(v)
         for k in range(len(p)):
