@@ -339,7 +339,7 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
                          track_accuracy=track_accuracy, penalty=terms)
     batch_hooks = [cb for cb in callbacks if _has_batch_hooks(cb)]
     recorder = None
-    if terms:
+    if terms and not plan.records_penalties:
         recorder = _PenaltyRecorder(terms, model.kernels, m, batch)
         batch_hooks.insert(0, recorder)
     lr_for_step = None
@@ -384,8 +384,8 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
                 f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
                 epoch, b, history)
         logs = {"loss": run.mean_loss}
-        if recorder is not None:
-            pen = recorder.values[:len(run.losses)]
+        if terms:
+            pen = (recorder.values if recorder is not None else run.penalties)[:len(run.losses)]
             logs["penalty"] = sum(pen) / len(pen) if pen else math.nan
             logs["data_loss"] = logs["loss"] - logs["penalty"]
         if track_accuracy:

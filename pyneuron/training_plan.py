@@ -44,6 +44,8 @@ class EpochResult:
     if a parameter is not finite); ``None`` when the epoch stopped early."""
 
     losses: list = field(default_factory=list)
+    #: each batch's L1/L2 penalty (included in its loss), when the plan records them
+    penalties: list = field(default_factory=list)
     correct: int = 0
     counted: int = 0
     diverged_batch: int | None = None
@@ -98,6 +100,12 @@ class TrainPlan:
 
     #: Which path runs (shown by ``pyneuron bench`` and the tests).
     path = "per-operation"
+    @property
+    def records_penalties(self):
+        """Does :meth:`epoch` fill ``EpochResult.penalties``? This class's does; a plan
+        that runs its own epochs (the fused C plan) must say so itself, else ``fit``
+        reads each penalty from a batch callback (making a fused plan run step by step)."""
+        return type(self).epoch is TrainPlan.epoch
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
                  clip_norm=None, track_accuracy=False, penalty=None):
@@ -116,7 +124,8 @@ class TrainPlan:
         value = model._data_loss(A, Yb)
         m = Xb.shape[0]
         if self.penalty:
-            value += self.penalty.value(kernels, m)
+            self.last_penalty = self.penalty.value(kernels, m)
+            value += self.last_penalty
         correct = 0
         if self.track_accuracy:
             correct = round(output_accuracy(A, Yb, model.loss_name) * counted_items(Yb, model.loss_name))
@@ -153,8 +162,11 @@ class TrainPlan:
                 cb.on_batch_begin(model, b)
             if lr_for_step is not None:
                 optimizer.lr = lr_for_step(optimizer.t)
+            self.last_penalty = math.nan
             value, correct = self._guarded_step(Xb, Yb)
             result.losses.append(value)
+            if self.penalty:
+                result.penalties.append(self.last_penalty)
             if not math.isfinite(value):
                 result.diverged_batch = b + 1
                 return result

@@ -50,20 +50,22 @@ class StepDecay(Schedule):
         return initial_lr * 0.9 ** t
 
 
-# name -> (optimizer factory, output, model options, fit options)
+# name -> (optimizer factory, output, model options, fit options). Batch-normalized layers
+# keep their bias (bias=True): C's fused step has one; without it (the default since
+# issue 14) fit takes the per-operation path.
 CONFIGS = {
     "sgd": (lambda: O.SGD(0.1), "sigmoid", {}, {}),
     "nesterov+l2+dropout": (lambda: O.SGD(0.05, momentum=0.9, nesterov=True), "softmax",
                             {"dropout": 0.3}, {"l2": 0.1}),
-    "momentum+bn+l1+clip_value": (lambda: O.Momentum(0.1), "linear", {"batch_norm": True},
+    "momentum+bn+l1+clip_value": (lambda: O.Momentum(0.1), "linear", {"batch_norm": True, "bias": True},
                                   {"l1": 0.01, "clip_value": 0.05}),
     "rmsprop+bn+dropout+clip_norm": (lambda: O.RMSprop(0.01), "softmax",
-                                     {"batch_norm": True, "dropout": 0.25},
+                                     {"batch_norm": True, "dropout": 0.25, "bias": True},
                                      {"l2": 0.05, "clip_norm": 0.5}),
     "adam+dropout+schedule": (lambda: O.Adam(0.02), "sigmoid", {"dropout": [0.2, 0.4]},
                               {"clip_norm": 0.3, "lr_schedule": StepDecay()}),
     "adamw+everything": (lambda: O.AdamW(0.01, weight_decay=0.1), "softmax",
-                         {"batch_norm": True, "dropout": 0.1},
+                         {"batch_norm": True, "dropout": 0.1, "bias": True},
                          {"l1": 0.01, "l2": 0.02, "clip_value": 0.2, "clip_norm": 1.0}),
 }
 
@@ -165,8 +167,12 @@ def test_c_runs_one_call_per_epoch_or_per_step(monkeypatch):
     original = c_plan.CTrainPlan._run
     monkeypatch.setattr(c_plan.CTrainPlan, "_run",
                         lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    train("c", "epoch", "adamw+everything", "float64", 5, epochs=3)
+    train("c", "epoch", "adam+dropout+schedule", "float64", 5, epochs=3)
     assert len(calls) == 3                      # 23 rows, batches of 5: 5 batches per epoch
+    calls.clear()
+    # an L1/L2 penalty: the history's per-batch penalty is read between steps (issue 14)
+    train("c", "epoch", "adamw+everything", "float64", 5, epochs=3)
+    assert len(calls) == 15
     calls.clear()
     train("c", "step", "adamw+everything", "float64", 5, epochs=3)
     assert len(calls) == 15
