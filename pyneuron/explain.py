@@ -350,7 +350,9 @@ def explain(model, X, y, lr=0.1, sample=None, max_samples=MAX_SAMPLES, max_neuro
     for number, layer in enumerate(model.layers, start=1):
         cache, g = layer.cache, layer.grads
         n_params = len(layer.parameters())
-        W_new, b_new = updated[position], updated[position + 1]
+        # a layer without bias (MLP(bias=False)) has no b among its parameters: its b is 0
+        new = dict(zip(layer.parameter_kinds(), updated[position:position + n_params]))
+        W_new, b_new = new["W"], new.get("b", layer.b.copy())
         position += n_params
         is_output = number == len(model.layers)
         if is_output and fused:
@@ -369,7 +371,8 @@ def explain(model, X, y, lr=0.1, sample=None, max_samples=MAX_SAMPLES, max_neuro
             number=number, activation=layer.activation, inputs=cache["X"].copy(), W=layer.W.copy(),
             b=layer.b.copy(), Z=(cache["Z_lin"] if layer.batch_norm else cache["Z"]).copy(),
             A=cache["A"].copy(), dA=None if dA is None else np.array(dA),
-            derivative=derivative, dZ=g["dZ"].copy(), dW=g["dW"].copy(), db=g["db"].copy(),
+            derivative=derivative, dZ=g["dZ"].copy(), dW=g["dW"].copy(),
+            db=g["db"].copy() if "db" in g else np.zeros_like(layer.b),
             W_new=W_new, b_new=b_new, Z_normalized=cache["Z"].copy() if layer.batch_norm else None))
     return Explanation(X=Xc.copy(), Y=Y, loss_name=model.loss_name, loss=float(loss), lr=lr,
                        backend=kernels.name, fused=fused, layers=records, max_samples=max_samples,

@@ -78,7 +78,7 @@ class GradientCheckResult:
 def _names(model):
     names = []
     for i, layer in enumerate(model.layers, start=1):
-        names += [f"W{i}", f"b{i}"] + ([f"gamma{i}", f"beta{i}"] if layer.batch_norm else [])
+        names += [f"{kind}{i}" for kind in layer.parameter_kinds()]   # no b{i} for a layer without bias
     return names
 
 
