@@ -176,8 +176,11 @@ int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *
  * A pyn_net describes a model, its regularization and its optimizer. Array pointers are
  * T * (double * or float *, as the function's suffix says) stored as void *. For layer
  * l = 0 .. L-1:
- *   param[4l + 0..3]  = W (sizes[l+1] x sizes[l]), b, gamma, beta (gamma, beta: NULL
- *                       without batch norm; each of sizes[l+1]);
+ *   param[4l + 0..3]  = W (sizes[l+1] x sizes[l]), b, gamma, beta (b: NULL for a layer
+ *                       without bias; gamma, beta: NULL without batch norm; each of
+ *                       sizes[l+1]);
+ *   trainable[4l + 0..3]: 0 for a frozen parameter (its gradient is neither clipped nor
+ *                       applied), 1 otherwise;
  *   state1, state2[4l + 0..3]: the optimizer's state for those arrays (velocity or
  *                       square average in state1; Adam's m in state1, v in state2;
  *                       NULL where the rule keeps none);
@@ -189,6 +192,8 @@ int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *
 #define PYN_RULE_SGD 0      /* theta -= lr g, or momentum (momentum > 0, dampening, nesterov) */
 #define PYN_RULE_RMSPROP 1
 #define PYN_RULE_ADAM 2     /* Adam; AdamW with weight_decay > 0 */
+#define PYN_RULE_COURSE 3   /* the courses' momentum: v = momentum v - lr g, theta += v */
+#define PYN_RULE_ADAGRAD 4  /* s += g^2, theta -= lr g / (sqrt(s) + eps) */
 #define PYN_ERR_BATCH 9     /* a batch larger than the workspace was made for */
 #define PYN_ERR_ORDER 11    /* a row index outside X */
 
@@ -200,6 +205,7 @@ typedef struct {
     const double *bn_eps;
     const double *bn_momentum;
     void **param;
+    const int *trainable;
     void **state1;
     void **state2;
     void **stats;
@@ -230,7 +236,8 @@ int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float 
  * order[0:batch], order[batch:2 batch], ... (order NULL: rows 0 .. n-1 in order; every
  * index is checked to lie in 0 .. n_rows-1 before anything is written), each one step as
  * above with lrs[k] and t = t0 + k + 1.
- * losses[k] and correct[k] receive each batch's loss and right answers; *done the
+ * losses[k], penalties[k] and correct[k] receive each batch's loss (penalty included),
+ * its L1/L2 penalty and its right answers (penalties, correct: skipped if NULL); *done the
  * number of batches whose update was applied: it stops at the first non-finite loss.
  * After a complete epoch, *after_loss is the loss of the last batch with the updated
  * parameters in inference mode (NaN if any parameter is not finite): the check that
@@ -238,10 +245,12 @@ int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float 
 int pyn_fit_epoch_f64(const pyn_net *net, int64_t n_rows, const double *X, const double *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, double *work, int64_t work_len,
-                      double *losses, int64_t *correct, int64_t *done, double *after_loss);
+                      double *losses, double *penalties, int64_t *correct, int64_t *done,
+                      double *after_loss);
 int pyn_fit_epoch_f32(const pyn_net *net, int64_t n_rows, const float *X, const float *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, float *work, int64_t work_len,
-                      double *losses, int64_t *correct, int64_t *done, double *after_loss);
+                      double *losses, double *penalties, int64_t *correct, int64_t *done,
+                      double *after_loss);
 
 #endif

@@ -60,7 +60,7 @@ static int64_t FN(fit_layout)(const pyn_net *net, int64_t m, T *base, FN(fit_ws)
             ly->mask = FN(take)(base, &used, mn);
         }
         ly->grad[0] = FN(take)(base, &used, n * n_in);
-        ly->grad[1] = FN(take)(base, &used, n);
+        ly->grad[1] = net->param[4 * l + 1] ? FN(take)(base, &used, n) : NULL; /* no bias: none */
         ly->grad[2] = ly->grad[3] = NULL;
         if (NET_HAS_BN(net, l)) {
             ly->Zlin = FN(take)(base, &used, mn);
@@ -103,7 +103,7 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
         const int bn = NET_HAS_BN(net, l);
         T *lin = bn ? ly->Zlin : ly->Z;
         FN(gemm)(m, n, n_in, in, 0, p[0], 1, lin, 1, 0, ws->pack);
-        for (int64_t s = 0; s < m; ++s)
+        for (int64_t s = 0; p[1] && s < m; ++s) /* the bias, if the layer has one */
             for (int64_t j = 0; j < n; ++j)
                 lin[s * n + j] += p[1][j];
         if (bn) {
@@ -227,7 +227,8 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
                                        ly->grad[2], ly->grad[3], ws->bn_work, n);
         const T *input = l > 0 ? ws->layer[l - 1].out : X;
         FN(gemm)(n, n_in, m, g, 1, input, 0, ly->grad[0], 1, 0, ws->pack); /* dW = dZ^T X */
-        FN(column_sums)(m, n, g, ly->grad[1]);
+        if (ly->grad[1])
+            FN(column_sums)(m, n, g, ly->grad[1]);
         if (l == 0) /* the first layer's dX = dZ W: nothing uses it */
             break;
         const FN(fit_layer) *below = &ws->layer[l - 1];
@@ -242,7 +243,32 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
     }
 }
 
-/* Penalty gradients, clipping, then one optimizer step on every parameter array. */
+/* The courses' momentum, as the numpy backend's momentum_course_step: v <- mu v - lr g,
+ * theta <- theta + v. */
+static void FN(course_momentum_step)(int64_t n, T *restrict param, const T *restrict grad,
+                                     T *restrict velocity, T lr, T mu)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const T v = velocity[i] * mu - lr * grad[i];
+        velocity[i] = v;
+        param[i] += v;
+    }
+}
+
+/* Adagrad, as the numpy backend's adagrad_step: s <- s + g^2,
+ * theta <- theta - lr g / (sqrt(s) + eps). */
+static void FN(adagrad_step)(int64_t n, T *restrict param, const T *restrict grad,
+                             T *restrict square_sum, T lr, T eps)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const T g = grad[i];
+        const T s = square_sum[i] + g * g;
+        square_sum[i] = s;
+        param[i] -= lr * g / (SQRT(s) + eps);
+    }
+}
+
+/* Penalty gradients, clipping, then one optimizer step on every trainable parameter. */
 static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, FN(fit_ws) *ws)
 {
     const int64_t L = net->L;
@@ -262,7 +288,7 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
         const T cv = (T)net->clip_value;
         for (int64_t l = 0; l < L; ++l)
             for (int q = 0; q < 4; ++q) {
-                T *gr = ws->layer[l].grad[q];
+                T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
                 const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
                 for (int64_t i = 0; gr && i < size; ++i)
                     gr[i] = gr[i] > cv ? cv : gr[i] < -cv ? -cv : gr[i];
@@ -272,7 +298,7 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
         double squares = 0;
         for (int64_t l = 0; l < L; ++l)
             for (int q = 0; q < 4; ++q) {
-                const T *gr = ws->layer[l].grad[q];
+                const T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
                 const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
                 for (int64_t i = 0; gr && i < size; ++i)
                     squares += (double)gr[i] * (double)gr[i];
@@ -282,7 +308,7 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
             const T scale = (T)(net->clip_norm / norm);
             for (int64_t l = 0; l < L; ++l)
                 for (int q = 0; q < 4; ++q) {
-                    T *gr = ws->layer[l].grad[q];
+                    T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
                     const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
                     for (int64_t i = 0; gr && i < size; ++i)
                         gr[i] *= scale;
@@ -296,7 +322,7 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
             const int64_t i4 = 4 * l + q;
             T *param = (T *)net->param[i4];
             const T *gr = ws->layer[l].grad[q];
-            if (!param)
+            if (!param || !net->trainable[i4])
                 continue;
             T *s1 = (T *)net->state1[i4], *s2 = (T *)net->state2[i4];
             const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
@@ -305,6 +331,10 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
                                   (T)(1.0 - net->beta1), (T)net->beta2, (T)(1.0 - net->beta2),
                                   (T)net->eps, (T)bc1, (T)bc2, net->weight_decay != 0,
                                   (T)(1.0 - lr * net->weight_decay));
+            else if (net->rule == PYN_RULE_COURSE)
+                FN(course_momentum_step)(size, param, gr, s1, (T)lr, (T)net->momentum);
+            else if (net->rule == PYN_RULE_ADAGRAD)
+                FN(adagrad_step)(size, param, gr, s1, (T)lr, (T)net->eps);
             else if (net->rule == PYN_RULE_RMSPROP)
                 FN(pyn_rmsprop_step)(size, param, gr, s1, (T)lr, (T)net->rho,
                                      (T)(1.0 - net->rho), (T)net->eps);
@@ -319,14 +349,16 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
 /* One step on m rows (see the header). uniforms may be NULL when no layer drops out. */
 static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
                           const double **uniforms, double lr, int64_t t, FN(fit_ws) *ws,
-                          int64_t *correct)
+                          int64_t *correct, double *penalty)
 {
     const int64_t L = net->L, k = net->sizes[L];
     const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1);
     double value = FN(fit_data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
                                      A, Y);
-    if (net->l1 != 0 || net->l2 != 0)
-        value += FN(fit_penalty)(net, m);
+    const double pen = net->l1 != 0 || net->l2 != 0 ? FN(fit_penalty)(net, m) : 0.0;
+    value += pen;
+    if (penalty)
+        *penalty = pen;
     if (correct)
         *correct = FN(fit_correct)(m, k, net->loss, A, Y);
     if (!isfinite(value))
@@ -345,7 +377,7 @@ int FN(pyn_fit_step)(const pyn_net *net, int64_t m, const T *X, const T *Y,
         return PYN_ERR_LAYERS;
     if (m < 1 || work_len < FN(fit_layout)(net, m, work, &ws))
         return PYN_ERR_BATCH;
-    *loss_out = FN(fit_one)(net, m, X, Y, &uniforms, lr, t, &ws, correct_out);
+    *loss_out = FN(fit_one)(net, m, X, Y, &uniforms, lr, t, &ws, correct_out, NULL);
     return 0;
 }
 
@@ -367,7 +399,8 @@ static int FN(params_finite)(const pyn_net *net)
 int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, T *work, int64_t work_len,
-                      double *losses, int64_t *correct, int64_t *done, double *after_loss)
+                      double *losses, double *penalties, int64_t *correct, int64_t *done,
+                      double *after_loss)
 {
     FN(fit_ws) ws;
     const int64_t n0 = net->sizes[0], k = net->sizes[net->L];
@@ -399,7 +432,7 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
             Yb = Y + start * k;
         }
         losses[b] = FN(fit_one)(net, m, Xb, Yb, &uniforms, lrs[b], t0 + b + 1, &ws,
-                                correct ? correct + b : NULL);
+                                correct ? correct + b : NULL, penalties ? penalties + b : NULL);
         if (!isfinite(losses[b]))
             return 0;
         *done = b + 1;

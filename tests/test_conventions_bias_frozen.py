@@ -196,16 +196,18 @@ def test_every_backend_agrees_on_a_frozen_bias_free_run():
             assert_close(a, b, rtol=1e-11, atol=1e-14, what=f"{name} weights")
 
 
-def test_the_c_plan_leaves_these_conventions_to_the_per_operation_path():
+def test_the_c_plan_fuses_these_conventions_too():
+    # layers without bias and frozen parameters run in the fused C step (issue 10); the
+    # runs above agree with numpy's per-operation path
     require_backend("c")
     from pyneuron.backends.c_plan import supports
     adam = O.Adam()
     assert supports(pn.MLP([2, 3, 1], backend="c"), adam)
     assert supports(pn.MLP([2, 3, 1], backend="c", batch_norm=True, bias=True), adam)
-    assert not supports(pn.MLP([2, 3, 1], backend="c", bias=[False, True]), adam)
-    assert not supports(pn.MLP([2, 3, 1], backend="c").freeze("layer0/W"), adam)
+    assert supports(pn.MLP([2, 3, 1], backend="c", bias=[False, True]), adam)
+    assert supports(pn.MLP([2, 3, 1], backend="c").freeze("layer0/W"), adam)
     model = pn.MLP([2, 3, 1], backend="c").freeze("b")
-    assert model.kernels.train_plan(model, adam).path == "per-operation"
+    assert model.kernels.train_plan(model, adam).path == "fused"
 
 
 # ---------------------------------------------------------------- files and torch

@@ -67,6 +67,16 @@ CONFIGS = {
     "adamw+everything": (lambda: O.AdamW(0.01, weight_decay=0.1), "softmax",
                          {"batch_norm": True, "dropout": 0.1, "bias": True},
                          {"l1": 0.01, "l2": 0.02, "clip_value": 0.2, "clip_norm": 1.0}),
+    # issue 14's conventions: layers without bias (the default before batch norm), frozen
+    # parameters, the courses' momentum, Adagrad, a per-step lr decay
+    "course-momentum+no-bias+frozen": (lambda: O.SGD(0.05, momentum=0.9, form="course"), "softmax",
+                                       {"bias": [False, True, True], "dropout": 0.2,
+                                        "freeze": ["layer1/W"]}, {"l2": 0.05, "clip_norm": 0.7}),
+    "adagrad+bn-without-bias+decay": (lambda: O.Adagrad(0.05, decay=0.01), "sigmoid",
+                                      {"batch_norm": True, "freeze": ["layer2/b"]},
+                                      {"clip_value": 0.3, "l1": 0.01}),
+    "momentum-course+bn": (lambda: O.Momentum(0.05, beta=0.8, form="course"), "linear",
+                           {"batch_norm": True}, {"l1": 0.01}),
 }
 
 
@@ -95,9 +105,13 @@ def per_operation(backend):
 
 def train(backend, path, config, dtype, batch_size, epochs=2):
     make_opt, output, model_kw, fit_kw = CONFIGS[config]
+    model_kw = dict(model_kw)
+    freeze = model_kw.pop("freeze", None)
     n_out = 3 if output == "softmax" else 1
     model = pn.MLP([4, 6, 5, n_out], activation="tanh", output=output, seed=3,
                    backend=backend, dtype=dtype, **model_kw)
+    if freeze:
+        model.freeze(*freeze)
     hook = BatchHook()
     ctx = per_operation(backend) if path == "per-op" else contextlib.nullcontext()
     with ctx:
@@ -118,6 +132,10 @@ def compare(model, history, ref_model, ref_history, dtype, config):
         np.testing.assert_allclose(history["accuracy"], ref_history["accuracy"],
                                    atol=0 if dtype == "float64" else 0.05)
     adaptive_bn = model.batch_norm and config.startswith(("rmsprop", "adam"))
+    assert history.history.keys() == ref_history.history.keys()
+    for key in ("penalty", "data_loss"):
+        if key in ref_history:
+            np.testing.assert_allclose(history[key], ref_history[key], rtol=rtol, atol=rtol)
     for i, (layer, ref) in enumerate(zip(model.layers, ref_model.layers)):
         np.testing.assert_allclose(layer.W, ref.W, rtol=rtol * 10, atol=rtol * 10, err_msg=f"W{i + 1}")
         # A bias before batch norm has a gradient that is 0 but for rounding; RMSprop
@@ -172,12 +190,16 @@ def test_c_runs_one_call_per_epoch_or_per_step(monkeypatch):
     calls.clear()
     # an L1/L2 penalty: the history's per-batch penalty is read between steps (issue 14)
     train("c", "epoch", "adamw+everything", "float64", 5, epochs=3)
-    assert len(calls) == 15
+    assert len(calls) == 3      # the C epoch returns each batch's penalty: no stepping for it
     calls.clear()
     train("c", "step", "adamw+everything", "float64", 5, epochs=3)
     assert len(calls) == 15
     plan = get_backend("c").train_plan(pn.MLP([2, 1], backend="c"), O.Adam())
     assert plan.path == "fused"
+    for model in (pn.MLP([2, 3, 1], backend="c", batch_norm=True),       # no bias before BN
+                  pn.MLP([2, 3, 1], backend="c").freeze("layer0/W")):
+        for optimizer in (O.Adagrad(), O.SGD(0.1, momentum=0.5, form="course")):
+            assert get_backend("c").train_plan(model, optimizer).path == "fused"
 
 
 def test_an_optimizer_c_cannot_describe_gets_the_per_operation_plan():

@@ -35,13 +35,20 @@ def describe_optimizer(optimizer):
     cls = type(optimizer)
     if cls.step is not opt.Optimizer.step:
         return None
-    update = cls._update
+    update, form = cls._update, getattr(optimizer, "form", "torch")
     if update is opt.SGD._update:
+        if form == "course" and optimizer.momentum:
+            return {"rule": lib.PYN_RULE_COURSE, "momentum": optimizer.momentum}
         return {"rule": lib.PYN_RULE_SGD, "momentum": optimizer.momentum, "dampening": 0.0,
                 "nesterov": int(optimizer.nesterov)}
-    if update is opt.Momentum._update:  # the tutorials' form: dampening = beta
+    if update is opt.Momentum._update:
+        if form == "course":
+            return {"rule": lib.PYN_RULE_COURSE, "momentum": optimizer.beta}
+        # the tutorials' exponential average: dampening = beta
         return {"rule": lib.PYN_RULE_SGD, "momentum": optimizer.beta,
                 "dampening": optimizer.beta, "nesterov": 0}
+    if hasattr(opt, "Adagrad") and update is opt.Adagrad._update:
+        return {"rule": lib.PYN_RULE_ADAGRAD, "eps": optimizer.eps}
     if update is opt.RMSprop._update:
         return {"rule": lib.PYN_RULE_RMSPROP, "rho": optimizer.rho, "eps": optimizer.eps}
     if update is opt.Adam._update:
@@ -53,15 +60,12 @@ def describe_optimizer(optimizer):
 def supports(model, optimizer):
     """Can the C plan run this model with this optimizer?
 
-    Not (the per-operation path runs them, on the C kernels) for the conventions C's
-    step does not know (issue 14): a layer without bias, a frozen parameter, dropout
-    masks handed in by ``fit(dropout_masks=...)``, momentum in the courses' form,
-    Adagrad. (Per-parameter or ``"sum"`` penalties never reach here: ``fit`` gives them
-    the per-operation plan; a learning-rate ``decay`` reaches C as per-step rates.)"""
-    if any(not getattr(layer, "has_bias", True) or getattr(layer, "frozen", None)
-           or getattr(layer, "mask_source", None) is not None for layer in model.layers):
-        return False
-    if getattr(optimizer, "form", "torch") == "course":
+    Every optimizer :func:`describe_optimizer` knows, layers with or without bias, frozen
+    parameters. Not (the per-operation path runs them, on the C kernels) dropout masks
+    handed in by ``fit(dropout_masks=...)``, or an optimizer class with an update of its
+    own. (Per-parameter or ``"sum"`` penalties never reach here: ``fit`` gives them the
+    per-operation plan; a learning-rate ``decay`` reaches C as per-step rates.)"""
+    if any(getattr(layer, "mask_source", None) is not None for layer in model.layers):
         return False
     return (np.dtype(model.dtype) in _TYPED and 1 <= len(model.layers) <= _MAX_LAYERS
             and describe_optimizer(optimizer) is not None)
@@ -93,6 +97,8 @@ class CTrainPlan(TrainPlan):
     """One C call per step (per-batch callbacks) or per epoch (none)."""
 
     path = "fused"
+    #: The C epoch returns each batch's penalty, so fit needs no batch callback for it.
+    records_penalties = True
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
                  clip_norm=None, track_accuracy=False):
@@ -109,11 +115,13 @@ class CTrainPlan(TrainPlan):
     # ------------------------------------------------------------ binding the buffers
     def _gather(self):
         """The arrays the C step reads and writes, in the order they are bound: per layer
-        W, b (gamma, beta, running_mean, running_var), then the optimizer's state."""
+        W, b (if it has one), gamma, beta, running_mean, running_var (with batch norm),
+        then the optimizer's state, one entry per trainable parameter."""
         arrays = []
         for layer in self.model.layers:
             arrays.append(layer.W)
-            arrays.append(layer.b)
+            if getattr(layer, "has_bias", True):
+                arrays.append(layer.b)
             if layer.batch_norm:
                 arrays += (layer.gamma, layer.beta, layer.running_mean, layer.running_var)
         names = self.optimizer.state_names
@@ -122,17 +130,26 @@ class CTrainPlan(TrainPlan):
                 arrays.append(s[n])
         return arrays
 
+    def _trainable(self):
+        """The model's parameters minus the frozen ones (all of them before issue 14)."""
+        model = self.model
+        return model.trainable_parameters() if hasattr(model, "trainable_parameters") else model.parameters()
+
+    def _frozen(self):
+        return tuple(frozenset(getattr(layer, "frozen", ())) for layer in self.model.layers)
+
     def _current(self):
         """:meth:`_gather` after making sure the optimizer has its state arrays."""
-        self.optimizer._ensure_state(self.model.parameters(), self.optimizer.state_names)
+        self.optimizer._ensure_state(self._trainable(), self.optimizer.state_names)
         return self._gather()
 
     def _ensure_bound(self):
         """Bind again (checking everything) unless every array is the very one bound, with
-        the shape, dtype and writability it was checked with. Called before every C call."""
+        the shape, dtype and writability it was checked with, and the same parameters are
+        frozen. Called before every C call."""
         bound = self._bound
         arrays = self._gather()
-        if bound is not None and len(bound) == len(arrays):
+        if bound is not None and len(bound) == len(arrays) and self._frozen() == self._frozen_bound:
             for a, (b, shape, dtype, writeable, _, _) in zip(arrays, bound):
                 if a is not b or a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
                     break
@@ -148,8 +165,8 @@ class CTrainPlan(TrainPlan):
         arrays = self._current()
         names = []
         for i, layer in enumerate(model.layers, 1):
-            names += [f"W{i}", f"b{i}"] + ([f"gamma{i}", f"beta{i}"] if layer.batch_norm else [])
-            names += [f"running_mean{i}", f"running_var{i}"] if layer.batch_norm else []
+            names += [f"W{i}"] + ([f"b{i}"] if getattr(layer, "has_bias", True) else [])
+            names += [f"gamma{i}", f"beta{i}", f"running_mean{i}", f"running_var{i}"] if layer.batch_norm else []
         names += [f"optimizer.state[{i}][{n!r}]" for i in range(len(optimizer.state))
                   for n in optimizer.state_names]
         for name, a in zip(names, arrays):
@@ -164,7 +181,9 @@ class CTrainPlan(TrainPlan):
         sizes = [int(n) for n in model.layer_sizes]  # the architecture every array must fit
         for i, layer in enumerate(model.layers, 1):
             n = sizes[i]
-            expect = {"W": (n, sizes[i - 1]), "b": (n,)}
+            expect = {"W": (n, sizes[i - 1])}
+            if getattr(layer, "has_bias", True):
+                expect["b"] = (n,)
             if layer.batch_norm:
                 expect.update(gamma=(n,), beta=(n,), running_mean=(n,), running_var=(n,))
             for attr, shape in expect.items():
@@ -181,18 +200,31 @@ class CTrainPlan(TrainPlan):
         param, stats = [ffi.NULL] * (4 * L), [ffi.NULL] * (2 * L)
         state1, state2 = [ffi.NULL] * (4 * L), [ffi.NULL] * (4 * L)
         names_state = optimizer.state_names
-        slots = []
+        trainable = [0] * (4 * L)
+        trained_slots = []
         for l, layer in enumerate(model.layers):
-            slots += [4 * l + q for q in range(len(layer.parameters()))]
+            frozen = getattr(layer, "frozen", ())
+            for q, kind in enumerate(("W", "b", "gamma", "beta")):
+                if (kind == "b" and not getattr(layer, "has_bias", True)
+                        or kind in ("gamma", "beta") and not layer.batch_norm):
+                    continue
+                p = getattr(layer, kind)
+                param[4 * l + q] = t.ptr(p)
+                if kind not in frozen:
+                    trainable[4 * l + q] = 1
+                    trained_slots.append(4 * l + q)
             if layer.batch_norm:
                 stats[2 * l] = t.ptr(layer.running_mean)
                 stats[2 * l + 1] = t.ptr(layer.running_var)
-        for slot, p, s in zip(slots, model.parameters(), optimizer.state):
-            param[slot] = t.ptr(p)
+        if len(trained_slots) != len(optimizer.state):
+            raise ValueError(f"optimizer.state: expected one entry per trainable parameter "
+                             f"({len(trained_slots)}), got {len(optimizer.state)}")
+        for slot, s in zip(trained_slots, optimizer.state):  # state follows trainable_parameters
             if len(names_state) > 0:
                 state1[slot] = t.ptr(s[names_state[0]])
             if len(names_state) > 1:
                 state2[slot] = t.ptr(s[names_state[1]])
+        self._trainable_flags = ffi.new("int[]", trainable)
         keepalive = [ffi.new("int64_t[]", sizes), ffi.new("int[]", [_ACT_CODES[a] for a in model.activations]),
                      ffi.new("double[]", keep),
                      ffi.new("double[]", [getattr(layer, "bn_eps", 1e-5) for layer in model.layers]),
@@ -203,6 +235,7 @@ class CTrainPlan(TrainPlan):
         net.L = L
         net.sizes, net.acts, net.keep, net.bn_eps, net.bn_momentum = keepalive
         net.param, net.state1, net.state2, net.stats = pointers
+        net.trainable = self._trainable_flags
         net.loss = _LOSS_CODES[model.loss_name]
         net.alpha = float(model.alpha)
         net.l1, net.l2 = float(self.l1), float(self.l2)
@@ -212,6 +245,7 @@ class CTrainPlan(TrainPlan):
             setattr(net, key, value)
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
         self._bound = [_state(a) for a in arrays]
+        self._frozen_bound = self._frozen()
         self._sizes, self._keep = sizes, keep
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
         self._m_cap = 0  # the layout depends on the net: size the workspace again
@@ -271,6 +305,7 @@ class CTrainPlan(TrainPlan):
             part = self._run(X, Y, order, start, min(n, start + batch), batch, lr_for_step,
                              check_after=last)
             result.losses += part.losses
+            result.penalties += part.penalties
             result.correct += part.correct
             result.counted += part.counted
             if part.diverged_batch is not None:
@@ -286,9 +321,11 @@ class CTrainPlan(TrainPlan):
         kept between calls."""
         if nb > self._nb_cap:
             self._losses, self._correct, self._lrs = np.empty(nb), np.zeros(nb, np.int64), np.empty(nb)
+            self._penalties = np.zeros(nb)
             self._c_out = (ffi.from_buffer("double[]", self._losses),
                            ffi.from_buffer("int64_t[]", self._correct),
-                           ffi.from_buffer("double[]", self._lrs))
+                           ffi.from_buffer("double[]", self._lrs),
+                           ffi.from_buffer("double[]", self._penalties))
             self._nb_cap = nb
         return self._c_out
 
@@ -297,7 +334,7 @@ class CTrainPlan(TrainPlan):
         t, optimizer = self.typed, self.optimizer
         n = stop - start
         nb = -(-n // batch)
-        c_losses, c_correct, c_lrs = self._buffers(nb)
+        c_losses, c_correct, c_lrs, c_penalties = self._buffers(nb)
         t0 = optimizer.t
         lrs = self._lrs
         for k in range(nb if lr_for_step is not None else 1):
@@ -321,7 +358,8 @@ class CTrainPlan(TrainPlan):
             Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
             n_rows = X.shape[0]
         err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
-                              work_len, c_losses, c_correct if self.track_accuracy else ffi.NULL,
+                              work_len, c_losses, c_penalties if self.l1 or self.l2 else ffi.NULL,
+                              c_correct if self.track_accuracy else ffi.NULL,
                               self._done, self._after if check_after else ffi.NULL)
         if err:
             exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
@@ -330,6 +368,8 @@ class CTrainPlan(TrainPlan):
         optimizer.t = t0 + k
         optimizer.lr = float(lrs[min(k, nb - 1)])
         result = EpochResult(losses=self._losses[:min(k + 1, nb)].tolist())
+        if self.l1 or self.l2:
+            result.penalties = self._penalties[:min(k + 1, nb)].tolist()
         if self.track_accuracy:
             result.correct = int(self._correct[:k].sum())
         applied = min(n, k * batch)
