@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pyneuron as pn
 from pyneuron import optimizers as O
@@ -158,3 +160,22 @@ def test_first_epoch_penalty_is_the_initial_weights_penalty_by_hand(backend):
     squares = math.fsum(float(w) ** 2 for layer in model.layers for w in layer.W.ravel())
     h = model.fit(X1, [0, 1], epochs=1, batch_size=None, l2=0.25, penalty="sum")
     assert h["penalty"][0] == pytest.approx(0.25 * squares, rel=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-3, 3), min_size=6, max_size=6), st.floats(0, 2), st.floats(0, 2),
+       st.integers(1, 6), st.sampled_from(["W", "b", "layer0", "layer0/W"]))
+def test_both_scalings_against_fsum(values, l1, l2, m, name):
+    """A family: the penalty ``model.loss`` adds equals the published formula, summed with
+    math.fsum over the named arrays: λ₂·Σθ² + λ₁·Σ|θ| ("sum"), λ₂/(2m)·Σθ² + λ₁/m·Σ|θ| ("mean")."""
+    import math
+    model = pn.MLP([2, 2], output="linear")
+    model.set_weights([np.array(values[:4]).reshape(2, 2), np.array(values[4:])])
+    named = {"W": values[:4], "b": values[4:], "layer0": values, "layer0/W": values[:4]}[name]
+    squares, absolutes = math.fsum(v * v for v in named), math.fsum(abs(v) for v in named)
+    Xm, ym = np.ones((m, 2)), np.zeros((m, 2))
+    data = model.loss(Xm, ym)
+    got_sum = model.loss(Xm, ym, l1={name: l1}, l2={name: l2}, penalty="sum") - data
+    got_mean = model.loss(Xm, ym, l1={name: l1}, l2={name: l2}, penalty="mean") - data
+    assert got_sum == pytest.approx(l2 * squares + l1 * absolutes, rel=1e-9, abs=1e-9)
+    assert got_mean == pytest.approx(l2 / (2 * m) * squares + l1 / m * absolutes, rel=1e-9, abs=1e-9)

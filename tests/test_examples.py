@@ -149,6 +149,22 @@ def test_10_common_mistakes():
     check_common_mistakes(run("common_mistakes"))
 
 
+def check_conventions(r):
+    # by hand: 'sum' adds λΣW², 'mean' λ/(2m)ΣW²: for the same λ the ratio is 2m = 64
+    assert r["sum_over_mean"] == pytest.approx(64.0, rel=1e-9)
+    assert 0.5 < r["initial_data_loss"] < 1.5
+    assert r["forms_constant_lr"] < 1e-12 < 1e-4 < r["forms_decayed_lr"]
+    for name in ("torch-style", "book", "course"):
+        run = r[name]
+        assert run["loss"] == pytest.approx(run["data_loss"] + run["penalty"], rel=1e-12)
+        assert run["penalty"] > 0 and run["accuracy"] > 0.75, (name, run)
+    assert len({round(r[n]["loss"], 6) for n in ("torch-style", "book", "course")}) == 3
+
+
+def test_11_conventions(backend):
+    check_conventions(run("conventions", backend=backend))
+
+
 #: lesson name -> the check on its results (with --fast)
 KEY_RESULTS = {name: globals()[f"check_{name}"] for _, name, _ in lessons.LESSONS}
 
