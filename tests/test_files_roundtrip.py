@@ -63,8 +63,11 @@ CONFIGS = [
 ]
 OPTIMIZERS = [
     optimizers.SGD(0.05), optimizers.SGD(0.05, momentum=0.5), optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-    optimizers.Momentum(0.05, beta=0.8), optimizers.RMSprop(0.01, rho=0.8, eps=1e-7),
-    optimizers.Adam(0.01, beta1=0.8, beta2=0.99, eps=1e-7), optimizers.AdamW(0.01, weight_decay=0.1),
+    optimizers.Momentum(0.05, beta=0.8), optimizers.RMSprop(0.01, rho=0.8, eps=1e-7, decay=0.02),
+    optimizers.Adam(0.01, beta1=0.8, beta2=0.99, eps=1e-7, decay=0.03),
+    optimizers.AdamW(0.01, beta1=0.85, beta2=0.98, eps=1e-6, weight_decay=0.1, decay=0.04),
+    optimizers.Adagrad(0.05, eps=1e-9, decay=0.01), optimizers.SGD(0.05, momentum=0.5, form="course", decay=0.1),
+    optimizers.Momentum(0.05, beta=0.7, form="course", decay=0.05),
 ]
 
 
@@ -75,6 +78,15 @@ def test_the_configurations_cover_every_constructor_option():
     defaults = {k: p.default for k, p in inspect.signature(pn.MLP).parameters.items()}
     for key in options - {"layer_sizes"}:
         assert any(key in c and c[key] != defaults[key] for c in CONFIGS), key
+
+
+def test_the_optimizers_cover_every_class_and_setting():
+    assert {type(o) for o in OPTIMIZERS} == set(optimizers.OPTIMIZERS.values())
+    for cls in optimizers.OPTIMIZERS.values():
+        defaults = {k: p.default for k, p in inspect.signature(cls).parameters.items()}
+        for key, default in defaults.items():
+            assert any(type(o) is cls and o.get_config().get(key, default) != default for o in OPTIMIZERS), \
+                f"no round-trip test sets {cls.__name__}({key}=...)"
 
 
 def data_for(model, rng, n=24):
@@ -95,10 +107,14 @@ def trained_model(config, optimizer, tmp_path):
     rng = np.random.default_rng(0)
     X, y = data_for(model, rng)
     optimizer = type(optimizer)(**optimizer.get_config())
+    schedule = None if optimizer.get_config().get("decay") else schedules.InverseTimeDecay(0.5)
     model.fit(X, y, epochs=3, batch_size=8, optimizer=optimizer,
-              lr_schedule=schedules.InverseTimeDecay(0.5))    # lr != initial lr when saved
+              lr_schedule=schedule)                 # either way lr != initial lr when saved
     if model.n_features == 3:
         model.standardizer = pn.datasets.Standardizer().fit(X * 10 + 3)
+    if len(model.layers) == 3:                 # a frozen parameter: the optimizer keeps no state for it
+        model.freeze("layer0/W")
+        model.fit(X, y, epochs=1, batch_size=8, optimizer=model.optimizer)
     return model, X, y
 
 

@@ -114,3 +114,53 @@ def test_relu_networks_on_zero_one_inputs_pass(seed, activation, batch_norm):
         layer.W[...] = np.round(layer.W * 4) / 4          # coarse weights: ties are common
     result = pn.gradient_check(model, X, y)
     assert result.passed, str(result)
+
+
+# ---------------------------------------------------------------- the check's own arithmetic and arguments
+def test_the_relative_error_is_the_documented_formula():
+    X, y = pn.datasets.make_moons(8, noise=0.1, seed=0)
+    model = pn.MLP([2, 3, 1], activation="tanh", seed=0)
+    exact = model.gradients(X, y)
+    given = [g.copy() for g in exact]
+    given[2][0, 1] += 0.01                       # dW2 off by 0.01 in one entry
+    result = pn.gradient_check(model, X, y, gradients=given)
+    # the central differences equal `exact` to ~1e-10, so d = 0.01 and s = ‖given‖ + ‖exact‖
+    sums = [np.linalg.norm(g) + np.linalg.norm(e) for g, e in zip(given, exact)]
+    assert result.errors["W2"] == pytest.approx(0.01 / sums[2], rel=1e-6)
+    assert result.overall == pytest.approx(0.01 / np.sqrt(np.sum(np.square(sums))), rel=1e-6)
+    assert result.errors["W1"] < 1e-8
+
+
+def test_the_norm_floor_keeps_zero_gradients_from_dividing_by_round_off():
+    X, y = pn.datasets.make_moons(8, noise=0.1, seed=0)
+    model = pn.MLP([2, 3, 1], activation="tanh", batch_norm=True, bias=True, seed=0)
+    given = model.gradients(X, y)
+    assert np.abs(given[1]).max() < 1e-12         # a bias before batch norm has no gradient
+    given[1][0] = 1e-6
+    # ‖d‖ = 1e-6 and ‖given‖ + ‖numeric‖ ≈ 1e-6, below the floor 1e-3: error 1e-6 / 1e-3
+    assert pn.gradient_check(model, X, y, gradients=given).errors["b1"] == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_pass_means_strictly_below_the_threshold():
+    X, y = pn.datasets.make_xor()
+    model = pn.MLP([2, 3, 1], activation="tanh", seed=0)
+    overall = pn.gradient_check(model, X, y).overall
+    assert not pn.gradient_check(model, X, y, threshold=overall).passed
+    assert pn.gradient_check(model, X, y, threshold=np.nextafter(overall, 1)).passed
+
+
+def test_sampling_is_seeded_and_arguments_are_checked():
+    X, y = pn.datasets.make_blobs(10, centers=3, seed=1)
+    model = pn.MLP([2, 30, 3], activation="tanh", output="softmax", seed=0)
+    grads = model.gradients(X, y)
+    grads[0] += 1e-4                              # every entry wrong: which ones are sampled shows
+    a = pn.gradient_check(model, X, y, max_checks_per_array=5, gradients=grads)
+    assert a.errors == pn.gradient_check(model, X, y, max_checks_per_array=5, gradients=grads, seed=0).errors
+    assert a.errors != pn.gradient_check(model, X, y, max_checks_per_array=5, gradients=grads, seed=1).errors
+    for bad in ({"eps": 0.0}, {"threshold": 0.0}, {"max_checks_per_array": 0}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))}: expected"):
+            pn.gradient_check(model, X, y, **bad)
+    with pytest.raises(ValueError, match="gradients: expected one array per parameter"):
+        pn.gradient_check(model, X, y, gradients=grads[:-1])
+    with pytest.raises(ValueError, match="gradients: expected one array per parameter"):
+        pn.gradient_check(model, X, y, gradients=[g.T for g in grads])
