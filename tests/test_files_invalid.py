@@ -235,6 +235,28 @@ def test_a_header_that_disagrees_with_the_recorded_size_is_refused(good_entries,
         pn.load(tmp_path / "long.npz")
 
 
+def test_text_members_may_be_as_long_as_their_limit_and_no_longer(good_entries, tmp_path):
+    limit = io.TEXT_LIMITS["format"]
+    for text, message in (("x" * limit, "has format 'x"), ("x" * (limit + 1), f"at most {limit} characters")):
+        entries = dict(good_entries, format=np.array(text))
+        np.savez(tmp_path / "f.npz", **entries)
+        with pytest.raises(pn.ModelFileError, match=message):
+            pn.load(tmp_path / "f.npz")
+
+
+def test_npy_format_version_2_members_and_members_beyond_one_read_chunk_load(good_entries, tmp_path):
+    members = npy_members(good_entries)
+    out = bytes_io.BytesIO()
+    np.lib.format.write_array(out, good_entries["layer0/W"], version=(2, 0))
+    members["layer0/W.npy"] = out.getvalue()
+    (tmp_path / "v2.npz").write_bytes(zip_bytes(members))
+    assert np.array_equal(pn.load(tmp_path / "v2.npz").layers[0].W, good_entries["layer0/W"])
+    big = pn.MLP([2, 600, 300, 1], seed=0)             # W2: 1.44 MB, read in two pieces
+    big.save(tmp_path / "big.npz")
+    assert big.layers[1].W.nbytes > 1 << 20
+    assert np.array_equal(pn.load(tmp_path / "big.npz").layers[1].W, big.layers[1].W)
+
+
 def test_text_beyond_unicode_is_refused(good_entries, tmp_path):
     members = npy_members(good_entries)
     out = bytes_io.BytesIO()
