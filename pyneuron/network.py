@@ -291,9 +291,9 @@ class MLP:
                  for kind in (("W", "b") if layer.has_bias else ("W",))]
         if not isinstance(weights, (list, tuple)) or len(weights) != len(slots):
             got = len(weights) if isinstance(weights, (list, tuple)) else type(weights).__name__
-            spelled = ", ".join(f"{kind}{i + 1}" for kind, i, _ in slots[:4])
+            spelled = ", ".join(f"{kind}{i + 1}" for kind, i, _ in slots[:2])
             raise ValueError(f"weights: expected a list of {len(slots)} arrays "
-                             f"[{spelled}{', ...' if len(slots) > 4 else ''}], got {got}")
+                             f"[{spelled}{', ...' if len(slots) > 2 else ''}], got {got}")
         checked = []
         for j, ((kind, i, old), new) in enumerate(zip(slots, weights)):
             name = f"weights[{j}] ({kind}{i + 1})"

@@ -67,13 +67,14 @@ def test_the_limit_is_exact(sizes, dtype, batch_norm):
     count, needed = parameter_bytes(sizes, dtype, batch_norm)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validation, "MAX_ARRAY_BYTES", needed)
-        model = pn.MLP(sizes, dtype=dtype, batch_norm=batch_norm, output="sigmoid")
+        # bias=True: every layer has a bias here (by default a batch-normalized one has none)
+        model = pn.MLP(sizes, dtype=dtype, batch_norm=batch_norm, output="sigmoid", bias=True)
         statistics = sum(layer.running_mean.size + layer.running_var.size
                          for layer in model.layers if layer.batch_norm)
         assert model.n_parameters + statistics == count
         patch.setattr(validation, "MAX_ARRAY_BYTES", needed - 1)
         with pytest.raises(ValueError, match=f"layer_sizes: .* has {count:,} parameters"):
-            pn.MLP(sizes, dtype=dtype, batch_norm=batch_norm, output="sigmoid")
+            pn.MLP(sizes, dtype=dtype, batch_norm=batch_norm, output="sigmoid", bias=True)
 
 
 NOT_BOOLS = ["no", "False", "", 1, 0, 1.0, None, [True], np.array([True]), np.int64(1)]
