@@ -2,9 +2,10 @@
 
 The file holds ``format`` (a version string), ``architecture`` (JSON: layer
 sizes, activations, loss, every constructor option and each hidden layer's
-batch-norm ``eps`` and ``momentum``), every layer's parameters and batch-norm
+batch-norm ``eps`` and ``momentum``, which layers have a bias and which parameters
+are frozen), every layer's parameters (no ``b`` for a layer without bias) and batch-norm
 statistics, the model's random-generator state, the optimizer's class,
-settings, step count and state arrays, and the model's input ``standardizer``
+settings, step count and state arrays (one entry per trainable parameter), and the model's input ``standardizer``
 (mean and scale) when it has one.
 
 Saving is atomic: the file is written to a temporary file in the same folder,
