@@ -256,11 +256,12 @@ class MLP:
 
     def _set_frozen(self, names, frozen, what):
         targets = [t for name in names for t in self.parameter_names(name, what)]
+        before = self.frozen
         for full in targets:
             i, kind = full.split("/")
             layer = self.layers[int(i[len("layer"):])]
             (layer.frozen.add if frozen else layer.frozen.discard)(kind)
-        if self.optimizer is not None and self.optimizer.state:
+        if self.frozen != before and self.optimizer is not None and self.optimizer.state:
             self.optimizer.reset()   # its state lists the trainable arrays, which just changed
 
     def freeze(self, *names):

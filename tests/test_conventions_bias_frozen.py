@@ -175,6 +175,8 @@ def test_changing_what_is_frozen_resets_the_optimizer():
     model = pn.MLP([3, 4, 1], seed=0)
     model.fit(X, y, epochs=1, optimizer=O.Adam(0.01))
     assert model.optimizer.t > 0
+    model.unfreeze("b")                       # nothing was frozen: nothing changes
+    assert model.optimizer.t > 0 and len(model.optimizer.state) == 4
     model.freeze("b")
     assert model.optimizer.t == 0 and model.optimizer.state == []
 
