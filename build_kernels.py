@@ -35,10 +35,37 @@ def cdef_text(header_path):
     return "".join(keep)
 
 
+def openmp_flags():
+    """``["-fopenmp"]`` if the C compiler builds and links an OpenMP program, else ``[]``:
+    the kernels then run on one thread (the threads rung's clean fallback)."""
+    if sys.platform == "win32" or os.environ.get("PYNEURON_NO_OPENMP"):
+        return []
+    import shutil
+    import subprocess
+    import sysconfig
+    import tempfile
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    if not shutil.which(cc[0]):
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "omp.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
+        try:
+            ok = subprocess.run(cc + ["-fopenmp", src, "-o", os.path.join(tmp, "omp")],
+                                capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+    return ["-fopenmp"] if ok else []
+
+
+OPENMP = openmp_flags()
+
+
 def compile_args():
     if sys.platform == "win32":
         return ["/O2"]
-    return ["-O3", "-std=gnu11", "-fno-math-errno"]
+    return ["-O3", "-std=gnu11", "-fno-math-errno"] + OPENMP
 
 
 ffibuilder = FFI()
@@ -50,6 +77,7 @@ ffibuilder.set_source(
     depends=DEPENDS,
     include_dirs=["kernels"],
     extra_compile_args=compile_args(),
+    extra_link_args=OPENMP,
     libraries=[] if sys.platform == "win32" else ["m"],
     optional=not REQUIRE_C,
 )

@@ -8,7 +8,11 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "pyneuron_kernels.h"
 
@@ -72,6 +76,48 @@ int pyn_set_simd_level(int level)
     const int available = pyn_simd_available();
     simd_state = level < PYN_SIMD_NONE ? PYN_SIMD_NONE : level > available ? available : level;
     return simd_state;
+}
+
+/* ---------------------------------------------------------------- threads
+ * The threads rung: big packed products split their columns over threads (OpenMP, when
+ * the compiler has it; one thread otherwise). The count starts from PYNEURON_THREADS or
+ * OMP_NUM_THREADS (else 1: opt-in, as the machines this teaches on are often shared)
+ * and pyn_set_threads changes it. Each element of C is still summed by one thread in one
+ * order, so the result is the same bit for bit on any number of threads. */
+static int thread_count = 0; /* 0: not read from the environment yet */
+
+int pyn_openmp_available(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int pyn_set_threads(int n)
+{
+    thread_count = n < 1 || !pyn_openmp_available() ? 1 : n > 1024 ? 1024 : n;
+    return thread_count;
+}
+
+int pyn_get_threads(void)
+{
+    if (thread_count < 1) {
+        const char *env = getenv("PYNEURON_THREADS");
+        if (!env || !*env)
+            env = getenv("OMP_NUM_THREADS");
+        pyn_set_threads(env && *env ? atoi(env) : 1);
+    }
+    return thread_count;
+}
+
+/* Threads for a product of M x N x K: one below 2^21 multiply-adds (128^3), where
+ * starting them costs more than they save. */
+static int gemm_threads(int64_t M, int64_t N, int64_t K)
+{
+    const int n = pyn_get_threads();
+    return n > 1 && M * N * K >= ((int64_t)1 << 21) ? n : 1;
 }
 
 /* Do the byte ranges [p, p+n) and [q, q+k) overlap? (n, k in bytes) */

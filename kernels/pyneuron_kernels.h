@@ -38,6 +38,11 @@ int pyn_simd_enabled(void);             /* the level the fast paths use now */
 void pyn_set_simd_enabled(int enabled); /* tests: force the portable path (0) or the best (1) */
 int pyn_set_simd_level(int level);      /* tests: use at most this level; returns the level set */
 
+/* ---- threads (big packed products; see pyneuron_kernels.c) ---- */
+int pyn_openmp_available(void);         /* 1 if the build has OpenMP */
+int pyn_get_threads(void);              /* threads a big product uses now */
+int pyn_set_threads(int n);             /* returns the count in effect (1 without OpenMP) */
+
 /* ---- the matmul ladder ---- */
 void pyn_matmul_naive_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                           const double *B, int trans_b, double *C);

@@ -78,6 +78,8 @@ static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int 
                                T *work)
 {
     STRIDES;
+    const int nt = gemm_threads(M, N, K);
+    (void)nt;
     T *const packed_a = work;
     T *const packed_b = work + round_up(min64(M, MC), MR512) * min64(K, KC);
     for (int64_t j0 = 0; j0 < N; j0 += NC) {
@@ -89,6 +91,9 @@ static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int 
             for (int64_t i0 = 0; i0 < M; i0 += MC) {
                 const int64_t mc = min64(MC, M - i0);
                 FN(pack_a)(MR512, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
+#ifdef _OPENMP /* the threads rung: each thread takes whole NR512-column slivers of C */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
                 for (int64_t q = 0; q < nc; q += NR512)
                     for (int64_t p = 0; p < mc; p += MR512)
                         FN(micro_kernel512)(kc, packed_a + p * kc, packed_b + q * kc,

@@ -225,6 +225,8 @@ static void FN(gemm_packed)(int64_t M, int64_t N, int64_t K, const T *A, int tra
                             const T *B, int trans_b, T *C, T alpha, int accumulate, T *work)
 {
     STRIDES;
+    const int nt = gemm_threads(M, N, K);
+    (void)nt;
     T *const packed_a = work;
     T *const packed_b = work + round_up(min64(M, MC), MR) * min64(K, KC);
     for (int64_t j0 = 0; j0 < N; j0 += NC) {
@@ -236,6 +238,9 @@ static void FN(gemm_packed)(int64_t M, int64_t N, int64_t K, const T *A, int tra
             for (int64_t i0 = 0; i0 < M; i0 += MC) {
                 const int64_t mc = min64(MC, M - i0);
                 FN(pack_a)(MR, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
+#ifdef _OPENMP /* the threads rung: each thread takes whole NR-column slivers of C */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
                 for (int64_t q = 0; q < nc; q += NR)
                     for (int64_t p = 0; p < mc; p += MR)
                         FN(micro_kernel)(kc, packed_a + p * kc, packed_b + q * kc,

@@ -41,13 +41,15 @@ def calibrate(fn, min_time):
     return number
 
 
-def interleaved(engines, rounds, min_time=0.0):
+def interleaved(engines, rounds, min_time=0.0, clock=time.process_time):
     """Time ``engines`` (name -> callable) interleaved over ``rounds``.
 
     A callable returns the number of units it ran (steps of a fit; anything but a positive
     int means one),
     so the figure is seconds per unit. With ``min_time`` > 0 each callable is first
-    repeated enough times to last that long per round. Returns name -> :class:`Figure`."""
+    repeated enough times to last that long per round. ``clock`` is process CPU time,
+    except where threads are compared (their CPU times add up): wall-clock time then.
+    Returns name -> :class:`Figure`."""
     numbers = {name: calibrate(fn, min_time) if min_time > 0 else 1 for name, fn in engines.items()}
     names = list(engines)
     samples = {name: [] for name in names}
@@ -55,11 +57,11 @@ def interleaved(engines, rounds, min_time=0.0):
         for name in names[r % len(names):] + names[:r % len(names)]:
             fn, number = engines[name], numbers[name]
             units = 0
-            t0 = time.process_time()
+            t0 = clock()
             for _ in range(number):
                 ran = fn()
                 units += ran if isinstance(ran, int) and ran > 0 else 1
-            samples[name].append((time.process_time() - t0) / units)
+            samples[name].append((clock() - t0) / units)
     return {name: Figure(s) for name, s in samples.items()}
 
 

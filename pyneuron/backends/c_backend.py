@@ -42,8 +42,9 @@ inputs); a violation raises ``TypeError``/``ValueError`` naming the argument. Na
 inf propagate exactly as in the numpy backend, except that a training step refuses
 non-finite ``X`` or ``Y`` (it would silently turn every weight into NaN).
 
-Module-level helpers: :func:`matmul` (pick a rung of the ladder, optional ``out=``) and
-:func:`simd_available`.
+Module-level helpers: :func:`matmul` (pick a rung of the ladder, optional ``out=``),
+:func:`simd_available` and :func:`simd_level` (which SIMD code runs), :func:`threads` and
+:func:`set_threads` (the threads rung: big packed products split over OpenMP threads).
 """
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ try:
 except ImportError as exc:  # turned into "c backend unavailable" by backends.get
     raise ImportError(f"the compiled module pyneuron._kernels is missing or broken: {exc}") from exc
 
-__all__ = ["CBackend", "matmul", "simd_available", "simd_level", "VARIANTS"]
+__all__ = ["CBackend", "matmul", "simd_available", "simd_level", "threads", "set_threads",
+           "openmp_available", "VARIANTS"]
 
 #: Rungs of the matmul ladder, slowest first, plus "auto". "narrow" serves only products
 #: of at most 16 columns (``NARROW_MAX``), where it is what "auto" picks.
@@ -114,6 +116,29 @@ _local = threading.local()  # cffi releases the GIL: one workspace per thread
 def simd_available() -> bool:
     """True if this CPU has AVX2 + FMA, so the ``simd`` rung (and the fast paths) can run."""
     return bool(lib.pyn_simd_available())
+
+
+def threads() -> int:
+    """Threads a big matrix product uses (the threads rung; 1 for small ones, and always
+    1 where the build has no OpenMP). Starts from ``PYNEURON_THREADS`` or
+    ``OMP_NUM_THREADS``, else 1."""
+    return int(lib.pyn_get_threads())
+
+
+def set_threads(n) -> int:
+    """Use ``n`` threads (an int >= 1) for big matrix products; returns the count in
+    effect, which is 1 where the C build has no OpenMP. Results do not depend on it: each
+    element is summed by one thread in one order. Raises ``TypeError``/``ValueError``."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n: expected an integer number of threads, got {type(n).__name__}")
+    if not 1 <= n <= 1024:
+        raise ValueError(f"n: expected 1 to 1024 threads, got {n}")
+    return int(lib.pyn_set_threads(int(n)))
+
+
+def openmp_available() -> bool:
+    """Was the C code built with OpenMP (so the threads rung can run)?"""
+    return bool(lib.pyn_openmp_available())
 
 
 def simd_level(available=False) -> str:
