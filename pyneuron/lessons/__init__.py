@@ -22,6 +22,7 @@ LESSONS = [
     ("08", "perceptron", "one neuron learns AND and OR but not XOR"),
     ("09", "vanishing_gradients", "deep sigmoid vs ReLU: gradient norms layer by layer"),
     ("10", "common_mistakes", "unscaled inputs, and MSE where cross-entropy belongs"),
+    ("11", "conventions", "same network, different conventions: torch's, the book's, a course's"),
 ]
 
 
@@ -40,6 +41,7 @@ EXPECTED_SECONDS = {
     "perceptron": {"fast": {"scalar": 0.5, "numpy": 0.4, "c": 0.3}, "full": {"scalar": 1.5, "numpy": 1.6, "c": 0.7}},
     "vanishing_gradients": {"fast": {"scalar": 1.0, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 3.3, "numpy": 0.2, "c": 0.2}},
     "common_mistakes": {"fast": {"scalar": 0.4, "numpy": 0.2, "c": 0.2}, "full": {"scalar": 7.1, "numpy": 0.7, "c": 0.2}},
+    "conventions": {"fast": {"scalar": 0.9, "numpy": 0.2, "c": 0.3}, "full": {"scalar": 6.6, "numpy": 0.8, "c": 0.8}},
 }
 
 
