@@ -346,7 +346,7 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
     if lr_schedule is not None and lr_schedule.per == "step":
         def lr_for_step(t):
             return lr_schedule(optimizer.initial_lr, t)
-    elif optimizer.decay:
+    elif getattr(optimizer, "decay", 0.0):      # an Optimizer subclass may not set it
         lr_for_step = optimizer.lr_at
     progress = None
     if verbose == 1:
