@@ -164,3 +164,12 @@ def test_sampling_is_seeded_and_arguments_are_checked():
         pn.gradient_check(model, X, y, gradients=grads[:-1])
     with pytest.raises(ValueError, match="gradients: expected one array per parameter"):
         pn.gradient_check(model, X, y, gradients=[g.T for g in grads])
+
+
+def test_gradient_check_leaves_batchnorm_running_statistics_alone():
+    X, y = pn.datasets.make_moons(8, noise=0.1, seed=0)
+    model = pn.MLP([2, 3, 1], activation="relu", batch_norm=True, seed=0)
+    before = [model.layers[0].running_mean.copy(), model.layers[0].running_var.copy()]
+    assert pn.gradient_check(model, X, y).passed
+    assert np.array_equal(model.layers[0].running_mean, before[0])
+    assert np.array_equal(model.layers[0].running_var, before[1])

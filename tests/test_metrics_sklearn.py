@@ -233,3 +233,20 @@ def test_evaluate_reports_the_loss_exactly_at_saturation(backend, dtype):
     result = softmax.evaluate(np.array([[40.0]]), [0])           # logits [0, 40], class 0
     assert result["loss"] == pytest.approx(40 + math.log1p(math.exp(-40)), rel=rel)
     assert result["accuracy"] == 0.0
+
+
+def test_text_and_string_inputs_are_type_errors():
+    with pytest.raises(TypeError, match="y_true: expected an array, got a str"):
+        metrics.accuracy("0101", [0, 1, 0, 1])
+    with pytest.raises(TypeError, match="y_true: expected real numbers, got dtype <U1"):
+        metrics.mean_squared_error(["a", "b"], [1.0, 2.0])
+    with pytest.raises(TypeError, match="y_pred: expected real numbers, got dtype <U1"):
+        metrics.r2_score([1.0, 2.0], ["a", "b"])
+    assert metrics.accuracy(["cat", "dog"], ["cat", "cat"]) == 0.5        # string labels are labels
+
+
+def test_output_accuracy_reads_softmax_by_argmax_and_sigmoid_units_by_threshold():
+    A = np.array([[0.4, 0.35, 0.25], [0.2, 0.7, 0.1]])
+    Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    assert metrics.output_accuracy(A, Y, "cce") == 1.0             # both argmaxes right
+    assert metrics.output_accuracy(A, Y, "bce") == pytest.approx(5 / 6)   # 0.4 < 0.5 misses one label
