@@ -10,7 +10,9 @@
  *   typed_layers.c    activations, the dense layer, the losses
  *   typed_toolkit.c   regularization, batch normalization, optimizer steps
  *   typed_sgd_step.c  the plain SGD step of the sgd_train_step kernel
- *   typed_fit.c       the general fused training step and the whole epoch of fit
+ *   typed_fit_pass.c  fit's fused step, part 1: workspace, forward, loss, backward
+ *   typed_fit_update.c          part 2: penalty gradients, clipping, optimizer rules
+ *   typed_fit.c                 part 3: the step and the whole epoch in one call
  */
 #ifndef SUF
 #error "typed_kernels.c is included by pyneuron_kernels.c; compile that file instead"
@@ -23,4 +25,6 @@
 #include "typed_layers.c"
 #include "typed_toolkit.c"
 #include "typed_sgd_step.c"
+#include "typed_fit_pass.c"
+#include "typed_fit_update.c"
 #include "typed_fit.c"

@@ -1,0 +1,237 @@
+/* fit's training step for every configuration, part 1: the workspace, the forward pass,
+ * the loss and the backward pass (typed_fit_update.c holds the update, typed_fit.c the
+ * step and the epoch). Part of the typed kernels (see typed_kernels.c): included once
+ * per precision.
+ *
+ * The step does, in one call, what pyneuron/training.py's per-operation path does with
+ * one kernel call per operation -- and in the same order, so the two agree to rounding:
+ *   forward  (per layer) Z = X W^T + b; batch norm with the batch's statistics (and the
+ *            running statistics updated when m >= 2); A = f(Z); inverted dropout with
+ *            the mask uniforms < keep;
+ *   loss     from the output's logits for sigmoid + bce and softmax + cce (softplus and
+ *            log-sum-exp, in double), otherwise from the probabilities; plus the
+ *            penalty l2/(2m) sum W^2 + l1/m sum |W|;
+ *   backward dZ of the output, then per layer dW = dZ^T X, db = column sums, and
+ *            dX = dZ W back through dropout, the activation and batch norm -- except for
+ *            the first layer, whose dX nothing uses;
+ *   update   penalty gradients, clipping by value then by global norm (the norm summed
+ *            in double, so a float32 gradient of 1e19 does not overflow), one optimizer
+ *            step per array with the toolkit's optimizer kernels.
+ * Randomness never enters: the dropout masks come from uniform numbers drawn by Python. */
+
+/* Where each layer's buffers live in the workspace (see fit_layout). */
+typedef struct {
+    T *Z, *A, *out, *mask, *Zlin, *Zhat, *mean, *var, *grad[4];
+} FN(fit_layer);
+
+typedef struct {
+    FN(fit_layer) layer[64];
+    T *Xb, *Yb, *g, *spare, *bn_work, *pack;
+} FN(fit_ws);
+
+#define NET_W(net, l) ((T *)(net)->param[4 * (l)])
+#define NET_HAS_BN(net, l) ((net)->param[4 * (l) + 2] != NULL)
+
+/* Hand out consecutive pieces of the workspace (or, with base NULL, only count them).
+ * Every piece starts on a 64-byte boundary (given an aligned base), so no two layers'
+ * buffers share a cache line. */
+static T *FN(take)(T *base, int64_t *used, int64_t n)
+{
+    const int64_t per_line = 64 / (int64_t)sizeof(T);
+    T *p = base ? base + *used : NULL;
+    *used += round_up(n, per_line);
+    return p;
+}
+
+/* Lay out the workspace for batches of up to m rows; returns its length in elements. */
+static int64_t FN(fit_layout)(const pyn_net *net, int64_t m, T *base, FN(fit_ws) *ws)
+{
+    const int64_t L = net->L, *sizes = net->sizes;
+    int64_t used = 0, widest = 1, pack = 1;
+    ws->Xb = FN(take)(base, &used, m * sizes[0]);
+    ws->Yb = FN(take)(base, &used, m * sizes[L]);
+    for (int64_t l = 0; l < L; ++l) {
+        const int64_t n_in = sizes[l], n = sizes[l + 1], mn = m * n;
+        FN(fit_layer) *ly = &ws->layer[l];
+        ly->Z = FN(take)(base, &used, mn);
+        ly->A = FN(take)(base, &used, mn);
+        ly->out = ly->A;
+        ly->mask = ly->Zlin = ly->Zhat = ly->mean = ly->var = NULL;
+        if (net->keep[l] < 1.0) {
+            ly->out = FN(take)(base, &used, mn);
+            ly->mask = FN(take)(base, &used, mn);
+        }
+        ly->grad[0] = FN(take)(base, &used, n * n_in);
+        ly->grad[1] = net->param[4 * l + 1] ? FN(take)(base, &used, n) : NULL; /* no bias: none */
+        ly->grad[2] = ly->grad[3] = NULL;
+        if (NET_HAS_BN(net, l)) {
+            ly->Zlin = FN(take)(base, &used, mn);
+            ly->Zhat = FN(take)(base, &used, mn);
+            ly->mean = FN(take)(base, &used, n);
+            ly->var = FN(take)(base, &used, n);
+            ly->grad[2] = FN(take)(base, &used, n);
+            ly->grad[3] = FN(take)(base, &used, n);
+        }
+        widest = max64(widest, max64(n_in, n));
+        pack = max64(pack, FN(pyn_dense_workspace)(m, n_in, n));
+    }
+    ws->g = FN(take)(base, &used, m * widest);
+    ws->spare = FN(take)(base, &used, m * widest);
+    ws->bn_work = FN(take)(base, &used, widest);
+    ws->pack = FN(take)(base, &used, pack);
+    return used;
+}
+
+int64_t FN(pyn_fit_workspace)(const pyn_net *net, int64_t m)
+{
+    FN(fit_ws) ws;
+    if (net->L < 1 || net->L > 64)
+        return 0;
+    return FN(fit_layout)(net, max64(m, 1), NULL, &ws);
+}
+
+/* Forward through every layer. training: batch statistics (running ones updated when
+ * m >= 2) and dropout from *uniforms (advanced past the numbers used); otherwise the
+ * inference graph (running statistics, no dropout). Returns the output layer's A. */
+static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fit_ws) *ws,
+                                const double **uniforms, int training)
+{
+    const T alpha = (T)net->alpha;
+    const T *in = X;
+    for (int64_t l = 0; l < net->L; ++l) {
+        const int64_t n_in = net->sizes[l], n = net->sizes[l + 1], mn = m * n;
+        FN(fit_layer) *ly = &ws->layer[l];
+        T *const *p = (T *const *)&net->param[4 * l];
+        const int bn = NET_HAS_BN(net, l);
+        T *lin = bn ? ly->Zlin : ly->Z;
+        FN(gemm)(m, n, n_in, in, 0, p[0], 1, lin, 1, 0, ws->pack);
+        for (int64_t s = 0; p[1] && s < m; ++s) /* the bias, if the layer has one */
+            for (int64_t j = 0; j < n; ++j)
+                lin[s * n + j] += p[1][j];
+        if (bn) {
+            const T eps = (T)net->bn_eps[l];
+            T *rm = (T *)net->stats[2 * l], *rv = (T *)net->stats[2 * l + 1];
+            if (training) {
+                FN(pyn_batchnorm_forward)(m, n, lin, p[2], p[3], eps, ly->Z, ly->Zhat,
+                                          ly->mean, ly->var, ws->bn_work, n);
+                if (m >= 2) { /* as Dense._update_running_stats: unbiased variance */
+                    const double mom = net->bn_momentum[l];
+                    const T keep_old = (T)(1.0 - mom), take_new = (T)mom;
+                    const T unbias = (T)((double)m / (double)(m - 1));
+                    for (int64_t j = 0; j < n; ++j) {
+                        rm[j] = keep_old * rm[j] + take_new * ly->mean[j];
+                        rv[j] = keep_old * rv[j] + take_new * (ly->var[j] * unbias);
+                    }
+                }
+            } else {
+                FN(pyn_batchnorm_inference)(m, n, lin, p[2], p[3], rm, rv, eps, ly->Z,
+                                            ws->bn_work, n);
+            }
+        }
+        FN(pyn_activation_forward)(m, n, net->acts[l], alpha, ly->Z, ly->A);
+        in = ly->A;
+        if (training && ly->mask) {
+            const double keep = net->keep[l];
+            const double *u = *uniforms;
+            for (int64_t i = 0; i < mn; ++i)
+                ly->mask[i] = u[i] < keep ? (T)1 : (T)0;
+            *uniforms = u + mn;
+            FN(pyn_dropout)(mn, ly->A, ly->mask, (T)keep, ly->out);
+            in = ly->out;
+        }
+    }
+    return in;
+}
+
+/* The data loss of the output layer (Backend.data_loss), in double: from the logits Z
+ * for sigmoid + bce (mean of softplus(z) - y z) and softmax + cce (mean over rows of
+ * logsumexp(z) - sum y z), otherwise from the probabilities A (pyn_loss_value). */
+static double FN(fit_data_loss)(int64_t m, int64_t k, int act, int loss, const T *Z,
+                                const T *A, const T *Y)
+{
+    double total = 0;
+    if (act == ACT_SIGMOID && loss == LOSS_BCE) {
+        for (int64_t i = 0; i < m * k; ++i) {
+            const double z = (double)Z[i];
+            const double softplus = (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
+            total += softplus - (double)Y[i] * z;
+        }
+        return total / (double)(m * k);
+    }
+    if (act == ACT_SOFTMAX && loss == LOSS_CCE) {
+        for (int64_t s = 0; s < m; ++s) {
+            const T *z = Z + s * k, *y = Y + s * k;
+            double top = (double)z[0], sum = 0, dot = 0;
+            for (int64_t j = 1; j < k; ++j)
+                if ((double)z[j] > top || z[j] != z[j])
+                    top = (double)z[j];
+            for (int64_t j = 0; j < k; ++j) {
+                sum += exp((double)z[j] - top);
+                dot += (double)y[j] * (double)z[j];
+            }
+            total += top + log(sum) - dot;
+        }
+        return total / (double)m;
+    }
+    return FN(pyn_loss_value)(m, k, loss, A, Y);
+}
+
+/* Right answers, as metrics.output_accuracy counts them: argmax against argmax per row
+ * (cce), otherwise (A >= 0.5) == (Y >= 0.5) per element. */
+static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const T *Y)
+{
+    int64_t right = 0;
+    if (loss != LOSS_CCE) {
+        for (int64_t i = 0; i < m * k; ++i)
+            right += (A[i] >= (T)0.5) == (Y[i] >= (T)0.5);
+        return right;
+    }
+    for (int64_t s = 0; s < m; ++s) {
+        const T *a = A + s * k, *y = Y + s * k;
+        int64_t ia = 0, iy = 0;
+        for (int64_t j = 1; j < k; ++j) {
+            if (a[ia] == a[ia] && (a[j] > a[ia] || a[j] != a[j])) /* NaN wins, as in argmax */
+                ia = j;
+            if (y[j] > y[iy])
+                iy = j;
+        }
+        right += ia == iy;
+    }
+    return right;
+}
+
+/* Backward from the output: every layer's gradients into ws->layer[l].grad. */
+static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T *Y,
+                             FN(fit_ws) *ws)
+{
+    const int64_t L = net->L;
+    const T alpha = (T)net->alpha;
+    T *g = ws->g, *spare = ws->spare;
+    const FN(fit_layer) *top = &ws->layer[L - 1];
+    FN(output_gradient)(m, net->sizes[L], net->acts[L - 1], net->loss, alpha, top->Z, top->A,
+                        Y, g);
+    for (int64_t l = L - 1; l >= 0; --l) { /* g holds dL/dZ of layer l (activation input) */
+        const int64_t n_in = net->sizes[l], n = net->sizes[l + 1];
+        FN(fit_layer) *ly = &ws->layer[l];
+        T *const *p = (T *const *)&net->param[4 * l];
+        if (NET_HAS_BN(net, l)) /* in place: dY is read whole before dZ is written */
+            FN(pyn_batchnorm_backward)(m, n, g, ly->Zhat, p[2], ly->var, (T)net->bn_eps[l], g,
+                                       ly->grad[2], ly->grad[3], ws->bn_work, n);
+        const T *input = l > 0 ? ws->layer[l - 1].out : X;
+        FN(gemm)(n, n_in, m, g, 1, input, 0, ly->grad[0], 1, 0, ws->pack); /* dW = dZ^T X */
+        if (ly->grad[1])
+            FN(column_sums)(m, n, g, ly->grad[1]);
+        if (l == 0) /* the first layer's dX = dZ W: nothing uses it */
+            break;
+        const FN(fit_layer) *below = &ws->layer[l - 1];
+        FN(gemm)(m, n_in, n, g, 0, p[0], 0, spare, 1, 0, ws->pack); /* dX = dZ W */
+        if (below->mask)
+            FN(pyn_dropout)(m * n_in, spare, below->mask, (T)net->keep[l - 1], spare);
+        FN(pyn_activation_backward)(m, n_in, net->acts[l - 1], alpha, spare, below->Z,
+                                    below->A, spare);
+        T *swap = g;
+        g = spare;
+        spare = swap;
+    }
+}
+

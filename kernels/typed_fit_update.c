@@ -1,0 +1,118 @@
+/* fit's update, the last part of a training step: penalty gradients, clipping by value and
+ * by global norm, then one optimizer step per trainable array (see typed_fit.c for the
+ * whole step). Part of the typed kernels (see typed_kernels.c): included once per
+ * precision, after typed_fit_pass.c. */
+
+/* The penalty l2/(2m) sum W^2 + l1/m sum |W| over every layer's weights (not biases). */
+static double FN(fit_penalty)(const pyn_net *net, int64_t m)
+{
+    double total = 0;
+    for (int64_t l = 0; l < net->L; ++l)
+        total += FN(pyn_penalty)(net->sizes[l + 1] * net->sizes[l], NET_W(net, l),
+                                 net->l2 / (2.0 * (double)m), net->l1 / (double)m);
+    return total;
+}
+
+/* The courses' momentum, as the numpy backend's momentum_course_step: v <- mu v - lr g,
+ * theta <- theta + v. */
+static void FN(course_momentum_step)(int64_t n, T *restrict param, const T *restrict grad,
+                                     T *restrict velocity, T lr, T mu)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const T v = velocity[i] * mu - lr * grad[i];
+        velocity[i] = v;
+        param[i] += v;
+    }
+}
+
+/* Adagrad, as the numpy backend's adagrad_step: s <- s + g^2,
+ * theta <- theta - lr g / (sqrt(s) + eps). */
+static void FN(adagrad_step)(int64_t n, T *restrict param, const T *restrict grad,
+                             T *restrict square_sum, T lr, T eps)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const T g = grad[i];
+        const T s = square_sum[i] + g * g;
+        square_sum[i] = s;
+        param[i] -= lr * g / (SQRT(s) + eps);
+    }
+}
+
+/* Penalty gradients, clipping, then one optimizer step on every trainable parameter. */
+static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, FN(fit_ws) *ws)
+{
+    const int64_t L = net->L;
+    if (net->l1 != 0 || net->l2 != 0) { /* dW + (l2/m W + l1/m sign W), as numpy adds */
+        const T a = (T)(net->l2 / (double)m), c = (T)(net->l1 / (double)m);
+        for (int64_t l = 0; l < L; ++l) {
+            const T *W = NET_W(net, l);
+            T *dW = ws->layer[l].grad[0];
+            for (int64_t i = 0; i < net->sizes[l + 1] * net->sizes[l]; ++i) {
+                const T w = W[i];
+                const T sign = w > 0 ? (T)1 : w < 0 ? (T)-1 : w == 0 ? (T)0 : w;
+                dW[i] = dW[i] + (a * w + c * sign);
+            }
+        }
+    }
+    if (net->clip_value > 0) {
+        const T cv = (T)net->clip_value;
+        for (int64_t l = 0; l < L; ++l)
+            for (int q = 0; q < 4; ++q) {
+                T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
+                const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
+                for (int64_t i = 0; gr && i < size; ++i)
+                    gr[i] = gr[i] > cv ? cv : gr[i] < -cv ? -cv : gr[i];
+            }
+    }
+    if (net->clip_norm > 0) { /* the squared norm in double: no float32 overflow */
+        double squares = 0;
+        for (int64_t l = 0; l < L; ++l)
+            for (int q = 0; q < 4; ++q) {
+                const T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
+                const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
+                for (int64_t i = 0; gr && i < size; ++i)
+                    squares += (double)gr[i] * (double)gr[i];
+            }
+        const double norm = sqrt(squares);
+        if (norm > net->clip_norm) {
+            const T scale = (T)(net->clip_norm / norm);
+            for (int64_t l = 0; l < L; ++l)
+                for (int q = 0; q < 4; ++q) {
+                    T *gr = net->trainable[4 * l + q] ? ws->layer[l].grad[q] : NULL;
+                    const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
+                    for (int64_t i = 0; gr && i < size; ++i)
+                        gr[i] *= scale;
+                }
+        }
+    }
+    /* the optimizer's constants, formed in double as the Python wrappers form them */
+    const double bc1 = 1.0 - pow(net->beta1, (double)t), bc2 = 1.0 - pow(net->beta2, (double)t);
+    for (int64_t l = 0; l < L; ++l)
+        for (int q = 0; q < 4; ++q) {
+            const int64_t i4 = 4 * l + q;
+            T *param = (T *)net->param[i4];
+            const T *gr = ws->layer[l].grad[q];
+            if (!param || !net->trainable[i4])
+                continue;
+            T *s1 = (T *)net->state1[i4], *s2 = (T *)net->state2[i4];
+            const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
+            if (net->rule == PYN_RULE_ADAM)
+                FN(pyn_adam_step)(size, param, gr, s1, s2, (T)lr, (T)net->beta1,
+                                  (T)(1.0 - net->beta1), (T)net->beta2, (T)(1.0 - net->beta2),
+                                  (T)net->eps, (T)bc1, (T)bc2, net->weight_decay != 0,
+                                  (T)(1.0 - lr * net->weight_decay));
+            else if (net->rule == PYN_RULE_COURSE)
+                FN(course_momentum_step)(size, param, gr, s1, (T)lr, (T)net->momentum);
+            else if (net->rule == PYN_RULE_ADAGRAD)
+                FN(adagrad_step)(size, param, gr, s1, (T)lr, (T)net->eps);
+            else if (net->rule == PYN_RULE_RMSPROP)
+                FN(pyn_rmsprop_step)(size, param, gr, s1, (T)lr, (T)net->rho,
+                                     (T)(1.0 - net->rho), (T)net->eps);
+            else if (net->momentum != 0)
+                FN(pyn_momentum_step)(size, param, gr, s1, (T)lr, (T)net->momentum,
+                                      (T)(1.0 - net->dampening), net->nesterov);
+            else
+                FN(pyn_sgd_step)(size, param, gr, (T)lr);
+        }
+}
+
