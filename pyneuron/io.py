@@ -251,7 +251,7 @@ class _ModelReader:
             if bn:
                 self.param_shapes += [((n_out,), f"layer{i}/{key}") for key in ("gamma", "beta")]
         frozen = arch.get("frozen", [])
-        names = [name for _, name in self.param_shapes]
+        names = {name for _, name in self.param_shapes}       # a set: a long forged list stays cheap
         if (not isinstance(frozen, list) or any(not isinstance(n, str) or n not in names for n in frozen)
                 or len(set(frozen)) != len(frozen)):
             raise NpzError(f"the architecture record's 'frozen': expected distinct parameter names "
