@@ -96,6 +96,8 @@ def threads_section(np, sizes, repeats, min_time, out):
     if not c_backend.openmp_available():
         out("  threads rung: this build has no OpenMP (the kernels run on one thread)")
         return {}
+    if not any(n >= 512 for n in sizes):
+        return {}
     before = c_backend.threads()
     results = {}
     rng = np.random.default_rng(0)
