@@ -7,7 +7,7 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
 from . import plot, progress
 from ._config import BackendEnvironmentError, available_backends, get_backend, set_backend, use_backend
-from .backends import BackendUnavailableError
+from .backends import BackendUnavailableError, backend_report, register_backend, unregister_backend
 from .explain import Explanation, explain
 from .gradcheck import GradientCheckResult, gradient_check
 from .io import ModelFileError, load
@@ -28,4 +28,4 @@ def from_torch(sequential, **options):
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "BackendEnvironmentError", "plot", "progress", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
-           "optimizers", "schedules"]
+           "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report"]

@@ -80,7 +80,10 @@ def _architecture(model):
             # issue 14: which layers have a bias (files without it: every layer) and the frozen
             # parameters by name; the optimizer's state follows the trainable ones
             "bias": [bool(layer.has_bias) for layer in model.layers],
-            "frozen": list(model.frozen)}
+            "frozen": list(model.frozen),
+            # a backend registered at run time (register_backend): loads on the default one
+            # where it is not registered (any other unknown name is refused as before)
+            "backend_registered": model.backend is not None and model.backend not in _builtin_backends()}
 
 
 def _arrays_of(model):
@@ -341,7 +344,8 @@ class _ModelReader:
         initializers.resolve(init, "relu")        # a known name (ValueError otherwise)
         # zeros: nothing is drawn and nothing is touched; the file's arrays replace them
         model = MLP(self.sizes, activation=arch.get("activation"), output=arch.get("output"),
-                    loss=arch.get("loss"), init="zeros", seed=arch.get("seed"), backend=arch.get("backend"),
+                    loss=arch.get("loss"), init="zeros", seed=arch.get("seed"),
+                    backend=_backend_here(arch.get("backend"), arch.get("backend_registered") is True),
                     alpha=arch.get("alpha"), dropout=arch.get("dropout"),
                     batch_norm=arch["batch_norm"], dtype=self.dtype.name, bias=self.bias)
         model.init = init
@@ -371,3 +375,23 @@ class _ModelReader:
                                for j in range(n_state)]
             model.optimizer = optimizer
         return model
+
+
+def _builtin_backends():
+    from .backends import BACKEND_NAMES
+    return BACKEND_NAMES
+
+
+def _backend_here(name, registered):
+    """The saved backend name if it can be used here; a backend that was registered with
+    ``register_backend`` when saved (``registered``) but is not in this process becomes
+    ``None`` (the default backend), with a warning saying so and how to get it back."""
+    from . import backends
+    if not registered or not isinstance(name, str) or name in backends.names():
+        return name
+    import warnings
+    warnings.warn(f"the model was saved with backend {name!r}, which is not registered here; it "
+                  f"loads on the default backend instead (register yours with "
+                  f"pyneuron.register_backend({name!r}, ...) and set model.backend = {name!r} "
+                  f"to use it)", UserWarning, stacklevel=4)
+    return None
