@@ -4,6 +4,7 @@ announce before they start, and the README's table.
     python -m pyneuron.lessons.timing                 # every lesson, every backend, full and --fast
     python -m pyneuron.lessons.timing --lessons 03 04 --backends numpy c --settings fast
     python -m pyneuron.lessons.timing --backends scalar --limit 300   # stop a run after 300 CPU seconds
+    python -m pyneuron.lessons.timing --markdown      # the README's table, from EXPECTED_SECONDS
 
 Each run is a fresh ``python -m pyneuron.lessons.<name>`` child with the BLAS
 libraries held to one thread; the figure is the child's CPU time (user + system,
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from . import LESSONS, find
+from . import EXPECTED_SECONDS, LESSONS, _duration, find
 
 SINGLE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -53,13 +54,32 @@ def measure(lesson, backend, fast, limit=None):
     return cpu, wall, "limit" if limit and cpu >= limit - 1 else "failed"
 
 
+def markdown_table(times=None):
+    """The README's table of expected times (from :data:`EXPECTED_SECONDS`)."""
+    times = EXPECTED_SECONDS if times is None else times
+    columns = [(setting, backend) for setting in ("full", "fast") for backend in ("scalar", "numpy", "c")]
+    head = "| lesson | " + " | ".join(f"{b}{' --fast' if s == 'fast' else ''}" for s, b in columns) + " |"
+    rows = [head, "|" + "---|" * (len(columns) + 1)]
+    for number, name, _ in LESSONS:
+        cells = []
+        for setting, backend in columns:
+            value = times.get(name, {}).get(setting, {}).get(backend)
+            cells.append("—" if value is None else _duration(value).replace("about ", ""))
+        rows.append(f"| {number} {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lessons", nargs="*", default=[n for n, _, _ in LESSONS], help="numbers or names (default all)")
     p.add_argument("--backends", nargs="*", default=["numpy", "c", "scalar"])
     p.add_argument("--settings", nargs="*", default=["fast", "full"], choices=["fast", "full"])
     p.add_argument("--limit", type=int, default=None, metavar="S", help="stop a run after S CPU seconds")
+    p.add_argument("--markdown", action="store_true", help="print the README's table of the stored times")
     args = p.parse_args(argv)
+    if args.markdown:
+        print(markdown_table())
+        return 0
     lessons = [find(name) for name in args.lessons]
     print(f"{'lesson':<24} {'setting':<7} {'backend':<7} {'CPU s':>8} {'wall s':>8}", flush=True)
     for number, name, _ in lessons:
