@@ -171,6 +171,8 @@ def console_script():
 def test_bad_backend_variable_is_one_line_from_every_command(command, value):
     env = dict(os.environ, MPLBACKEND="Agg", PYNEURON_BACKEND=value)
     launchers = [[sys.executable, "-m", "pyneuron.cli"]]
+    if (ROOT / "pyneuron" / "__main__.py").is_file():
+        launchers.append([sys.executable, "-m", "pyneuron"])
     if console_script():
         launchers.append([console_script()])
     for launcher in launchers:
