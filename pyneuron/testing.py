@@ -1,0 +1,435 @@
+"""The conformance kit: hold any backend to a reference, kernel by kernel.
+
+``check_backend(backend, reference="numpy")`` runs every kernel of the interface
+(:mod:`pyneuron.backends.base`) on both backends and compares the results:
+
+* **generated cases** (hypothesis): batch 1, one feature, odd sizes, values up to
+  ``|z| = 700`` (float64) or 80 (float32), exact zeros (the kinks of relu), in every
+  dtype the backend lists; a failing case is shrunk to the smallest one that still fails;
+* **edge cases the project learned**: saturated sigmoids (``z = ±40, ±700``), softmax
+  rows with a huge common offset (no row-max subtraction overflows), relu and leaky relu
+  at exactly 0, probabilities at exactly 0 and 1, one-sample batch norm;
+* **no writing to inputs** (aliasing): a kernel may change only the arrays it updates in
+  place (the ``*_step`` kernels' parameter and state); results keep the input's dtype;
+* **short whole training runs** (SGD, Adam with batch norm and dropout, softmax output),
+  whose final weights must match the reference's.
+
+It returns a :class:`ConformanceReport`: per kernel pass or fail, and for a failure the
+(smallest) input, the first array index that differs, the expected and actual values and
+their distance in ulps (:mod:`pyneuron.ulps`). Needs hypothesis (the ``test`` extra).
+
+Tolerances: float64 agrees to ``1e-9`` relative, float32 to ``2e-4``; a kernel that sums
+terms (matmul, linear, batch norm, losses, penalties) gets an absolute tolerance of that
+times the size of its summed terms, since a different summation order legitimately
+changes the last bits of a sum that cancels (as in ``tests/test_differential.py``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .ulps import max_ulp_distance, ulp_distance
+
+RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 2e-4}
+#: Largest |z| of generated values, per dtype (exp of it stays finite after the row max).
+BIG = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0}
+
+
+# ------------------------------------------------------------------ the cases
+def _cases():
+    """kernel -> list of (variant, builder, mutated argument positions, sums terms?).
+
+    A builder takes ``(rng, dims, dtype, big)`` and returns ``(args, kwargs)``."""
+    from .backends.base import ACTIVATIONS
+
+    def arr(rng, shape, dtype, scale=2.0, zeros=True):
+        a = rng.standard_normal(shape) * scale
+        if zeros:
+            a[rng.random(shape) < 0.15] = 0.0
+        return a.astype(dtype)
+
+    def probs(rng, shape, dtype, edges=True):
+        p = rng.random(shape)
+        if edges:
+            p[rng.random(shape) < 0.1] = 0.0
+            p[rng.random(shape) < 0.1] = 1.0
+        return p.astype(dtype)
+
+    def onehot(rng, m, k, dtype):
+        Y = np.zeros((m, k), dtype)
+        Y[np.arange(m), rng.integers(0, k, m)] = 1
+        return Y
+
+    def softmax(Z):
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return (e / e.sum(axis=1, keepdims=True)).astype(Z.dtype)
+
+    cases = {}
+
+    def add(kernel, variant, build, mutated=(), sums=False):
+        cases.setdefault(kernel, []).append((variant, build, mutated, sums))
+
+    for ta, tb in ((False, False), (True, False), (False, True)):
+        add("matmul", f"trans_a={ta}, trans_b={tb}",
+            lambda r, d, t, big, ta=ta, tb=tb: (
+                (arr(r, (d[1], d[0]) if ta else (d[0], d[1]), t), arr(r, (d[2], d[1]) if tb else (d[1], d[2]), t)),
+                {"trans_a": ta, "trans_b": tb}), sums=True)
+    add("linear_forward", "", lambda r, d, t, big: (
+        (arr(r, (d[0], d[1]), t), arr(r, (d[2], d[1]), t), arr(r, (d[2],), t)), {}), sums=True)
+    add("linear_backward", "", lambda r, d, t, big: (
+        (arr(r, (d[0], d[2]), t), arr(r, (d[0], d[1]), t), arr(r, (d[2],d[1]), t)), {}), sums=True)
+    for act in ACTIVATIONS:
+        add("activation_forward", act, lambda r, d, t, big, act=act: (
+            (act, arr(r, (d[0], d[2]), t, big if act == "softmax" else big / 3)), {"alpha": 0.01}))
+        add("activation_backward", act, lambda r, d, t, big, act=act: _act_backward_args(
+            act, arr(r, (d[0], d[2]), t), arr(r, (d[0], d[2]), t, 3.0), softmax))
+    add("softmax", "", lambda r, d, t, big: ((arr(r, (d[0], d[2]), t, big),), {}))
+    for loss in ("mse", "bce", "cce"):
+        add("loss_value", loss, lambda r, d, t, big, loss=loss: _loss_args(
+            loss, r, d, t, probs, onehot, softmax, arr), sums=True)
+        add("loss_gradient", loss, lambda r, d, t, big, loss=loss: _loss_args(
+            loss, r, d, t, probs, onehot, softmax, arr))
+    add("loss_from_logits", "bce", lambda r, d, t, big: (
+        ("bce", arr(r, (d[0], d[2]), t, big / 3), (r.random((d[0], d[2])) < 0.5).astype(t)), {}), sums=True)
+    add("loss_from_logits", "cce", lambda r, d, t, big: (
+        ("cce", arr(r, (d[0], d[2]), t, big / 3), onehot(r, d[0], d[2], t)), {}), sums=True)
+    add("output_delta", "", lambda r, d, t, big: (
+        (probs(r, (d[0], d[2]), t), (r.random((d[0], d[2])) < 0.5).astype(t), d[0] * d[2]), {}))
+    add("penalty", "", lambda r, d, t, big: ((arr(r, (d[2], d[1]), t), 0.3, 0.7, d[0]), {}), sums=True)
+    add("penalty_gradient", "", lambda r, d, t, big: ((arr(r, (d[2], d[1]), t), 0.3, 0.7, d[0]), {}))
+    for kernel in ("dropout_forward", "dropout_backward"):
+        add(kernel, "", lambda r, d, t, big: (
+            (arr(r, (d[0], d[2]), t), (r.random((d[0], d[2])) < 0.7).astype(t), 0.7), {}))
+    add("batchnorm_forward", "", lambda r, d, t, big: (
+        (arr(r, (d[0], d[2]), t, 3.0) + t(1.5), arr(r, (d[2],), t) + t(1), arr(r, (d[2],), t), 1e-5), {}),
+        sums=True)
+    add("batchnorm_inference", "", lambda r, d, t, big: (
+        (arr(r, (d[0], d[2]), t), arr(r, (d[2],), t), arr(r, (d[2],), t), arr(r, (d[2],), t),
+         np.abs(arr(r, (d[2],), t)) + t(0.1), 1e-5), {}))
+    add("batchnorm_backward", "", lambda r, d, t, big: _bn_backward_args(r, d, t, arr), sums=True)
+    add("sgd_step", "", lambda r, d, t, big: ((arr(r, (d[2], d[1]), t), arr(r, (d[2], d[1]), t), 0.1), {}),
+        mutated=(0,))
+    for nesterov, damp in ((False, 0.0), (True, 0.0), (False, 0.9)):
+        add("momentum_step", f"nesterov={nesterov}, dampening={damp}", lambda r, d, t, big, n=nesterov, dp=damp: (
+            (arr(r, (d[2],), t), arr(r, (d[2],), t), arr(r, (d[2],), t), 0.1, 0.9, dp, n), {}), mutated=(0, 2))
+    add("rmsprop_step", "", lambda r, d, t, big: (
+        (arr(r, (d[2],), t), arr(r, (d[2],), t), np.abs(arr(r, (d[2],), t)), 0.01, 0.9, 1e-8), {}), mutated=(0, 2))
+    for wd in (0.0, 0.01):
+        add("adam_step", f"weight_decay={wd}", lambda r, d, t, big, wd=wd: (
+            (arr(r, (d[2],), t), arr(r, (d[2],), t), arr(r, (d[2],), t), np.abs(arr(r, (d[2],), t)),
+             0.01, 0.9, 0.999, 1e-8, int(r.integers(1, 20))), {"weight_decay": wd}), mutated=(0, 2, 3))
+    add("momentum_course_step", "", lambda r, d, t, big: (
+        (arr(r, (d[2],), t), arr(r, (d[2],), t), arr(r, (d[2],), t), 0.1, 0.9), {}), mutated=(0, 2))
+    add("adagrad_step", "", lambda r, d, t, big: (
+        (arr(r, (d[2],), t), arr(r, (d[2],), t), np.abs(arr(r, (d[2],), t)), 0.1, 1e-10), {}), mutated=(0, 2))
+    return cases
+
+
+def _act_backward_args(act, Z, dA, softmax):
+    A = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
+         "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z), "linear": lambda z: z.copy(),
+         "softmax": softmax}[act](Z.astype(np.float64)).astype(Z.dtype)
+    return (act, dA, Z, A), {"alpha": 0.01}
+
+
+def _loss_args(loss, r, d, t, probs, onehot, softmax, arr):
+    m, k = d[0], d[2]
+    if loss == "cce":
+        return (loss, softmax(arr(r, (m, k), t)), onehot(r, m, k, t)), {}
+    if loss == "bce":
+        return (loss, probs(r, (m, k), t), (r.random((m, k)) < 0.5).astype(t)), {}
+    return (loss, arr(r, (m, k), t), arr(r, (m, k), t)), {}
+
+
+def _bn_backward_args(r, d, t, arr):
+    Z = arr(r, (d[0], d[2]), t, 3.0)
+    mean, var = Z.mean(axis=0), Z.var(axis=0)
+    Zhat = ((Z - mean) / np.sqrt(var + 1e-5)).astype(t)
+    return (arr(r, (d[0], d[2]), t), Zhat, arr(r, (d[2],), t) + t(1), var.astype(t), 1e-5), {}
+
+
+def edge_cases():
+    """(kernel, variant, args, kwargs) the project learned the hard way (float64)."""
+    big = np.array([[1000.0, 1000.0, -1000.0], [-745.0, 0.0, 745.0]])
+    z = np.array([[-700.0, -40.0, -1e-300, 0.0, 40.0, 700.0]])
+    kink = np.array([[-1.0, 0.0, -0.0, 1e-300, 1.0]])
+    return [
+        ("activation_forward", "sigmoid saturation", ("sigmoid", z), {"alpha": 0.01}),
+        ("activation_forward", "tanh saturation", ("tanh", z), {"alpha": 0.01}),
+        ("softmax", "rows with a huge offset", (big,), {}),
+        ("activation_forward", "softmax rows with a huge offset", ("softmax", big), {"alpha": 0.01}),
+        ("activation_backward", "relu kink at 0", ("relu", np.ones_like(kink), kink, np.maximum(kink, 0)),
+         {"alpha": 0.01}),
+        ("activation_backward", "leaky_relu kink at 0", ("leaky_relu", np.ones_like(kink), kink,
+                                                         np.where(kink > 0, kink, 0.01 * kink)), {"alpha": 0.01}),
+        ("loss_from_logits", "bce confident", ("bce", np.array([[40.0, -40.0, 30.0]]), np.array([[1.0, 0.0, 0.0]])), {}),
+        ("loss_from_logits", "cce huge logits", ("cce", big, np.array([[1.0, 0, 0], [0, 0, 1.0]])), {}),
+        ("loss_value", "bce at exactly 0 and 1", ("bce", np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])), {}),
+        ("batchnorm_forward", "one sample", (np.array([[3.0, -2.0]]), np.ones(2), np.zeros(2), 1e-5), {}),
+        ("linear_forward", "batch of 1, one feature", (np.array([[2.0]]), np.array([[3.0]]), np.array([0.5])), {}),
+    ]
+
+
+# ------------------------------------------------------------------ the report
+@dataclass
+class KernelResult:
+    """One kernel (and variant, dtype) held to the reference."""
+    kernel: str
+    variant: str
+    dtype: str
+    passed: bool
+    examples: int = 0
+    #: for a failure: what differs and where (see :meth:`ConformanceReport.__str__`)
+    failure: dict | None = None
+
+
+@dataclass
+class ConformanceReport:
+    """What :func:`check_backend` found. ``passed`` is True when every result passed;
+    ``failures`` lists the failed :class:`KernelResult` s; ``failed_kernels`` their names."""
+    backend: str
+    reference: str
+    results: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return all(r.passed for r in self.results)
+
+    @property
+    def failures(self):
+        return [r for r in self.results if not r.passed]
+
+    @property
+    def failed_kernels(self):
+        return sorted({r.kernel for r in self.failures})
+
+    def as_dicts(self):
+        return [{"kernel": r.kernel, "variant": r.variant, "dtype": r.dtype, "passed": r.passed,
+                 "examples": r.examples, **(r.failure or {})} for r in self.results]
+
+    def __str__(self):
+        kernels = {}
+        for r in self.results:
+            kernels.setdefault(r.kernel, []).append(r)
+        lines = [f"conformance of {self.backend!r} against {self.reference!r}: "
+                 f"{sum(all(x.passed for x in rs) for rs in kernels.values())} of {len(kernels)} kernels pass"]
+        for kernel, rs in kernels.items():
+            bad = [r for r in rs if not r.passed]
+            lines.append(f"  {'FAIL' if bad else 'ok  '}  {kernel}"
+                         + (f"  ({sum(r.examples for r in rs)} cases)" if not bad else ""))
+            for r in bad:
+                f = r.failure
+                lines.append(f"        [{r.variant or 'generated'}, {r.dtype}] {f['message']}")
+                if "index" in f:
+                    lines.append(f"        output {f['output']} at index {f['index']}: expected {f['expected']!r}, "
+                                 f"got {f['actual']!r} ({'no finite' if f['ulps'] is None else f['ulps']} ulps)")
+                lines.append(f"        smallest input: {f['input']}")
+        return "\n".join(lines)
+
+    def raise_if_failed(self):
+        """Raise ``AssertionError`` with the report when a kernel failed."""
+        if not self.passed:
+            raise AssertionError(str(self))
+
+
+# ------------------------------------------------------------------ comparing one call
+def _outputs(result, args, mutated):
+    if mutated:
+        return [np.asarray(args[i]) for i in mutated]
+    if isinstance(result, tuple):
+        return [np.asarray(x) for x in result]
+    return [np.asarray(result)]
+
+
+def _show(args, kwargs):
+    parts = [np.array2string(np.asarray(a), precision=17, separator=", ") if isinstance(a, np.ndarray)
+             else repr(a) for a in args]
+    parts += [f"{k}={v!r}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def compare_call(kernel, candidate, reference, args, kwargs, mutated=(), sums=False):
+    """Run ``kernel`` on both backends (each on its own copies of the arguments); return
+    ``None`` if they agree, else a failure dict (message, output, index, expected,
+    actual, ulps, input, shapes)."""
+    failure = _compare_call(kernel, candidate, reference, args, kwargs, mutated, sums)
+    if failure is not None:
+        failure["shapes"] = [a.shape for a in args if isinstance(a, np.ndarray)]
+    return failure
+
+
+def _compare_call(kernel, candidate, reference, args, kwargs, mutated, sums):
+    copy = lambda a: a.copy() if isinstance(a, np.ndarray) else a       # noqa: E731
+    ref_args, got_args = [copy(a) for a in args], [copy(a) for a in args]
+    shown = _show(args, kwargs)
+    with np.errstate(all="ignore"):
+        expected = getattr(reference, kernel)(*ref_args, **kwargs)
+        try:
+            actual = getattr(candidate, kernel)(*got_args, **kwargs)
+        except Exception as exc:          # the learner's kernel crashed: that is the finding
+            return {"message": f"raised {type(exc).__name__}: {exc}", "input": shown}
+    for i, (a, g) in enumerate(zip(args, got_args)):
+        if isinstance(a, np.ndarray) and i not in mutated and not np.array_equal(a, g, equal_nan=True):
+            return {"message": f"changed its input argument {i} (a kernel must not write to its inputs)",
+                    "input": shown}
+    exp_out, got_out = _outputs(expected, ref_args, mutated), _outputs(actual, got_args, mutated)
+    if len(exp_out) != len(got_out):
+        return {"message": f"returned {len(got_out)} values, expected {len(exp_out)}", "input": shown}
+    dtype = next((a.dtype for a in args if isinstance(a, np.ndarray) and a.dtype.kind == "f"), np.dtype(np.float64))
+    rtol = RTOL[np.dtype(dtype)]
+    scale = 1.0
+    if sums:
+        arrays = [np.abs(a.astype(np.float64)) for a in args if isinstance(a, np.ndarray) and a.size]
+        biggest = sorted((float(a.max()) for a in arrays), reverse=True)[:2] + [1.0, 1.0]
+        scale = max(1.0, biggest[0] * biggest[1] * max(max(a.shape) for a in arrays))
+    for j, (e, g) in enumerate(zip(exp_out, got_out)):
+        if e.shape != g.shape:
+            return {"message": f"output {j} has shape {g.shape}, expected {e.shape}", "input": shown}
+        if e.dtype.kind == "f" and g.dtype != e.dtype:
+            return {"message": f"output {j} is {g.dtype}, expected {e.dtype} (the input's dtype)", "input": shown}
+        e64, g64 = e.astype(np.float64), g.astype(np.float64)
+        atol = rtol * scale if sums else rtol * 1e-300
+        with np.errstate(all="ignore"):
+            close = np.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
+        if not np.all(close):
+            index = tuple(int(i) for i in np.argwhere(~close)[0]) if e.ndim else ()
+            ulps = ulp_distance(e[index], g[index], e.dtype if e.dtype.kind == "f" else None)
+            return {"message": "differs from the reference", "output": j, "index": index,
+                    "expected": e64[index].item(), "actual": g64[index].item(),
+                    "ulps": ulps.item() if hasattr(ulps, "item") else ulps, "input": shown,
+                    "max_ulps": max_ulp_distance(e, g, e.dtype if e.dtype.kind == "f" else None)}
+    return None
+
+
+# ------------------------------------------------------------------ the kit
+def _resolve(backend, reference):
+    from . import backends
+    ref = backends.get(reference)
+    if isinstance(backend, str):
+        return backend, backends.get(backend), ref
+    from .backends.registry import RegisteredBackend, make
+    if isinstance(backend, RegisteredBackend):
+        return backend.name, backend, ref
+    name = getattr(backend, "name", None)
+    if not isinstance(name, str) or name in backends.names() or name in ("abstract", "all"):
+        name = type(backend).__name__        # e.g. a subclass of NumpyBackend still named 'numpy'
+    return name, make("candidate", backend, ref), ref
+
+
+def check_backend(backend, reference="numpy", max_examples=20, training=True, seed=0):
+    """Hold ``backend`` (a name, or an object with kernels) to ``reference``; returns a
+    :class:`ConformanceReport` (``report.passed``, ``print(report)``,
+    ``report.raise_if_failed()``).
+
+    ``max_examples``: generated cases per kernel, variant and dtype (then a failure is
+    shrunk to its smallest); ``training``: also compare short training runs; ``seed``:
+    the generated values (the same seed gives the same cases). Raises ``ValueError`` for
+    an unknown backend name or a ``max_examples`` below 1, ``ImportError`` without
+    hypothesis."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+    if not isinstance(max_examples, int) or max_examples < 1:
+        raise ValueError(f"max_examples: expected an int >= 1, got {max_examples!r}")
+    name, candidate, ref = _resolve(backend, reference)
+    report = ConformanceReport(name, ref.name)
+    dtypes = [np.dtype(t) for t in getattr(candidate, "dtypes", (np.float64,))
+              if np.dtype(t) in RTOL and np.dtype(t) in [np.dtype(x) for x in ref.dtypes]]
+    dims = st.tuples(st.one_of(st.just(1), st.integers(2, 7)), st.one_of(st.just(1), st.integers(2, 6)),
+                     st.one_of(st.just(1), st.integers(2, 5)))
+    config = settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
+                      report_multiple_bugs=False, phases=[Phase.generate, Phase.shrink],
+                      suppress_health_check=list(HealthCheck))
+    for kernel, variants in _cases().items():
+        for variant, build, mutated, sums in variants:
+            for dtype in dtypes:
+                found, count = [], [0]
+                prop = config(given(d=dims, s=st.integers(0, 2 ** 32 - 1))(
+                    _property(kernel, build, mutated, sums, dtype, candidate, ref, seed, found, count)))
+                try:
+                    prop()
+                except Exception:       # hypothesis re-raises the shrunk failure last
+                    if not found:
+                        raise
+                report.results.append(KernelResult(kernel, variant, dtype.name, not found, count[0],
+                                                   found[-1] if found else None))
+    for kernel, variant, args, kwargs in edge_cases():
+        failure = compare_call(kernel, candidate, ref, args, kwargs)
+        report.results.append(KernelResult(kernel, "edge: " + variant, "float64", failure is None, 1, failure))
+    if training:
+        for result in training_runs(name, candidate, ref, dtypes):
+            report.results.append(result)
+    return report
+
+
+def _property(kernel, build, mutated, sums, dtype, candidate, ref, seed, found, count):
+    """The hypothesis property for one kernel, variant and dtype; failures go to ``found``."""
+    def prop(d, s):
+        count[0] += 1
+        rng = np.random.default_rng([seed, s])
+        args, kwargs = build(rng, d, dtype.type, BIG[dtype])
+        failure = compare_call(kernel, candidate, ref, args, kwargs, mutated, sums)
+        if failure is not None:
+            found.append(failure)
+            raise AssertionError(failure["message"])
+    return prop
+
+
+RUNS = (
+    ("sgd, sigmoid + bce", dict(sizes=[3, 5, 1], activation="tanh", output="sigmoid"), dict(optimizer="sgd", lr=0.5)),
+    ("adam, relu + batch norm + dropout, softmax + cce",
+     dict(sizes=[3, 6, 4, 3], activation="relu", output="softmax", batch_norm=True, dropout=0.2),
+     dict(optimizer="adam", lr=0.01)),
+    ("momentum, leaky relu, mse", dict(sizes=[3, 4, 2], activation="leaky_relu", output="linear", loss="mse"),
+     dict(optimizer="momentum", lr=0.05, l2=0.1)),
+)
+
+
+def training_runs(name, candidate, ref, dtypes, epochs=3):
+    """Short training runs from one seed on both backends; their final weights must agree."""
+    from . import MLP, backends
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((24, 3))
+    results = []
+    temporary = name not in backends.names()
+    label = "_conformance_candidate" if temporary else name
+    if temporary:
+        backends._registered[label] = candidate
+    try:
+        for title, arch, fit in RUNS:
+            for dtype in dtypes:
+                sizes = arch["sizes"]
+                y = (rng.integers(0, sizes[-1], 24) if arch["output"] == "softmax"
+                     else (X[:, :sizes[-1]] > 0).astype(int) if arch["output"] == "sigmoid"
+                     else X[:, :sizes[-1]] * 0.5)
+                models = [MLP(sizes, seed=3, backend=b, dtype=dtype.name, **{k: v for k, v in arch.items() if k != "sizes"})
+                          for b in (label, ref.name)]
+                try:
+                    with np.errstate(all="ignore"):
+                        for model in models:
+                            model.fit(X, y, epochs=epochs, batch_size=8, **fit)
+                except Exception as exc:
+                    results.append(KernelResult("training", title, dtype.name, False, 1,
+                                                {"message": f"raised {type(exc).__name__}: {exc}", "input": title}))
+                    continue
+                failure = None
+                rtol = 1e3 * RTOL[dtype]
+                pairs = [(f"layer{i}/{kind}", a, b) for i, (la, lb) in enumerate(zip(*(m.layers for m in models)))
+                         for kind, a, b in zip(la.parameter_kinds(), la.parameters(), lb.parameters())]
+                for w_name, a, b in pairs:
+                    close = np.isclose(a, b, rtol=rtol, atol=rtol)
+                    if not np.all(close):
+                        index = tuple(int(i) for i in np.argwhere(~close)[0])
+                        failure = {"message": f"after {epochs} epochs, weights {w_name} differ", "output": w_name,
+                                   "index": index, "expected": float(b[index]), "actual": float(a[index]),
+                                   "ulps": ulp_distance(b[index], a[index]).item(), "input": title}
+                        break
+                results.append(KernelResult("training", title, dtype.name, failure is None, 1, failure))
+    finally:
+        if temporary:
+            backends._registered.pop(label, None)
+    return results
+
+
+__all__ = ["check_backend", "ConformanceReport", "KernelResult", "compare_call", "edge_cases", "RTOL"]

@@ -1,0 +1,122 @@
+"""The conformance kit (issue 12, item 2): pyneuron's own backends pass it; each planted
+mistake of a learner's kind is caught in its kernel and nowhere else, with the smallest
+failing input, both values and their ulp distance.
+
+Oracles: the planted mistakes are known by construction (tests/engines_planted.py); the
+ulp distances are checked against numpy.nextafter and the float formats' bit layouts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pyneuron.testing import check_backend, compare_call
+from pyneuron.ulps import max_ulp_distance, ulp_distance
+
+from engines_planted import KIT_FAILS, PLANTED
+from helpers import require_backend
+
+
+@pytest.mark.parametrize("name, reference", [("scalar", "numpy"), ("numpy", "scalar"), ("c", "numpy")])
+def test_pyneurons_backends_pass(name, reference):
+    require_backend(name)
+    report = check_backend(name, reference=reference, max_examples=5)
+    report.raise_if_failed()
+    kernels = {r.kernel for r in report.results}
+    assert len(kernels) == 24                      # 23 kernels and the training runs
+    assert all(r.examples >= 1 for r in report.results)
+
+
+@pytest.mark.parametrize("bug", sorted(PLANTED))
+def test_each_planted_mistake_is_caught_in_its_kernel_only(bug):
+    backend, _, _ = PLANTED[bug]
+    report = check_backend(backend, max_examples=5, training=False)
+    assert not report.passed
+    assert set(report.failed_kernels) == KIT_FAILS[bug]
+    assert report.backend == type(backend).__name__
+    text = str(report)
+    for kernel in KIT_FAILS[bug]:
+        assert f"FAIL  {kernel}" in text
+
+
+def test_sign_mistake_report_shows_both_values_and_the_smallest_input():
+    report = check_backend(PLANTED["sign"][0], max_examples=5, training=False)
+    f = next(r.failure for r in report.failures if r.dtype == "float64")
+    assert f["actual"] == -f["expected"] != 0.0        # only the sign differs
+    assert f["shapes"] == [(1, 1), (1, 1), (1, 1)]     # shrunk to one sample, one unit
+    a, g = np.float64(f["expected"]), np.float64(f["actual"])
+    assert f["ulps"] == ulp_distance(a, g).item() > 2 ** 62
+
+
+def test_off_by_one_is_shrunk_to_the_smallest_batch():
+    report = check_backend(PLANTED["off_by_one"][0], max_examples=5, training=False)
+    f = next(r.failure for r in report.failures if r.dtype == "float64")
+    assert f["output"] == 2 and f["actual"] == 0.0    # db of a one-row batch: the loop never ran
+    assert f["shapes"][0][0] == 1
+
+
+def test_training_runs_catch_a_mistake_too():
+    report = check_backend(PLANTED["sign"][0], max_examples=2)
+    assert "training" in report.failed_kernels
+
+
+def test_a_kernel_that_writes_to_its_input_fails():
+    from pyneuron.backends.numpy_backend import NumpyBackend
+
+    class InPlace(NumpyBackend):
+        def activation_forward(self, name, Z, alpha=0.01):
+            if name == "relu":
+                np.maximum(Z, 0, out=Z)
+                return Z
+            return super().activation_forward(name, Z, alpha)
+
+    ref = NumpyBackend()
+    Z = np.array([[-1.0, 2.0]])
+    failure = compare_call("activation_forward", InPlace(), ref, ("relu", Z), {})
+    assert "changed its input argument 1" in failure["message"]
+    assert Z[0, 0] == -1.0                             # the caller's array was not touched
+
+
+def test_a_kernel_that_raises_is_reported_not_crashed():
+    class Broken:
+        def softmax(self, Z):
+            raise IndexError("list index out of range")
+
+    report = check_backend(Broken(), max_examples=2, training=False)
+    assert report.failed_kernels == ["softmax"]
+    assert "raised IndexError: list index out of range" in str(report)
+
+
+def test_a_float32_result_for_float64_input_fails():
+    from pyneuron.backends.numpy_backend import NumpyBackend
+
+    class Narrow(NumpyBackend):
+        def output_delta(self, A, Y, n_terms):
+            return ((A - Y) / n_terms).astype(np.float32)
+
+    failure = compare_call("output_delta", Narrow(), NumpyBackend(), (np.ones((1, 1)), np.zeros((1, 1)), 1), {})
+    assert failure["message"] == "output 0 is float32, expected float64 (the input's dtype)"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="max_examples: expected an int >= 1, got 0"):
+        check_backend("numpy", max_examples=0)
+    with pytest.raises(ValueError, match="backend: expected one of"):
+        check_backend("gpu")
+
+
+def test_ulp_distance_against_the_formats():
+    one = np.float64(1.0)
+    assert ulp_distance(one, np.nextafter(one, 2.0)) == 1
+    assert ulp_distance(0.0, -0.0) == 0
+    tiny = np.nextafter(0.0, 1.0)                      # the smallest subnormal
+    assert ulp_distance(-tiny, tiny) == 2
+    assert ulp_distance(np.float32(1.0), np.float32(2.0)) == 2 ** 23     # one binade of float32
+    assert ulp_distance(1.0, 2.0) == 2 ** 52
+    assert ulp_distance(np.inf, np.finfo(np.float64).max) == 1
+    d = ulp_distance([math.nan, 1.0, 1.0], [1.0, math.nan, 1.0])
+    assert d.tolist() == [None, None, 0]
+    assert max_ulp_distance([1.0, 2.0], [1.0, np.nextafter(2.0, 3.0)]) == 1
+    with pytest.raises(ValueError, match="dtype: expected float32 or float64, got int64"):
+        ulp_distance(1, 2, dtype=np.int64)
