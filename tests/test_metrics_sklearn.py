@@ -250,3 +250,10 @@ def test_output_accuracy_reads_softmax_by_argmax_and_sigmoid_units_by_threshold(
     Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert metrics.output_accuracy(A, Y, "cce") == 1.0             # both argmaxes right
     assert metrics.output_accuracy(A, Y, "bce") == pytest.approx(5 / 6)   # 0.4 < 0.5 misses one label
+
+
+def test_two_column_rows_are_rows_of_two_classes():
+    onehot = np.eye(2)[[0, 1, 1]]
+    proba = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
+    assert metrics.accuracy(onehot, proba) == pytest.approx(2 / 3)
+    assert metrics.confusion_matrix(onehot, proba).tolist() == [[1, 0], [1, 1]]
