@@ -15,6 +15,7 @@ from .network import MLP
 from .nonfinite import NonFiniteOutputError
 from .neuron import Neuron
 from .training import Callback, EarlyStopping, History, TrainingDivergedError
+from .trace import trace
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,4 @@ def from_torch(sequential, **options):
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "BackendEnvironmentError", "plot", "progress", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
-           "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report"]
+           "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report", "trace"]
