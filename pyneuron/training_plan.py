@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .metrics import output_accuracy
 
 
 @dataclass
@@ -83,6 +82,16 @@ def clip_gradients(grads, clip_value, clip_norm):
                 g *= clip_norm / norm
 
 
+def right_answers(A, Y, loss):
+    """How many answers of the outputs ``A`` are right against the encoded targets ``Y``:
+    the count behind :func:`pyneuron.metrics.output_accuracy` (argmax against argmax per
+    row for ``cce``; ``A >= 0.5`` against ``Y >= 0.5`` per element otherwise), without its
+    argument checks -- fit's batches are already checked. The C epoch counts the same way."""
+    if loss == "cce":
+        return int(np.count_nonzero(A.argmax(axis=1) == Y.argmax(axis=1)))
+    return int(np.count_nonzero((A >= 0.5) == (Y >= 0.5)))
+
+
 def counted_items(Y, loss):
     """How many answers a batch's accuracy counts: rows for ``cce``, elements otherwise."""
     return Y.shape[0] if loss == "cce" else Y.size
@@ -126,16 +135,17 @@ class TrainPlan:
         if self.penalty:
             self.last_penalty = self.penalty.value(kernels, m)
             value += self.last_penalty
-        correct = 0
-        if self.track_accuracy:
-            correct = round(output_accuracy(A, Yb, model.loss_name) * counted_items(Yb, model.loss_name))
+        correct = right_answers(A, Yb, model.loss_name) if self.track_accuracy else 0
         if not math.isfinite(value):
             return value, correct
         model._backward(Yb)
         if self.penalty:
             self.penalty.add_gradients(kernels, m)
-        grads = [g for layer in model.layers
-                 for kind, g in zip(layer.parameter_kinds(), layer.gradients()) if kind not in layer.frozen]
+        if any(layer.frozen for layer in model.layers):
+            grads = [g for layer in model.layers
+                     for kind, g in zip(layer.parameter_kinds(), layer.gradients()) if kind not in layer.frozen]
+        else:
+            grads = [g for layer in model.layers for g in layer.gradients()]
         if self.clip_value is not None or self.clip_norm is not None:
             grads = [g.copy() for g in grads]
             clip_gradients(grads, self.clip_value, self.clip_norm)

@@ -257,3 +257,16 @@ def test_generated_runs_agree_between_c_epoch_and_numpy_per_operation(
     np.testing.assert_allclose(got.predict_proba(X) if output != "linear" else got.predict(X),
                                ref.predict_proba(X) if output != "linear" else ref.predict(X),
                                rtol=1e-7, atol=1e-9)
+
+
+def test_right_answers_counts_what_output_accuracy_measures():
+    from pyneuron.metrics import output_accuracy
+    from pyneuron.training_plan import counted_items, right_answers
+    rng = np.random.default_rng(11)
+    for loss, k in (("cce", 4), ("bce", 1), ("bce", 3)):
+        for _ in range(20):
+            A = rng.random((9, k))
+            A[rng.random((9, k)) < 0.2] = 0.5            # ties at the threshold
+            Y = (np.eye(k)[rng.integers(0, k, 9)] if loss == "cce"
+                 else (rng.random((9, k)) < 0.5).astype(float))
+            assert right_answers(A, Y, loss) == round(output_accuracy(A, Y, loss) * counted_items(Y, loss))
