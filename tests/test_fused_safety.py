@@ -209,3 +209,27 @@ def test_fit_copies_a_misaligned_X(path):
     fit_on("c", path, b, X, y, epochs=2, batch_size=4)
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("path", ["step", "epoch"])
+def test_settings_changed_between_epochs_reach_the_fused_plan(path):
+    # a callback changes the optimizer's momentum and a dropout rate after epoch 1: the
+    # fused paths must train as the per-operation path does, which reads them every step
+    class Change(Callback):
+        def on_epoch_end(self, model, epoch, logs=None):
+            if epoch == 1:
+                model.optimizer.momentum = 0.5
+                model.layers[0].dropout = 0.4
+
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((20, 3)), np.arange(20) % 2
+    runs = {}
+    for p in ("per-op", path):
+        model = pn.MLP([3, 5, 1], seed=1, backend="c", dropout=0.1)
+        ctx = per_operation("c") if p == "per-op" else contextlib.nullcontext()
+        with ctx:
+            model.fit(X, y, epochs=3, batch_size=6, optimizer=O.SGD(0.1, momentum=0.9),
+                      callbacks=[Change()] + ([BatchHook()] if p == "step" else []))
+        runs[p] = model.get_weights()
+    for a, b in zip(runs["per-op"], runs[path]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

@@ -1,18 +1,21 @@
 """The ``c`` backend's training plan: a whole step, or a whole epoch, in one C call.
 
 :class:`CTrainPlan` is what :meth:`CBackend.train_plan` returns for every configuration
-of ``fit`` it can describe to C (``kernels/typed_fit.c``): the optimizers SGD (with
-momentum and Nesterov), Momentum, RMSprop, Adam and AdamW; L1/L2; inverted dropout;
-batch norm; clipping by value and by norm; per-step learning rates; float32 and
-float64. Anything else (an optimizer subclass with its own update, say) gets the
-per-operation plan of :mod:`pyneuron.training_plan`, which composes the C kernels.
+of ``fit`` it can describe to C (``kernels/typed_fit*.c``): the optimizers SGD (with
+momentum, Nesterov, or the courses' form), Momentum, RMSprop, Adam, AdamW and Adagrad;
+L1/L2 on every weight matrix; inverted dropout; batch norm; layers without bias; frozen
+parameters; clipping by value and by norm; per-step learning rates (schedules, decay);
+float32 and float64. Anything else (an optimizer subclass with its own update,
+per-parameter penalties, dropout masks handed in) gets the per-operation plan of
+:mod:`pyneuron.training_plan`, which composes the C kernels.
 
 Buffers are checked once, when the plan binds them (dtype, shape, C-contiguity,
 alignment, writability, no two sharing memory), and C keeps raw pointers to them.
 Before every C call, :meth:`CTrainPlan._ensure_bound` compares the model's current
-arrays with the bound ones -- identity, shape, dtype, writability, contiguity -- and
-binds again (checking again) if anything changed, so a weight made read-only, reshaped
-or replaced after the plan was made is noticed before C touches it (issue 15, item 5).
+arrays with the bound ones -- identity, shape, dtype, writability -- and the settings C
+reads (optimizer constants, dropout rates, ...), and binds again (checking again) if
+anything changed, so a weight made read-only, reshaped or replaced after the plan was
+made is noticed before C touches it (issue 15, item 5).
 Randomness stays in Python: the dropout masks come from ``model.rng.random`` in the
 order the per-operation path draws them (batch by batch, layer by layer).
 """
@@ -135,21 +138,29 @@ class CTrainPlan(TrainPlan):
         model = self.model
         return model.trainable_parameters() if hasattr(model, "trainable_parameters") else model.parameters()
 
-    def _frozen(self):
-        return tuple(frozenset(getattr(layer, "frozen", ())) for layer in self.model.layers)
-
     def _current(self):
         """:meth:`_gather` after making sure the optimizer has its state arrays."""
         self.optimizer._ensure_state(self._trainable(), self.optimizer.state_names)
         return self._gather()
 
+    def _settings(self):
+        """Every number C reads from the plan's ``pyn_net`` rather than from an array: the
+        optimizer's rule and constants, dropout rates, batch norm's eps and momentum,
+        leaky ReLU's slope, which parameters are frozen. The per-operation path reads them
+        at every step, so a callback may change them between steps or epochs."""
+        layers = self.model.layers
+        rule = describe_optimizer(self.optimizer)
+        return (tuple(sorted(rule.items())) if rule else None, self.model.alpha,
+                tuple((layer.dropout, getattr(layer, "bn_eps", None), getattr(layer, "bn_momentum", None),
+                       frozenset(getattr(layer, "frozen", ()))) for layer in layers))
+
     def _ensure_bound(self):
         """Bind again (checking everything) unless every array is the very one bound, with
-        the shape, dtype and writability it was checked with, and the same parameters are
-        frozen. Called before every C call."""
+        the shape, dtype and writability it was checked with, and every setting C reads is
+        as bound (:meth:`_settings`). Called before every C call."""
         bound = self._bound
         arrays = self._gather()
-        if bound is not None and len(bound) == len(arrays) and self._frozen() == self._frozen_bound:
+        if bound is not None and len(bound) == len(arrays) and self._settings() == self._settings_bound:
             for a, (b, shape, dtype, writeable, _, _) in zip(arrays, bound):
                 if a is not b or a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
                     break
@@ -162,6 +173,9 @@ class CTrainPlan(TrainPlan):
         TypeError naming the array)."""
         model, optimizer, t = self.model, self.optimizer, self.typed
         rule = describe_optimizer(optimizer)
+        if rule is None:
+            raise TypeError(f"optimizer: the fused C plan cannot run {type(optimizer).__name__}'s "
+                            "update; fit gives such optimizers the per-operation plan")
         arrays = self._current()
         names = []
         for i, layer in enumerate(model.layers, 1):
@@ -245,7 +259,7 @@ class CTrainPlan(TrainPlan):
             setattr(net, key, value)
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
         self._bound = [_state(a) for a in arrays]
-        self._frozen_bound = self._frozen()
+        self._settings_bound = self._settings()
         self._sizes, self._keep = sizes, keep
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
         self._m_cap = 0  # the layout depends on the net: size the workspace again
