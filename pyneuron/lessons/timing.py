@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -51,7 +52,8 @@ def measure(lesson, backend, fast, limit=None):
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode == 0:
         return cpu, wall, "ok"
-    return cpu, wall, "limit" if limit and cpu >= limit - 1 else "failed"
+    stopped = limit and done.returncode in (-signal.SIGXCPU, -signal.SIGKILL)   # the kernel's CPU limit
+    return cpu, wall, "limit" if stopped else "failed"
 
 
 def markdown_table(times=None):
