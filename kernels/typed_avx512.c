@@ -71,15 +71,13 @@ static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restri
                                         : alpha * tile[i * NR512 + j];
 }
 
-/* The five loops of rung 4 around the AVX-512 micro-kernel. */
+/* The five loops of rung 4 around the AVX-512 micro-kernel, on one thread. */
 PYN_TARGET_AVX512
 static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
                                const T *B, int trans_b, T *C, T alpha, int accumulate,
                                T *work)
 {
     STRIDES;
-    const int nt = gemm_threads(M, N, K);
-    (void)nt;
     T *const packed_a = work;
     T *const packed_b = work + round_up(min64(M, MC), MR512) * min64(K, KC);
     for (int64_t j0 = 0; j0 < N; j0 += NC) {
@@ -91,9 +89,6 @@ static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int 
             for (int64_t i0 = 0; i0 < M; i0 += MC) {
                 const int64_t mc = min64(MC, M - i0);
                 FN(pack_a)(MR512, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, packed_a);
-#ifdef _OPENMP /* the threads rung: each thread takes whole NR512-column slivers of C */
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-#endif
                 for (int64_t q = 0; q < nc; q += NR512)
                     for (int64_t p = 0; p < mc; p += MR512)
                         FN(micro_kernel512)(kc, packed_a + p * kc, packed_b + q * kc,
@@ -104,5 +99,47 @@ static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int 
         }
     }
 }
+
+#ifdef _OPENMP
+/* The threads rung on AVX-512: one parallel region per product. For each KC x NC panel,
+ * one thread packs B into the shared workspace; then the threads share out C's row
+ * blocks of MC_T rows, each packing its own block of A into a buffer on its stack. Two
+ * barriers per panel (after the packing, after the rows) -- not one fork and join per
+ * block, which on a busy machine waits for a descheduled thread every time. */
+#define MC_T 48 /* rows per thread block: 48 x KC numbers of A on each thread's stack */
+PYN_TARGET_AVX512
+static void FN(gemm_packed512_threads)(int64_t M, int64_t N, int64_t K, const T *A,
+                                       int trans_a, const T *B, int trans_b, T *C, T alpha,
+                                       int accumulate, T *work, int nt)
+{
+    STRIDES;
+    T *const packed_b = work + round_up(min64(M, MC), MR512) * min64(K, KC);
+#pragma omp parallel num_threads(nt)
+    {
+        T own_a[MC_T * KC] __attribute__((aligned(64)));
+        for (int64_t j0 = 0; j0 < N; j0 += NC) {
+            const int64_t nc = min64(NC, N - j0);
+            for (int64_t k0 = 0; k0 < K; k0 += KC) {
+                const int64_t kc = min64(KC, K - k0);
+                const int acc = accumulate || k0 > 0;
+#pragma omp single
+                FN(pack_b)(NR512, kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
+#pragma omp for schedule(static)
+                for (int64_t i0 = 0; i0 < M; i0 += MC_T) {
+                    const int64_t mc = min64(MC_T, M - i0);
+                    FN(pack_a)(MR512, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, own_a);
+                    for (int64_t q = 0; q < nc; q += NR512)
+                        for (int64_t p = 0; p < mc; p += MR512)
+                            FN(micro_kernel512)(kc, own_a + p * kc, packed_b + q * kc,
+                                                C + (i0 + p) * N + j0 + q, N,
+                                                min64(MR512, mc - p), min64(NR512, nc - q),
+                                                alpha, acc);
+                }
+            }
+        }
+    }
+}
+#undef MC_T
+#endif
 #undef VL512
 #endif

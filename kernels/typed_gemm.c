@@ -21,6 +21,14 @@ static void FN(gemm)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a, c
         return;
     }
     if (level >= PYN_SIMD_AVX512) {
+#ifdef _OPENMP
+        const int nt = gemm_threads(M, N, K);
+        if (nt > 1) {
+            FN(gemm_packed512_threads)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate,
+                                       work, nt);
+            return;
+        }
+#endif
         FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
         return;
     }
@@ -60,6 +68,13 @@ int FN(pyn_matmul_avx512)(int64_t M, int64_t N, int64_t K, const T *A, int trans
         return PYN_ERR_WORKSPACE;
 #if PYN_HAVE_X86
     if (M > 0 && N > 0 && K > 0) {
+#ifdef _OPENMP
+        const int nt = gemm_threads(M, N, K);
+        if (nt > 1) {
+            FN(gemm_packed512_threads)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work, nt);
+            return 0;
+        }
+#endif
         FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
         return 0;
     }
