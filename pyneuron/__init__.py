@@ -16,6 +16,7 @@ from .nonfinite import NonFiniteOutputError
 from .neuron import Neuron
 from .training import Callback, EarlyStopping, History, TrainingDivergedError
 from .trace import trace
+from .compare import compare_backends
 
 __version__ = "0.1.0"
 
@@ -29,4 +30,4 @@ def from_torch(sequential, **options):
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
            "BackendUnavailableError", "BackendEnvironmentError", "plot", "progress", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
-           "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report", "trace"]
+           "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report", "trace", "compare_backends"]

@@ -5,6 +5,7 @@
 * ``explain`` — the hand calculation of one training step for a small network
 * ``bench``   — the speed report (delegates to :mod:`pyneuron.bench_report`)
 * ``lessons`` — list the tutorials' lessons, or run one
+* ``compare`` — run a few training steps on several backends; where do they first differ?
 
 Bad options end with a one-line error and exit status 2, never a traceback.
 """
@@ -372,6 +373,10 @@ def build_parser():
                      help="write lesson NAME (or 'all') as a Jupyter notebook NN_name.ipynb in --out DIR "
                           "(default: here) instead of running it; needs pip install \"pyneuron[notebooks]\"")
     les.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    from .compare import add_arguments as compare_arguments
+    compare_arguments(sub.add_parser("compare", help="train a few steps on several backends and report "
+                                                     "the first kernel call where they differ"), DATASETS)
     return parser
 
 
@@ -381,7 +386,12 @@ def _environment_error():
     return environment_error()
 
 
-COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons}
+def _compare(args):
+    from .compare import run_command
+    return run_command(args, load_dataset, int_list)
+
+
+COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons, "compare": _compare}
 
 
 def main(argv=None):

@@ -227,6 +227,9 @@ class Trace:
         self._depth += 1
         try:
             out = fn(*args, **kwargs)
+        except Exception as exc:
+            rec["output"], rec["error"] = None, f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             self._depth -= 1
         if out is None and args and isinstance(args[0], np.ndarray):

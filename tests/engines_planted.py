@@ -88,7 +88,7 @@ PLANTED = {
     "off_by_one": (OffByOneBug(), "linear_backward",
                    dict(layer_sizes=[3, 4, 1], activation="tanh", output="sigmoid")),
     "softmax_no_max": (SoftmaxNoMaxBug(), "activation_forward",
-                       dict(layer_sizes=[3, 4, 3], activation="tanh", output="softmax")),
+                       dict(layer_sizes=[3, 4, 3], activation="relu", output="softmax")),
     "unbiased_variance": (UnbiasedVarianceBug(), "batchnorm_forward",
                           dict(layer_sizes=[3, 4, 1], activation="tanh", output="sigmoid", batch_norm=True)),
     "float32_accumulation": (Float32AccumulationBug(), "matmul",
