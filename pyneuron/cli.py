@@ -295,12 +295,29 @@ def _lessons(args):
 
 
 # ------------------------------------------------------------------------------ the parser
+def backend_choices():
+    """The built-in backends and any registered before the parser is built (``--plugin``)."""
+    from .backends import names
+    return [*BACKENDS, *(n for n in names() if n not in BACKENDS)]
+
+
+def take_plugins(argv):
+    """Split leading ``--plugin MODULE:ATTR[=NAME]`` options (before the command) off ``argv``."""
+    specs = []
+    while len(argv) >= 2 and argv[0] == "--plugin":
+        specs.append(argv[1])
+        argv = argv[2:]
+    return argv, specs
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="pyneuron", description="pyneuron: read, step through and speed up an MLP.")
+    parser = argparse.ArgumentParser(prog="pyneuron", description="pyneuron: read, step through and speed up an MLP.",
+                                     epilog="pyneuron --plugin MODULE:ATTR[=NAME] COMMAND ... registers your own "
+                                            "backend first (see pyneuron.register_backend), so --backend NAME works.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train a small network on two moons on every backend; print accuracy and time")
-    demo.add_argument("--backend", default="all", choices=["all", *BACKENDS],
+    demo.add_argument("--backend", default="all", choices=["all", *backend_choices()],
                       help="backend to run (default: every available one)")
     demo.add_argument("--epochs", type=int, default=300, help="training epochs (default 300)")
     demo.add_argument("--samples", type=int, default=500, help="number of points (default 500)")
@@ -332,7 +349,7 @@ def build_parser():
                        help="stop early after this many epochs without a better validation loss "
                             "(needs --validation-split)")
     train.add_argument("--test-size", type=float, default=0.2, help="fraction kept for the test set (default 0.2)")
-    train.add_argument("--backend", default=None, choices=BACKENDS, help="backend (default: the global flag)")
+    train.add_argument("--backend", default=None, choices=backend_choices(), help="backend (default: the global flag)")
     train.add_argument("--seed", type=int, default=42, help="random seed for data, split and weights (default 42)")
     train.add_argument("--print-every", type=int, default=10, help="print progress every N epochs (default 10)")
     train.add_argument("--plot", metavar="DIR", help="save history.png (and decision_boundary.png for 2-D data) in DIR")
@@ -356,7 +373,7 @@ def build_parser():
                      help="input sample, e.g. 1,2 (several: 1,2;0,1)")
     exp.add_argument("--y", type=float_list, metavar="Y", help="target(s), one per sample, e.g. 1 or 1,0")
     exp.add_argument("--lr", type=float, default=0.1, help="learning rate of the update shown (default 0.1)")
-    exp.add_argument("--backend", default=None, choices=BACKENDS, help="backend that does the arithmetic")
+    exp.add_argument("--backend", default=None, choices=backend_choices(), help="backend that does the arithmetic")
     exp.add_argument("--seed", type=int, default=0, help="seed for random weights (default 0)")
 
     sub.add_parser("bench", help="print the speed report (matmul ladder, training steps per backend)",
@@ -366,7 +383,7 @@ def build_parser():
                          description="Without NAME, list the lessons; with NAME (e.g. xor or 03), run it. "
                                      "Options after NAME go to the lesson.")
     les.add_argument("name", nargs="?", help="lesson to run: its name or number (see the list)")
-    les.add_argument("--backend", choices=BACKENDS, help="backend to run the lesson on")
+    les.add_argument("--backend", choices=backend_choices(), help="backend to run the lesson on")
     les.add_argument("--fast", action="store_true", help="the lesson's quick setting")
     les.add_argument("--out", metavar="DIR", help="save the lesson's figures (or its notebook) in DIR")
     les.add_argument("--notebook", metavar="NAME",
@@ -402,6 +419,14 @@ def main(argv=None):
             print(f"pyneuron bench: error: {error}", file=sys.stderr)
             return 2
         return _bench(argv[1:])
+    argv, plugins = take_plugins(argv)
+    for spec in plugins:
+        try:
+            from .compare import load_plugin
+            load_plugin(spec)
+        except (ValueError, TypeError, ImportError) as exc:
+            print(f"pyneuron: error: {exc}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)             # argparse itself exits 2 with a usage line on bad options
     if args.command is None:

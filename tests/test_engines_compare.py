@@ -177,3 +177,16 @@ def test_the_command(capsys):
     assert "pyneuron compare: error: backend: expected one of" in capsys.readouterr().err
     assert main(["compare", "--plugin", "nothing"]) == 2
     assert "--plugin: expected MODULE:ATTR" in capsys.readouterr().err
+
+
+def test_a_plugin_backend_is_usable_by_name_on_every_command(capsys):
+    try:
+        status = main(["--plugin", "engines_planted:OffByOneBug=mine", "train", "--backend", "mine",
+                       "--epochs", "2", "--samples", "40"])
+        assert status == 0
+        assert "backend mine" in capsys.readouterr().out
+        assert pn.backend_report("mine").own == ["linear_backward"]
+    finally:
+        backends.unregister_backend("mine")
+    assert main(["--plugin", "engines_planted:Nope", "train"]) == 2
+    assert "pyneuron: error: --plugin: module 'engines_planted' has no attribute 'Nope'" in capsys.readouterr().err
