@@ -250,6 +250,8 @@ def test_output_accuracy_reads_softmax_by_argmax_and_sigmoid_units_by_threshold(
     Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert metrics.output_accuracy(A, Y, "cce") == 1.0             # both argmaxes right
     assert metrics.output_accuracy(A, Y, "bce") == pytest.approx(5 / 6)   # 0.4 < 0.5 misses one label
+    # exactly 0.5 is class 1, as predict says
+    assert metrics.output_accuracy(np.array([[0.5], [0.5]]), np.array([[1.0], [0.0]]), "bce") == 0.5
 
 
 def test_two_column_rows_are_rows_of_two_classes():
