@@ -6,6 +6,7 @@
 * ``bench``   — the speed report (delegates to :mod:`pyneuron.bench_report`)
 * ``lessons`` — list the tutorials' lessons, or run one
 * ``compare`` — run a few training steps on several backends; where do they first differ?
+* ``precision`` — each kernel's distance in ulps from the exact result, per backend and dtype
 
 Bad options end with a one-line error and exit status 2, never a traceback.
 """
@@ -394,6 +395,9 @@ def build_parser():
     from .compare import add_arguments as compare_arguments
     compare_arguments(sub.add_parser("compare", help="train a few steps on several backends and report "
                                                      "the first kernel call where they differ"), DATASETS)
+    from .precision import add_arguments as precision_arguments
+    precision_arguments(sub.add_parser("precision", help="each kernel's distance in ulps from the exact "
+                                                         "result (mpmath), per backend and dtype"))
     return parser
 
 
@@ -408,7 +412,13 @@ def _compare(args):
     return run_command(args, load_dataset, int_list)
 
 
-COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons, "compare": _compare}
+def _precision(args):
+    from .precision import run_command
+    return run_command(args)
+
+
+COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _lessons, "compare": _compare,
+            "precision": _precision}
 
 
 def main(argv=None):
