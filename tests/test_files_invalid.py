@@ -131,6 +131,8 @@ BAD_CONTENTS = {
     "frozen as text": (edit_json("architecture", frozen="layer0/W"), "'frozen': expected distinct"),
     "frozen not a name": (edit_json("architecture", frozen=[3]), "'frozen': expected distinct"),
     "state for a frozen array": (edit_json("architecture", frozen=["layer1/b"]), "state for 6 parameter arrays"),
+    "one layer size": (edit_json("architecture", layer_sizes=[3]), "'layer_sizes': expected 2 to"),
+    "eps as text": (edit_json("architecture", batch_norm_eps="0.1"), "batch-norm settings"),
     "unknown activation": (edit_json("architecture", activation="swish"), "activation"),
     "unknown initializer": (edit_json("architecture", init="orthogonal"), "init"),
     "negative alpha": (edit_json("architecture", alpha=-1.0), "alpha"),
@@ -180,6 +182,38 @@ def test_the_good_file_loads(good_entries, tmp_path):
     model = pn.load(tmp_path / "edges.npz")
     assert model.layers[0].bn_momentum == 1.0 and not model.layers[0].running_var.any()
     assert model.layers[0].gamma.tolist() == [-1.0, -2.0, -3.0, -4.0] and (model.optimizer.state[0]["m"] == -1).all()
+
+
+def test_the_layer_limit_is_inclusive(good_entries, tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "MAX_LAYERS", 2)
+    model = pn.MLP([2, 3, 3, 1], seed=0)                   # 3 layers: over the patched limit
+    model.save(tmp_path / "three.npz")
+    with pytest.raises(pn.ModelFileError, match="'layer_sizes': expected 2 to 3 positive integers"):
+        pn.load(tmp_path / "three.npz")
+    pn.MLP([2, 3, 1], seed=0).save(tmp_path / "two.npz")   # exactly at the limit
+    assert pn.load(tmp_path / "two.npz").layer_sizes == [2, 3, 1]
+
+
+@pytest.mark.parametrize("optimizer, state", [(pn.optimizers.RMSprop(0.01), "square_avg"),
+                                              (pn.optimizers.Adagrad(0.01), "square_sum"),
+                                              (pn.optimizers.Adam(0.01), "v")])
+def test_averages_of_squares_in_optimizer_state_must_not_be_negative(optimizer, state, tmp_path):
+    X, y = pn.datasets.make_xor()
+    model = pn.MLP([2, 3, 1], seed=0)
+    model.fit(X, y, epochs=2, optimizer=optimizer)
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        entries = {k: data[k] for k in data.files}
+    entries[f"optimizer/1/{state}"] = entries[f"optimizer/1/{state}"] * 0 - 1e-9
+    np.savez(tmp_path / "bad.npz", **entries)
+    with pytest.raises(pn.ModelFileError, match=f"'optimizer/1/{state}'.*>= 0"):
+        pn.load(tmp_path / "bad.npz")
+    if state != "v":                                          # other state may be negative
+        return
+    entries[f"optimizer/1/{state}"] *= -1
+    entries["optimizer/1/m"] = entries["optimizer/1/m"] * 0 - 1.0
+    np.savez(tmp_path / "ok.npz", **entries)
+    assert (pn.load(tmp_path / "ok.npz").optimizer.state[1]["m"] == -1).all()
 
 
 def test_a_version_1_file_loads_with_the_default_batchnorm_settings(good_entries, tmp_path):
