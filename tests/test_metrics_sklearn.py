@@ -109,6 +109,8 @@ def test_log_loss_checks_its_probabilities():
         metrics.log_loss([0, 1], [[1.1, -0.1], [0.5, 0.5]])
     with pytest.raises(ValueError, match="row 1 sums to 1.1"):
         metrics.log_loss([0, 1], [[0.3, 0.7], [0.5, 0.6]])
+    with pytest.raises(ValueError, match="row 1 sums to 0.8"):      # the row furthest from 1
+        metrics.log_loss([0, 1, 0], [[0.3, 0.7], [0.4, 0.4], [0.5, 0.55]])
     with pytest.raises(ValueError, match="y_true: expected 0/1 labels"):
         metrics.log_loss([0, 2], [0.3, 0.7])
     with pytest.raises(ValueError, match="proba: expected 2 rows to match y_true, got 3"):
