@@ -8,7 +8,18 @@ environment sets ``PYNEURON_REQUIRE_C=1`` (as CI does), which makes a failed
 build a hard error.
 
 No ``-march=native``: the AVX2/FMA code is selected at run time inside the C
-code, so a wheel built here runs on any x86-64.
+code, so a wheel built here runs on any x86-64. OpenMP (the threads rung) is used where
+the compiler links it; ``PYNEURON_NO_OPENMP=1`` builds without it.
+
+A sanitizer build (AddressSanitizer + UBSan, so an overrun fails loudly instead of
+relying on the allocator's luck): ``PYNEURON_SANITIZE=1``. Build it in a copy of the tree
+(the in-place module is shared by everything that imports pyneuron here) and preload the
+runtimes::
+
+    cp -r kernels pyneuron tests build_kernels.py setup.py pyproject.toml /tmp/san/
+    cd /tmp/san && PYNEURON_SANITIZE=1 python build_kernels.py
+    LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
+    ASAN_OPTIONS=detect_leaks=0 PYTHONPATH=/tmp/san python -m pytest tests/test_c_*.py tests/test_fused_*.py
 """
 import os
 import re
@@ -63,10 +74,15 @@ def openmp_flags():
 OPENMP = openmp_flags()
 
 
+SANITIZE = (["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g"]
+            if os.environ.get("PYNEURON_SANITIZE", "") not in ("", "0") and sys.platform != "win32"
+            else [])
+
+
 def compile_args():
     if sys.platform == "win32":
         return ["/O2"]
-    return ["-O3", "-std=gnu11", "-fno-math-errno"] + OPENMP
+    return ["-O3", "-std=gnu11", "-fno-math-errno"] + OPENMP + SANITIZE
 
 
 ffibuilder = FFI()
@@ -78,7 +94,7 @@ ffibuilder.set_source(
     depends=DEPENDS,
     include_dirs=["kernels"],
     extra_compile_args=compile_args(),
-    extra_link_args=OPENMP,
+    extra_link_args=OPENMP + SANITIZE,
     libraries=[] if sys.platform == "win32" else ["m"],
     optional=not REQUIRE_C,
 )
