@@ -71,10 +71,11 @@ def phase_of(kernel):
 
 
 def _own(inner, attr):
-    """Does backend ``inner`` write its own ``attr`` (not the interface's default)?"""
-    if attr in vars(inner):
-        return True
-    return getattr(type(inner), attr) is not getattr(Backend, attr)
+    """Does backend ``inner`` write its own ``attr`` (not the interface's default)? Read
+    from the function behind the bound method, so an instance attribute that merely holds
+    the default (as ``monkeypatch`` leaves one behind) does not count as the backend's own."""
+    value = getattr(inner, attr)
+    return getattr(value, "__func__", value) is not getattr(Backend, attr)
 
 
 class TracedBackend:

@@ -154,3 +154,12 @@ def test_a_registered_backends_own_fused_kernel_is_one_record():
 def test_bad_detail():
     with pytest.raises(ValueError, match="detail: expected one of 'shapes', 'summary', 'full', got 'all'"):
         pn.trace(detail="all")
+
+
+def test_a_default_left_on_the_instance_is_still_the_default(monkeypatch):
+    # monkeypatch's undo leaves the bound default method as an instance attribute
+    kernels = backends.get("numpy")
+    monkeypatch.setattr(kernels, "dense_forward", kernels.dense_forward)
+    with pn.trace() as t:
+        pn.MLP([2, 3, 1], seed=0, backend="numpy").predict(_data(4)[0])
+    assert [r["kernel"] for r in t][:3] == ["dense_forward", "linear_forward", "activation_forward"]
