@@ -261,3 +261,21 @@ def test_two_column_rows_are_rows_of_two_classes():
     proba = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
     assert metrics.accuracy(onehot, proba) == pytest.approx(2 / 3)
     assert metrics.confusion_matrix(onehot, proba).tolist() == [[1, 0], [1, 1]]
+
+
+def test_evaluate_on_a_two_class_softmax_agrees_with_scikit_learn():
+    skm = pytest.importorskip("sklearn.metrics")
+    X, y = pn.datasets.make_moons(40, noise=0.3, seed=0)
+    model = pn.MLP([2, 4, 2], output="softmax", seed=0)
+    model.fit(X, y, epochs=5, lr=0.1)
+    result, predicted = model.evaluate(X, y), model.predict(X)
+    assert result["accuracy"] == pytest.approx(skm.accuracy_score(y, predicted))
+    for key, sk in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert result[key] == pytest.approx(sk(y, predicted, average="macro", zero_division=0)), key
+
+
+def test_evaluate_counts_a_probability_of_one_half_as_class_one():
+    model = pn.MLP([1, 1], output="sigmoid")
+    model.set_weights([np.zeros((1, 1)), np.zeros(1)])          # σ(0) = 0.5 for every input
+    result = model.evaluate(np.zeros((4, 1)), [1, 1, 1, 0])
+    assert result["accuracy"] == 0.75 and result["recall"] == 1.0 and result["precision"] == 0.75
