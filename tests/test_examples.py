@@ -165,6 +165,20 @@ def test_11_conventions(backend):
     check_conventions(run("conventions", backend=backend))
 
 
+def check_own_engine(r):
+    # the planted mistake (tanh' written 1 + a²) is caught by the kit in that kernel only,
+    # localized to the hidden layer's activation_backward in the first step, and gone once fixed
+    assert r["own"] == ["linear_forward", "activation_backward"]
+    assert r["kit_failed"] == ["activation_backward"]
+    assert r["divergence"] == (0, 0, "activation_backward")
+    assert r["fixed_passes"] is True
+    assert set(r["times"]) >= {"scalar", "numpy", "mine"} and "mine" not in pn.available_backends()
+
+
+def test_12_own_engine(backend):
+    check_own_engine(run("own_engine", backend=backend))
+
+
 #: lesson name -> the check on its results (with --fast)
 KEY_RESULTS = {name: globals()[f"check_{name}"] for _, name, _ in lessons.LESSONS}
 
