@@ -66,7 +66,8 @@ def test_the_count_follows_the_environment(tmp_path):
                       ({}, 1)):
         e = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "PYNEURON_THREADS")}
         e.update(env)
+        # from tmp_path: the installed package, not a source tree without the compiled module
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e,
-                             timeout=120)
+                             timeout=120, cwd=tmp_path)
         assert out.returncode == 0, out.stderr
         assert int(out.stdout) == (want if cb.openmp_available() else 1)

@@ -33,7 +33,6 @@ def test_the_distribution_has_its_own_name_and_the_import_name_stays_pyneuron():
     config = _pyproject()
     assert config["project"]["name"] == DIST_NAME
     assert config["tool"]["setuptools"]["packages"][0] == "pyneuron"
-    import pyneuron.sklearn  # noqa: F401  (every subpackage is listed, so a wheel carries it)
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {root[len(ROOT) + 1:].replace(os.sep, ".")
              for root, _, files in os.walk(os.path.join(ROOT, "pyneuron")) if "__init__.py" in files}
