@@ -163,3 +163,11 @@ def test_a_default_left_on_the_instance_is_still_the_default(monkeypatch):
     with pn.trace() as t:
         pn.MLP([2, 3, 1], seed=0, backend="numpy").predict(_data(4)[0])
     assert [r["kernel"] for r in t][:3] == ["dense_forward", "linear_forward", "activation_forward"]
+
+
+def test_the_overhead_benchmark_runs_and_restores_the_lookup():
+    require_backend("c")
+    from pyneuron.trace import overhead
+    before = backends.get
+    with_hook, without = overhead(repeats=1, epochs=1)
+    assert with_hook >= 0 and without >= 0 and backends.get is before
