@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+import threading
 
 import numpy as np
 
@@ -44,7 +45,8 @@ COMPOSED = ("dense_forward", "dense_backward", "sgd_train_step")
 DISPATCHERS = ("data_loss", "output_gradient")
 
 _current: contextvars.ContextVar = contextvars.ContextVar("pyneuron_trace", default=None)
-_open = 0
+_open = 0                     # traces recording now, in any thread (the hook is set while > 0)
+_open_lock = threading.Lock()
 
 
 def _wrap_current(kernels):
@@ -196,17 +198,19 @@ class Trace:
         if self._token is not None:
             raise RuntimeError("trace: this trace is already recording (open a new pyneuron.trace())")
         self._token = _current.set(self)
-        _open += 1
-        backends._wrap = _wrap_current
+        with _open_lock:
+            _open += 1
+            backends._wrap = _wrap_current
         return self
 
     def __exit__(self, *exc):
         global _open
         _current.reset(self._token)
         self._token = None
-        _open -= 1
-        if _open == 0:
-            backends._wrap = None
+        with _open_lock:
+            _open -= 1
+            if _open == 0:
+                backends._wrap = None
         return False
 
     def _record(self, proxy, kernel, fn, args, kwargs, fused=False):

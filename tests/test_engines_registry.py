@@ -184,3 +184,12 @@ def test_works_with_the_sklearn_wrappers():
     ref = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0, backend="numpy").fit(X, y)
     assert learner.calls > 0
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-10)
+
+
+def test_every_kernel_of_the_interface_is_delegated_and_checked():
+    # a kernel added to base.py must be added here too, or a registered backend lacks it
+    from pyneuron.backends.base import Backend
+    from pyneuron.testing import _cases
+    public = {n for n in dir(Backend) if not n.startswith("_") and callable(getattr(Backend, n))}
+    assert public == set(KERNELS) | set(FUSED)
+    assert set(_cases()) == set(KERNELS)              # and the conformance kit exercises each

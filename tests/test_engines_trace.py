@@ -171,3 +171,27 @@ def test_the_overhead_benchmark_runs_and_restores_the_lookup():
     before = backends.get
     with_hook, without = overhead(repeats=1, epochs=1)
     assert with_hook >= 0 and without >= 0 and backends.get is before
+
+
+def test_two_threads_each_record_their_own_calls():
+    X, _ = _data(4)
+    barrier = threading.Barrier(2)
+    tapes = {}
+
+    def work(name):
+        model = pn.MLP([2, 3, 1], seed=0, backend=name)
+        with pn.trace() as t:
+            barrier.wait()                 # both traces are open at once
+            model.predict(X)
+            barrier.wait()
+        tapes[name] = t
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("scalar", "numpy")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert {r["backend"] for r in tapes["scalar"]} == {"scalar"}
+    assert {r["backend"] for r in tapes["numpy"]} == {"numpy"}
+    assert len(tapes["scalar"]) == len(tapes["numpy"]) == 6
+    assert backends._wrap is None
