@@ -25,7 +25,6 @@ changes the last bits of a sum that cancels (as in ``tests/test_differential.py`
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
