@@ -10,7 +10,7 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
 {
     const int64_t L = net->L, k = net->sizes[L];
     const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1);
-    double value = FN(fit_data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
+    double value = FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
                                      A, Y);
     const double pen = net->l1 != 0 || net->l2 != 0 ? FN(fit_penalty)(net, m) : 0.0;
     value += pen;
@@ -97,7 +97,7 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
     /* the last update is checked too: the last batch's loss with the new parameters */
     if (after_loss && FN(params_finite)(net)) {
         const T *A = FN(fit_forward)(net, m, Xb, &ws, NULL, 0);
-        *after_loss = FN(fit_data_loss)(m, k, net->acts[net->L - 1], net->loss,
+        *after_loss = FN(data_loss)(m, k, net->acts[net->L - 1], net->loss,
                                         ws.layer[net->L - 1].Z, A, Yb);
     }
     return 0;

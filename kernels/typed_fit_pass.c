@@ -143,39 +143,6 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
     return in;
 }
 
-/* The data loss of the output layer (Backend.data_loss), in double: from the logits Z
- * for sigmoid + bce (mean of softplus(z) - y z) and softmax + cce (mean over rows of
- * logsumexp(z) - sum y z), otherwise from the probabilities A (pyn_loss_value). */
-static double FN(fit_data_loss)(int64_t m, int64_t k, int act, int loss, const T *Z,
-                                const T *A, const T *Y)
-{
-    double total = 0;
-    if (act == ACT_SIGMOID && loss == LOSS_BCE) {
-        for (int64_t i = 0; i < m * k; ++i) {
-            const double z = (double)Z[i];
-            const double softplus = (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
-            total += softplus - (double)Y[i] * z;
-        }
-        return total / (double)(m * k);
-    }
-    if (act == ACT_SOFTMAX && loss == LOSS_CCE) {
-        for (int64_t s = 0; s < m; ++s) {
-            const T *z = Z + s * k, *y = Y + s * k;
-            double top = (double)z[0], sum = 0, dot = 0;
-            for (int64_t j = 1; j < k; ++j)
-                if ((double)z[j] > top || z[j] != z[j])
-                    top = (double)z[j];
-            for (int64_t j = 0; j < k; ++j) {
-                sum += exp((double)z[j] - top);
-                dot += (double)y[j] * (double)z[j];
-            }
-            total += top + log(sum) - dot;
-        }
-        return total / (double)m;
-    }
-    return FN(pyn_loss_value)(m, k, loss, A, Y);
-}
-
 /* Right answers, as metrics.output_accuracy counts them: argmax against argmax per row
  * (cce), otherwise (A >= 0.5) == (Y >= 0.5) per element. */
 static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const T *Y)

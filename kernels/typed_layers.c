@@ -237,6 +237,46 @@ double FN(pyn_loss_value)(int64_t m, int64_t k, int loss, const T *A, const T *Y
     return total / (double)(loss == LOSS_CCE ? m : size);
 }
 
+/* The data loss of the output layer (Backend.data_loss), in double for both precisions:
+ * from the logits Z for sigmoid + bce and softmax + cce, otherwise from the probabilities
+ * A (pyn_loss_value). The terms are ordered as the numpy backend orders them, so that a
+ * confident right answer keeps its small loss instead of losing it against a large z:
+ *   bce, per element:  (max(z, 0) - y z) + log1p(e^-|z|)
+ *   cce, per row:      (max_j z_j - sum_j y_j z_j) + log1p(sum_{j != argmax} e^(z_j - max))
+ * (the argmax's own term e^0 = 1 is the "1 +" inside log1p). */
+static double FN(data_loss)(int64_t m, int64_t k, int act, int loss, const T *Z, const T *A,
+                            const T *Y)
+{
+    double total = 0;
+    if (act == ACT_SIGMOID && loss == LOSS_BCE) {
+        for (int64_t i = 0; i < m * k; ++i) {
+            const double z = (double)Z[i];
+            total += ((z > 0 ? z : 0.0) - (double)Y[i] * z) + log1p(exp(-fabs(z)));
+        }
+        return total / (double)(m * k);
+    }
+    if (act == ACT_SOFTMAX && loss == LOSS_CCE) {
+        for (int64_t s = 0; s < m; ++s) {
+            const T *z = Z + s * k, *y = Y + s * k;
+            int64_t top_index = 0;
+            for (int64_t j = 1; j < k && z[top_index] == z[top_index]; ++j)
+                if (z[j] > z[top_index] || z[j] != z[j]) /* the first NaN wins, as argmax */
+                    top_index = j;
+            const double top = (double)z[top_index];
+            double rest = 0, dot = 0;
+            for (int64_t j = 0; j < k; ++j) {
+                if (j != top_index)
+                    rest += exp((double)z[j] - top);
+                dot += (double)y[j] * (double)z[j];
+            }
+            total += (top - dot) + log1p(rest);
+        }
+        return total / (double)m;
+    }
+    return FN(pyn_loss_value)(m, k, loss, A, Y);
+}
+
+
 /* dL/dZ of the output layer (Backend.output_gradient): the fused (A - Y) / N for
  * sigmoid + BCE and softmax + CE, else dL/dA chained through the activation. */
 static void FN(output_gradient)(int64_t m, int64_t k, int act, int loss, T alpha,

@@ -89,7 +89,7 @@ int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, c
                           A[l], pack);
         input = A[l];
     }
-    *loss_out = FN(pyn_loss_value)(m, sizes[L], loss, A[L - 1], Y);
+    *loss_out = FN(data_loss)(m, sizes[L], acts[L - 1], loss, Z[L - 1], A[L - 1], Y);
     FN(output_gradient)(m, sizes[L], acts[L - 1], loss, alpha, Z[L - 1], A[L - 1], Y, grad);
 
     for (int64_t l = L - 1; l >= 0; --l) { /* grad holds dZ of layer l */

@@ -107,23 +107,17 @@ def test_history_and_val_loss_use_logits(backend):
 @pytest.mark.parametrize("loss, activation, X, Y, expected", [
     ("bce", "sigmoid", [[30.0]], [[0.0]], 30.0000000000000936),
     ("cce", "softmax", [[40.0]], [[1.0, 0.0]], 40.0)])
-def test_sgd_train_step_returns_logits_loss(request, kernels, loss, activation, X, Y, expected):
+def test_sgd_train_step_returns_logits_loss(kernels, loss, activation, X, Y, expected):
     """The fused step's returned loss (before its update) is the logits' loss too."""
-    if kernels.name == "c":
-        request.applymarker(pytest.mark.xfail(reason="the C sgd_train_step kernel (kernels/) computes its "
-                                              "loss from clipped probabilities", strict=False))
     W = np.array([[1.0]]) if activation == "sigmoid" else np.array([[0.0], [1.0]])
     value = kernels.sgd_train_step(np.array(X), np.array(Y), [W], [np.zeros(W.shape[0])], [activation], loss, 1e-9)
     assert value == pytest.approx(expected, rel=1e-15, abs=0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_history_keeps_the_digits_of_a_confident_right_answer(request, backend, dtype):
+def test_history_keeps_the_digits_of_a_confident_right_answer(backend, dtype):
     """z = 20, y = 1 costs log(1 + e^-20) = 2.06e-9; summed as softplus(z) − z it would be
     (20 + 2.06e-9) − 20, off by ~1e-6 relative."""
-    if backend == "c":
-        request.applymarker(pytest.mark.xfail(reason="fit's C path (kernels/typed_fit.c, another helper's) "
-                                              "sums softplus(z) − y z, losing the small term", strict=False))
     model = one_unit_model(backend, dtype)
     history = model.fit([[20.0]], [1], epochs=1, batch_size=None, optimizer=pn.optimizers.SGD(lr=1e-9),
                         shuffle=False)
