@@ -34,7 +34,7 @@ def _check_fits(n_samples, n_features, name="n_samples"):
         raise ValueError(f"{name}: {n_samples} samples of {n_features} features need about "
                          f"{need / 2**30:.3g} GiB while being generated ({WORKING_COPIES} float64 arrays "
                          f"of shape ({n_samples}, {n_features})), more than the "
-                         f"{validation.MAX_ARRAY_BYTES / 2**30:.3g} GiB this machine has; "
+                         f"{validation.memory_limit() / 2**30:.3g} GiB this machine has available; "
                          f"use fewer samples") from None
     return n_samples
 

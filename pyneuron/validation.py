@@ -99,15 +99,33 @@ def _physical_memory_bytes():
         return 64 * 2**30
 
 
-#: Refuse arrays (or groups of arrays, such as a model's parameters) larger than this
-#: many bytes before allocating them: the machine's physical memory. Beyond it NumPy
-#: fails deep inside with a bare MemoryError, or the machine starts swapping.
-MAX_ARRAY_BYTES = _physical_memory_bytes()
+def _available_memory_bytes():
+    """The memory a new allocation can get now: Linux's ``MemAvailable`` (free memory
+    plus caches it can drop), else the physical memory."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return _physical_memory_bytes()
+
+
+#: A fixed limit in bytes for :func:`check_array_fits` / :func:`check_bytes_fit`, or
+#: ``None`` (the default): the memory available when the check runs. Beyond it NumPy
+#: fails deep inside with a bare MemoryError, or the system kills the process.
+MAX_ARRAY_BYTES = None
+
+
+def memory_limit():
+    """The limit the size checks apply now, in bytes (see :data:`MAX_ARRAY_BYTES`)."""
+    return _available_memory_bytes() if MAX_ARRAY_BYTES is None else MAX_ARRAY_BYTES
 
 
 def check_array_fits(shape, dtype, name, max_bytes=None):
     """Refuse, before allocating, an array of ``shape`` and ``dtype`` whose size
-    exceeds ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`, the physical memory).
+    exceeds ``max_bytes`` (default :func:`memory_limit`, the memory available now).
 
     ``name`` is the argument that decides the size; the ``ValueError`` says how
     many bytes the array would need and what the limit is. Returns the size in bytes.
@@ -121,15 +139,15 @@ def check_array_fits(shape, dtype, name, max_bytes=None):
 
 def check_bytes_fit(n_bytes, name, what, max_bytes=None):
     """Refuse, before allocating, ``n_bytes`` of memory (several arrays together, e.g.
-    all of a model's parameters) beyond ``max_bytes`` (default :data:`MAX_ARRAY_BYTES`).
+    all of a model's parameters) beyond ``max_bytes`` (default :func:`memory_limit`).
 
     ``name`` is the argument that decides the size, ``what`` says what would be
     allocated; raises ``ValueError``. Returns ``n_bytes``.
     """
-    limit = MAX_ARRAY_BYTES if max_bytes is None else max_bytes
+    limit = memory_limit() if max_bytes is None else max_bytes
     if n_bytes > limit:
         raise ValueError(f"{name}: {what} would need {n_bytes / 2**30:.3g} GiB, more than the "
-                         f"{limit / 2**30:.3g} GiB this machine has; use smaller sizes")
+                         f"{limit / 2**30:.3g} GiB this machine has available; use smaller sizes")
     return n_bytes
 
 
