@@ -383,3 +383,15 @@ def test_corrupted_files_only_ever_raise_model_file_error(data, good_files):
     # a change the format does not see (a timestamp, a comment): the model is whole
     assert all(np.isfinite(p).all() for p in model.parameters())
     assert (model.layers[0].running_var >= 0).all()
+
+
+@pytest.mark.parametrize("steps", [0, 1])
+def test_an_optimizer_before_its_first_step_and_after_one_step_loads(steps, tmp_path):
+    X, y = pn.datasets.make_xor()
+    model = pn.MLP([2, 3, 1], seed=0)
+    model.optimizer = pn.optimizers.Adam(0.01)
+    if steps:
+        model.fit(X, y, epochs=1, batch_size=None, optimizer=model.optimizer)
+    model.save(tmp_path / "m.npz")
+    loaded = pn.load(tmp_path / "m.npz").optimizer
+    assert loaded.t == steps and len(loaded.state) == (len(model.parameters()) if steps else 0)
