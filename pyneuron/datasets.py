@@ -1,7 +1,11 @@
 """Datasets generated on the spot (no download), a splitter and a standardizer.
 
-Every generator takes a ``seed`` and returns ``(X, y)`` with ``X`` of shape
-``(n_samples, 2)`` (float64) and ``y`` integer class labels.
+Every generator takes a ``seed`` (``None`` or an integer >= 0; anything else is
+a ``TypeError``) and returns ``(X, y)`` with ``X`` of shape ``(n_samples, 2)``
+(float64; ``make_blobs`` with explicit centers: their width) and ``y`` integer
+class labels. A size whose arrays would not fit in the machine's memory while
+the set is built (:data:`WORKING_COPIES` arrays of the output's shape) is a
+``ValueError`` naming the argument, raised before anything is drawn.
 """
 from __future__ import annotations
 
