@@ -22,10 +22,14 @@ from .validation import as_float_matrix, check_number, check_positive_int
 WORKING_COPIES = 4
 
 
-def _rng(seed):
+def _check_seed(seed):
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise TypeError(f"seed: expected a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(seed)
+    return seed
+
+
+def _rng(seed):
+    return np.random.default_rng(_check_seed(seed))
 
 
 def _check_fits(n_samples, n_features, name="n_samples"):
@@ -246,7 +250,7 @@ def make_tutorial_blobs(n_samples=1000, seed=42):
 
     With the defaults these are exactly the tutorial's 1,000 points."""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
-    rs = np.random.RandomState(seed)
+    rs = np.random.RandomState(_check_seed(seed))
     n0 = n // 2
     n1 = n - n0
     class0 = rs.randn(2, n0) + np.array([[-2.0], [-2.0]])
@@ -269,7 +273,7 @@ def make_tutorial_circles(n_samples=1000, noise=0.1, seed=42):
     (``n_samples=2000`` gives its final pipeline's set)."""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
-    rs = np.random.RandomState(seed)
+    rs = np.random.RandomState(_check_seed(seed))
     radius = rs.rand(n)
     angle = 2 * np.pi * rs.rand(n)
     points = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
@@ -288,7 +292,7 @@ def make_tutorial_moons(n_samples=500, noise=0.2, seed=42):
     generator.)"""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
-    rs = np.random.RandomState(seed)
+    rs = np.random.RandomState(_check_seed(seed))
     half = n // 2
     t = np.linspace(0, np.pi, half)
     X = np.vstack([np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)]])

@@ -80,8 +80,9 @@ def test_stratify_accepts_booleans(flag):
     assert len(y_te) == 10 and (not flag or y_te.sum() == 5)
 
 
+@pytest.mark.parametrize("make", GENERATORS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("seed", [True, 1.5, "7", -1])
-def test_seeds_must_be_non_negative_integers(seed):
+def test_seeds_must_be_non_negative_integers(seed, make):
     with pytest.raises(TypeError, match="seed: expected a non-negative integer or None"):
-        datasets.make_moons(10, seed=seed)
+        make(n_samples=10, seed=seed)
     assert np.array_equal(datasets.make_moons(10, seed=np.int64(3))[0], datasets.make_moons(10, seed=3)[0])
