@@ -86,3 +86,21 @@ def test_seeds_must_be_non_negative_integers(seed, make):
     with pytest.raises(TypeError, match="seed: expected a non-negative integer or None"):
         make(n_samples=10, seed=seed)
     assert np.array_equal(datasets.make_moons(10, seed=np.int64(3))[0], datasets.make_moons(10, seed=3)[0])
+
+
+def test_an_all_zero_column_is_only_centred():
+    scaler = datasets.Standardizer().fit([[0.0, 1.0], [0.0, 3.0]])
+    assert scaler.scale_.tolist() == [1.0, 1.0]
+    assert scaler.transform([[0.5, 2.0]]).tolist() == [[0.5, 0.0]]
+
+
+@pytest.mark.parametrize("test_size, n_test", [(0.1, 1), (0.9, 9), (0.04, None), (0.96, None)])
+def test_the_split_keeps_at_least_one_sample_on_each_side(test_size, n_test):
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    if n_test is None:
+        with pytest.raises(ValueError, match=f"test_size: {test_size} of 10 samples leaves"):
+            datasets.train_test_split(X, y, test_size=test_size, seed=0)
+        return
+    X_tr, X_te, y_tr, y_te = datasets.train_test_split(X, y, test_size=test_size, seed=0)
+    assert len(X_te) == n_test and len(X_tr) == 10 - n_test
+    assert sorted(X_tr[:, 0].tolist() + X_te[:, 0].tolist()) == X[:, 0].tolist()   # a partition
