@@ -389,7 +389,7 @@ def build_parser():
     les.add_argument("--out", metavar="DIR", help="save the lesson's figures (or its notebook) in DIR")
     les.add_argument("--notebook", metavar="NAME",
                      help="write lesson NAME (or 'all') as a Jupyter notebook NN_name.ipynb in --out DIR "
-                          "(default: here) instead of running it; needs pip install \"pyneuron[notebooks]\"")
+                          "(default: here) instead of running it; needs pip install jupytext nbclient ipykernel matplotlib")
     les.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
     from .compare import add_arguments as compare_arguments

@@ -307,11 +307,11 @@ def load_digits():
     float64, ``y`` the digit 0–9.
 
     Read from the copy bundled inside scikit-learn (nothing is downloaded);
-    install it with ``pip install "pyneuron[datasets]"``."""
+    install it with ``pip install scikit-learn``."""
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
         raise ImportError('load_digits needs scikit-learn, which ships the digits data: '
-                          'pip install "pyneuron[datasets]"') from None
+                          'pip install scikit-learn') from None
     data = sklearn_digits()
     return np.asarray(data.data, dtype=np.float64), np.asarray(data.target, dtype=np.int64)

@@ -73,7 +73,7 @@ def history_html(history):
             from .plot import plot_history
             figure = plot_history(history, title=f"Training history ({epochs} epochs)")
         except ImportError:
-            parts.append("<p><i>(install matplotlib to see the curves: pip install \"pyneuron[plot]\")</i></p>")
+            parts.append("<p><i>(install matplotlib to see the curves: pip install matplotlib)</i></p>")
         else:
             png = base64.b64encode(figure._repr_png_()).decode("ascii")
             parts.append(f'<img alt="training history" src="data:image/png;base64,{png}"/>')

@@ -62,7 +62,7 @@ def _import_torch():
         import torch
     except ImportError:
         raise ImportError("PyTorch interop needs PyTorch, which is not installed: "
-                          "pip install torch (or pip install \"pyneuron[torch]\")") from None
+                          "pip install torch==2.13.0 (the version pyneuron is tested with)") from None
     return torch
 
 

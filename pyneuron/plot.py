@@ -2,7 +2,7 @@
 activations, weight and gradient histograms, the network as a diagram, and
 the speed chart.
 
-Needs matplotlib (``pip install "pyneuron[plot]"``); importing this module
+Needs matplotlib (``pip install matplotlib``); importing this module
 does not, only calling a plot function does. Every function builds a
 :class:`matplotlib.figure.Figure` directly (no pyplot, so it works without a
 display and leaves no global state), returns it, and with ``path=`` also
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-INSTALL_HINT = 'plotting needs matplotlib: pip install "pyneuron[plot]"'
+INSTALL_HINT = 'plotting needs matplotlib: pip install matplotlib'
 
 #: Colours used throughout: positive / negative weights, and the two classes.
 POSITIVE, NEGATIVE = "#1f77b4", "#d62728"

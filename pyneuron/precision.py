@@ -36,7 +36,7 @@ def _mp():
     try:
         import mpmath
     except ImportError as exc:      # pragma: no cover - mpmath comes with the test extra
-        raise ImportError("pyneuron precision needs mpmath (pip install mpmath, or pyneuron[test])") from exc
+        raise ImportError("pyneuron precision needs mpmath (pip install mpmath; the test extra has it)") from exc
     ctx = mpmath.mp.clone() if hasattr(mpmath.mp, "clone") else mpmath.mp
     ctx.dps = 40
     return ctx

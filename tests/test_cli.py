@@ -84,7 +84,7 @@ def test_train_plot(tmp_path):
 def test_train_plot_without_matplotlib_refuses_before_training(tmp_path):
     done = cli_without(["matplotlib"], *TRAIN_30, "--plot", str(tmp_path / "plots"),
                        "--save", str(tmp_path / "model.npz"))
-    assert_one_line_error(done, "matplotlib", "pyneuron[plot]")
+    assert_one_line_error(done, "matplotlib", "pip install matplotlib")
     assert "epoch" not in done.stdout                  # nothing was trained
     assert not (tmp_path / "plots").exists()
 

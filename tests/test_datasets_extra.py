@@ -64,5 +64,5 @@ def test_load_digits_shape():
 def test_load_digits_without_sklearn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r'pip install "pyneuron\[datasets\]"'):
+    with pytest.raises(ImportError, match="pip install scikit-learn"):
         datasets.load_digits()

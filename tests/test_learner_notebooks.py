@@ -2,7 +2,7 @@
 
 Without the notebook tools: the generated percent-format script is valid Python
 that carries every statement of the lesson (so the two cannot drift). With
-``pip install "pyneuron[notebooks]"`` (CI's second stage): every notebook runs
+``pip install ".[notebooks]"`` (CI's second stage): every notebook runs
 top to bottom in a fresh kernel on numpy with no error, shows its figures
 without magic commands, and reaches the lesson's key results (the same checks
 tests/test_examples.py applies to the script).
@@ -66,7 +66,7 @@ def test_without_jupytext_the_command_says_what_to_install(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, "lessons", "--notebook", "03", "--out", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert 'pip install "pyneuron[notebooks]"' in done.stderr
+    assert "pip install jupytext" in done.stderr
     assert not list(tmp_path.iterdir())
 
 

@@ -2,7 +2,7 @@
 through softmax; accuracy, then precision, recall and F1 for every digit.
 
 Needs scikit-learn for the data (its bundled copy, nothing is downloaded):
-``pip install "pyneuron[datasets]"``."""
+``pip install scikit-learn``."""
 from __future__ import annotations
 
 import numpy as np

@@ -11,7 +11,7 @@ and the script cannot drift apart.
     pyneuron lessons --notebook 03              # writes 03_xor.ipynb here
     pyneuron lessons --notebook 03 --out DIR    # ... in DIR
 
-Running the notebook needs ``pip install "pyneuron[notebooks]"`` (jupytext,
+Running the notebook needs ``pip install jupytext nbclient ipykernel matplotlib`` (``pip install ".[notebooks]"`` in a checkout) (jupytext,
 nbclient, ipykernel and matplotlib). Figures are displayed in the notebook by
 the lesson's ``save`` calls (no ``%matplotlib`` magic needed).
 """
@@ -25,7 +25,7 @@ import textwrap
 from . import LESSONS, expected_time, find, load
 from ._common import seed_lines
 
-INSTALL_HINT = 'notebooks need jupytext, nbclient and ipykernel: pip install "pyneuron[notebooks]"'
+INSTALL_HINT = 'notebooks need jupytext, nbclient and ipykernel: pip install jupytext nbclient ipykernel matplotlib'
 
 
 def _markdown(text):
