@@ -199,8 +199,8 @@ def _train(args):
             print(f"  saved {os.path.join(args.plot, 'decision_boundary.png')}")
     if args.save:
         model.standardizer = scaler
-        model.save(args.save)
-        print(f"  model saved to {args.save}, with its input standardizer (mean "
+        written = model.save(args.save)
+        print(f"  model saved to {written}, with its input standardizer (mean "
               f"{np.round(scaler.mean_, 4).tolist()}, scale {np.round(scaler.scale_, 4).tolist()}): "
               f"load it with pyneuron.load and apply model.standardizer.transform(X) before predicting")
     return 0

@@ -459,9 +459,11 @@ class MLP:
         return fit(self, X, y, **options)
 
     def save(self, path):
-        """Write architecture, weights, optimizer state and statistics to one ``.npz``."""
+        """Write architecture, weights, optimizer state and statistics to one ``.npz``
+        (``.npz`` is added to ``path`` when missing); returns the path written
+        (see :func:`pyneuron.io.save`)."""
         from .io import save
-        save(self, path)
+        return save(self, path)
 
     def to_torch(self):
         """An equivalent ``torch.nn.Sequential`` with these weights (see :mod:`pyneuron.interop_torch`)."""

@@ -217,3 +217,12 @@ def test_sizes_that_cannot_fit_are_usage_errors(args, fragment):
     done = cli(*args)
     assert_one_line_error(done, fragment)
     assert "MemoryError" not in done.stderr
+
+
+def test_train_says_the_file_it_really_wrote(tmp_path):
+    """``--save m`` writes ``m.npz`` (save adds the suffix); the message names that file."""
+    done = cli("train", "--dataset", "moons", "--epochs", "2", "--hidden", "4",
+               "--save", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert f"model saved to {tmp_path / 'm.npz'}," in done.stdout
+    assert (tmp_path / "m.npz").exists() and not (tmp_path / "m").exists()
