@@ -190,3 +190,16 @@ def test_a_plugin_backend_is_usable_by_name_on_every_command(capsys):
         backends.unregister_backend("mine")
     assert main(["--plugin", "engines_planted:Nope", "train"]) == 2
     assert "pyneuron: error: --plugin: module 'engines_planted' has no attribute 'Nope'" in capsys.readouterr().err
+
+
+def test_a_plugin_backend_runs_a_lesson(capsys):
+    """`pyneuron lessons N --backend mine`: the lesson's own parser accepts registered names
+    (it listed only the three built-ins). With the planted sign bug XOR does not learn."""
+    try:
+        status = main(["--plugin", "engines_planted:SignBug=mine", "lessons", "03", "--backend", "mine",
+                       "--fast"])
+        out = capsys.readouterr().out
+    finally:
+        backends.unregister_backend("mine")
+    assert status == 0
+    assert "accuracy 50%" in out

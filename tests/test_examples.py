@@ -99,7 +99,7 @@ def test_06_digits():
 def test_06_digits_without_sklearn(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match="pyneuron\\[datasets\\]"):
+    with pytest.raises(ImportError, match="pip install scikit-learn"):
         run("digits")
 
 

@@ -16,7 +16,7 @@ import pyneuron as pn
 def parser(description):
     """The options every lesson takes: ``--backend``, ``--fast``, ``--out``."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--backend", default=None, choices=list(pn.backends.BACKEND_NAMES),
+    p.add_argument("--backend", default=None, choices=pn.backends.names(),   # registered ones too
                    help="engine to run on (default: the global flag, normally numpy)")
     p.add_argument("--fast", action="store_true",
                    help="a quicker setting (fewer epochs, smaller data) used by the tests")
