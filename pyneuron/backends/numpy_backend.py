@@ -21,6 +21,18 @@ class NumpyBackend(Backend):
     name = "numpy"
     dtypes = (np.float64, np.float32)
 
+    def train_plan(self, model, optimizer, l1=0.0, l2=0.0, clip_value=None, clip_norm=None,
+                   track_accuracy=False):
+        """The vectorized plan (:class:`~pyneuron.backends.numpy_plan.NumpyTrainPlan`: a
+        whole step in NumPy, in buffers reused between steps) for every model it supports;
+        the per-operation plan otherwise. A subclass (the ``c`` backend, a backend with
+        kernels of its own) gets the per-operation plan over its kernels unless it makes
+        its own: the vectorized plan does not call the kernels it would override."""
+        from .numpy_plan import NumpyTrainPlan, supports
+        if type(self) is NumpyBackend and supports(model):
+            return NumpyTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+        return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+
     # linear algebra
     def matmul(self, A, B, trans_a=False, trans_b=False):
         return (A.T if trans_a else A) @ (B.T if trans_b else B)

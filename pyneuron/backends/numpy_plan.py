@@ -1,0 +1,296 @@
+"""The ``numpy`` backend's training plan: a whole step in vectorized NumPy, in reused buffers.
+
+:class:`NumpyTrainPlan` is what :meth:`NumpyBackend.train_plan` returns. It runs the
+same step as the per-operation plan of :mod:`pyneuron.training_plan` (forward through
+every layer, loss, backward, L1/L2 gradients, clipping, one optimizer update, in that
+order, with the dropout masks drawn from ``model.rng`` batch by batch, layer by layer),
+but as one Python function over preallocated arrays instead of one kernel call per
+operation:
+
+* every product writes into a buffer kept between steps (``np.matmul(..., out=)``), one
+  set of buffers per batch size (two in an epoch with a last partial batch);
+* the batch rows are gathered with ``np.take(..., out=)`` into a reused buffer;
+* the first layer's input gradient ``dX`` is never computed (nothing uses it);
+* SGD (without momentum) and Adam/AdamW update in place through a scratch buffer per
+  parameter; every other optimizer gets its own ``_update`` on the numpy kernels.
+
+The equations are the kernels' (see :mod:`pyneuron.backends.base` for their sources);
+the arithmetic follows them operation for operation, so a run agrees with the
+per-operation plan and the C plan to rounding (``tests/test_numpy_plan.py``).
+
+What it covers: every optimizer (through ``Optimizer.step``'s bookkeeping: ``t``,
+``decay``, the state arrays), L1/L2 in the ``"mean"`` scaling (``fit`` gives the other
+penalties the per-operation plan), inverted dropout, batch norm with running statistics
+as :mod:`pyneuron.layers` keeps them, clipping by value and by norm, per-step learning
+rates, layers without bias, frozen parameters, float32 and float64, every activation and
+loss the model knows. What it leaves to the per-operation plan (:func:`supports` says):
+dropout masks handed in (``mask_source``), other dtypes, and any subclass of the numpy
+backend (its kernels may differ from the ones written out here).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import optimizers as opt
+from ..training_plan import EpochResult, TrainPlan, clip_gradients, counted_items, right_answers
+from .numpy_backend import _sigmoid
+
+__all__ = ["NumpyTrainPlan", "supports"]
+
+_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
+
+
+def supports(model):
+    """Can :class:`NumpyTrainPlan` run ``model``? Yes unless a layer draws its dropout
+    masks from a ``mask_source``, the dtype is not float32/float64, or an activation is
+    one this module does not write out."""
+    if np.dtype(model.dtype) not in (np.dtype(np.float64), np.dtype(np.float32)):
+        return False
+    return all(getattr(layer, "mask_source", None) is None and layer.activation in _ACTIVATIONS
+               for layer in model.layers)
+
+
+class _Buffers:
+    """The arrays one step with a batch of ``m`` rows writes, per layer ``l``: ``Z[l]``
+    (``(m, n_l)``, before batch norm), ``A[l]`` (the layer's output), ``dA[l]`` (the gradient
+    at layer ``l``'s input, ``None`` for the first layer), and the batch ``X``, ``Y``."""
+
+    def __init__(self, model, m, n_in, n_out):
+        dt = model.dtype
+        sizes = [layer.n_out for layer in model.layers]
+        self.X = np.empty((m, n_in), dt)
+        self.Y = np.empty((m, n_out), dt)
+        self.Z = [np.empty((m, n), dt) for n in sizes]
+        self.A = [np.empty((m, n), dt) for n in sizes]
+        self.dA = [None] + [np.empty((m, layer.n_in), dt) for layer in model.layers[1:]]
+
+
+class NumpyTrainPlan(TrainPlan):
+    """The numpy backend's fused plan (see the module docstring). Parameters as
+    :class:`~pyneuron.training_plan.TrainPlan`'s."""
+
+    path = "numpy fused step"
+
+    @property
+    def records_penalties(self):
+        return True
+
+    def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
+                 clip_norm=None, track_accuracy=False):
+        super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+        self._bufs = {}
+        self._grads = {}     # id(layer) -> {"dW": ..., ...}, reused between steps
+        self._scratch = {}   # id(parameter) -> a scratch array of its shape
+
+    # ------------------------------------------------------------ buffers
+    def _buffers(self, m, n_in, n_out):
+        bufs = self._bufs.get(m)
+        if bufs is None or bufs.X.shape[1] != n_in or bufs.Z[0].dtype != self.model.dtype:
+            bufs = self._bufs[m] = _Buffers(self.model, m, n_in, n_out)
+        return bufs
+
+    def _layer_grads(self, layer):
+        g = self._grads.get(id(layer))
+        if g is None or g["dW"].shape != layer.W.shape or g["dW"].dtype != layer.W.dtype:
+            g = {"dW": np.empty_like(layer.W), "db": np.empty_like(layer.b)}
+            if layer.batch_norm:
+                g["dgamma"], g["dbeta"] = np.empty_like(layer.gamma), np.empty_like(layer.beta)
+            self._grads[id(layer)] = g
+        return g
+
+    def _tmp(self, p):
+        s = self._scratch.get(id(p))
+        if s is None or s.shape != p.shape or s.dtype != p.dtype:
+            s = self._scratch[id(p)] = np.empty_like(p)
+        return s
+
+    # ------------------------------------------------------------ one step
+    def step(self, Xb, Yb):
+        """As :meth:`TrainPlan.step`: one step on ``(Xb, Yb)``, returning ``(loss, right
+        answers)`` of its forward pass before the update (skipped if the loss is not finite)."""
+        model, kernels = self.model, self.kernels
+        layers = model.layers
+        m = Xb.shape[0]
+        bufs = self._buffers(m, Xb.shape[1], Yb.shape[1])
+        caches = []
+        A = Xb
+        for l, layer in enumerate(layers):
+            A, cache = self._forward_layer(layer, A, bufs.Z[l], bufs.A[l], m)
+            caches.append(cache)
+        out = layers[-1]
+        Zout = caches[-1]["Z"]
+        value = kernels.data_loss(model.loss_name, out.activation, A, Yb, Zout)
+        if self.penalty:
+            self.last_penalty = self.penalty.value(kernels, m)
+            value += self.last_penalty
+        correct = right_answers(A, Yb, model.loss_name) if self.track_accuracy else 0
+        if not math.isfinite(value):
+            return value, correct
+        # backward: dZ of the output, then layer by layer, without the first layer's dX
+        dZ = kernels.output_gradient(model.loss_name, out.activation, A, Yb, Zout, model.alpha)
+        for l in range(len(layers) - 1, -1, -1):
+            layer, cache = layers[l], caches[l]
+            if l < len(layers) - 1:
+                dZ = self._activation_backward(layer, bufs.dA[l + 1], cache)
+            g = self._layer_grads(layer)
+            if layer.batch_norm:
+                dZ = self._batchnorm_backward(layer, dZ, cache, g)
+            np.matmul(dZ.T, cache["X"], out=g["dW"])
+            if layer.has_bias:
+                np.sum(dZ, axis=0, out=g["db"])
+            if l > 0:
+                np.matmul(dZ, layer.W, out=bufs.dA[l])
+            if self.l1 or self.l2:
+                g["dW"] += kernels.penalty_gradient(layer.W, self.l1, self.l2, m)
+            layer.grads = {k: v for k, v in g.items() if k != "db" or layer.has_bias}
+        grads = [layer.grads["d" + kind] for layer in layers
+                 for kind in layer.parameter_kinds() if kind not in layer.frozen]
+        if self.clip_value is not None or self.clip_norm is not None:
+            grads = [g.copy() for g in grads]
+            clip_gradients(grads, self.clip_value, self.clip_norm)
+        self._update(model.trainable_parameters(), grads)
+        return value, correct
+
+    def _forward_layer(self, layer, X, Z, A, m):
+        """``A = dropout(f(BN(X Wᵀ + b)))`` in the buffers ``Z``, ``A``; returns ``A`` and
+        what backward needs (as :meth:`pyneuron.layers.Dense.forward` keeps it)."""
+        np.matmul(X, layer.W.T, out=Z)
+        if layer.has_bias:
+            Z += layer.b
+        cache = {"X": X}
+        if layer.batch_norm:      # the numpy kernel's batchnorm_forward, then running stats
+            mean = Z.mean(axis=0)
+            var = ((Z - mean) ** 2).mean(axis=0)
+            Zhat = (Z - mean) / np.sqrt(var + layer.bn_eps)
+            cache.update(Zhat=Zhat, var=var)
+            layer._update_running_stats(mean, var, m)
+            Zn = layer.gamma * Zhat + layer.beta
+        else:
+            Zn = Z
+        cache["Z"] = Zn
+        act = layer.activation
+        if act == "relu":
+            np.maximum(Zn, 0.0, out=A)
+        elif act == "tanh":
+            np.tanh(Zn, out=A)
+        elif act == "linear":
+            A[...] = Zn
+        else:
+            A[...] = self.kernels.activation_forward(act, Zn, layer.alpha) if act != "sigmoid" else _sigmoid(Zn)
+        cache["A"] = A
+        if layer.dropout > 0.0:
+            keep = 1.0 - layer.dropout
+            mask = (self.model.rng.random(A.shape) < keep).astype(A.dtype)
+            cache["mask"] = mask
+            Ad = A * mask
+            Ad /= keep
+            A = Ad
+        return A, cache
+
+    def _activation_backward(self, layer, dA, cache):
+        """``dZ = (dA ⊙ mask / keep) ⊙ f'(Z)``, in ``dA``'s buffer where the kernel allows."""
+        if "mask" in cache:
+            dA *= cache["mask"]
+            dA /= 1.0 - layer.dropout
+        act = layer.activation
+        if act == "relu":
+            np.copyto(dA, 0.0, where=np.logical_not(cache["Z"] > 0))
+            return dA
+        if act == "linear":
+            return dA
+        return self.kernels.activation_backward(act, dA, cache["Z"], cache["A"], layer.alpha)
+
+    def _batchnorm_backward(self, layer, dY, cache, g):
+        """The numpy kernel's ``batchnorm_backward``, writing ``dgamma``, ``dbeta`` into ``g``."""
+        m = dY.shape[0]
+        Zhat = cache["Zhat"]
+        dbeta = np.sum(dY, axis=0, out=g["dbeta"])
+        dgamma = np.sum(dY * Zhat, axis=0, out=g["dgamma"])
+        return layer.gamma / (m * np.sqrt(cache["var"] + layer.bn_eps)) * (m * dY - dbeta - Zhat * dgamma)
+
+    # ------------------------------------------------------------ the update
+    def _update(self, params, grads):
+        """``Optimizer.step``'s bookkeeping (decay, ``t``, state), then each parameter's
+        update: SGD without momentum and Adam/AdamW in place here (the numpy kernels'
+        arithmetic, operation for operation), every other rule by its own ``_update``."""
+        o, kernels = self.optimizer, self.kernels
+        cls = type(o)
+        if cls.step is not opt.Optimizer.step:
+            o.step(kernels, params, grads)
+            return
+        if o.decay:
+            o.lr = o.lr_at(o.t)
+        o.t += 1
+        o._ensure_state(params, o.state_names)
+        lr = o.lr
+        if cls._update is opt.SGD._update and not o.momentum:
+            for p, g in zip(params, grads):
+                tmp = np.multiply(g, lr, out=self._tmp(p))
+                p -= tmp
+        elif cls._update is opt.Adam._update:
+            b1, b2, eps, t = o.beta1, o.beta2, o.eps, o.t
+            wd = o.decoupled_weight_decay
+            c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+            for p, g, s in zip(params, grads, o.state):
+                mm, vv = s["m"], s["v"]
+                tmp = self._tmp(p)
+                if wd:
+                    p *= 1.0 - lr * wd
+                mm *= b1
+                mm += np.multiply(g, 1.0 - b1, out=tmp)
+                vv *= b2
+                np.multiply(g, 1.0 - b2, out=tmp)
+                tmp *= g
+                vv += tmp
+                den = np.divide(vv, c2, out=tmp)
+                np.sqrt(den, out=den)
+                den += eps
+                step = mm / c1
+                step *= lr
+                step /= den
+                p -= step
+        else:
+            for p, g, s in zip(params, grads, o.state):
+                o._update(kernels, p, g, s)
+
+    # ------------------------------------------------------------ an epoch
+    def epoch(self, X, Y, order, batch, lr_for_step=None, callbacks=()):
+        """As :meth:`TrainPlan.epoch`, with the shuffled batches gathered into reused buffers."""
+        model, optimizer = self.model, self.optimizer
+        result = EpochResult()
+        n = X.shape[0]
+        Xb = Yb = None
+        gather = order is not None and X.dtype == model.dtype and Y.dtype == model.dtype
+        for b, start in enumerate(range(0, n, batch)):
+            if order is None:
+                Xb, Yb = X[start:start + batch], Y[start:start + batch]
+            elif gather:
+                idx = order[start:start + batch]
+                bufs = self._buffers(len(idx), X.shape[1], Y.shape[1])
+                Xb = np.take(X, idx, axis=0, out=bufs.X)
+                Yb = np.take(Y, idx, axis=0, out=bufs.Y)
+            else:
+                idx = order[start:start + batch]
+                Xb, Yb = X[idx], Y[idx]
+            for cb in callbacks:
+                cb.on_batch_begin(model, b)
+            if lr_for_step is not None:
+                optimizer.lr = lr_for_step(optimizer.t)
+            self.last_penalty = math.nan
+            value, correct = self._guarded_step(Xb, Yb)
+            result.losses.append(value)
+            if self.penalty:
+                result.penalties.append(self.last_penalty)
+            if not math.isfinite(value):
+                result.diverged_batch = b + 1
+                return result
+            result.correct += correct
+            result.counted += counted_items(Yb, model.loss_name)
+            for cb in callbacks:
+                cb.on_batch_end(model, b, {"loss": value})
+        if Xb is not None and gather:   # the buffer is reused: loss_after gets its own copy
+            Xb, Yb = Xb.copy(), Yb.copy()
+        result.after_loss = self.loss_after(Xb, Yb)
+        return result
