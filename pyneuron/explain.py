@@ -366,7 +366,7 @@ def explain(model, X, y, lr=0.1, sample=None, max_samples=MAX_SAMPLES, max_neuro
             derivative = None
             if layer.activation != "softmax":
                 derivative = kernels.activation_backward(layer.activation, np.ones_like(cache["Z"]),
-                                                         cache["Z"], cache["A"], layer.alpha)
+                                                         cache["Z"], cache["A"], layer.negative_slope)
         records.append(LayerExplanation(
             number=number, activation=layer.activation, inputs=cache["X"].copy(), W=layer.W.copy(),
             b=layer.b.copy(), Z=(cache["Z_lin"] if layer.batch_norm else cache["Z"]).copy(),

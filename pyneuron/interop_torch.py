@@ -11,7 +11,7 @@ pyneuron               torch.nn
 ``"sigmoid"``          ``Sigmoid``
 ``"tanh"``             ``Tanh``
 ``"relu"``             ``ReLU``
-``"leaky_relu"``       ``LeakyReLU(negative_slope=alpha)``
+``"leaky_relu"``       ``LeakyReLU(negative_slope)``
 ``"softmax"``          ``Softmax(dim=1)``
 ``"linear"``           no module (``Identity`` is also read as linear)
 ``dropout=p``          ``Dropout(p)`` after a hidden layer's activation
@@ -110,7 +110,7 @@ def to_torch(model):
             modules.append(bn)
         act = layer.activation
         if act == "leaky_relu":
-            modules.append(nn.LeakyReLU(negative_slope=layer.alpha))
+            modules.append(nn.LeakyReLU(negative_slope=layer.negative_slope))
         elif act == "softmax":
             modules.append(nn.Softmax(dim=1))
         elif act != "linear":
@@ -131,7 +131,7 @@ class _LayerSpec:
         self.activation = "linear"
         self.activation_position = None
         self.activation_module = None
-        self.alpha = None               # (position, slope, module) of a LeakyReLU
+        self.slope = None               # (position, slope, module) of a LeakyReLU
         self.dropout = 0.0
         self.dropout_position = None
         self.dropout_module = None
@@ -182,7 +182,7 @@ def _read_layers(sequential):
                 _refuse(position, module, "normalizes over dim "
                         f"{module.dim}; pyneuron's softmax is over the features, dim=1")
             if kind == "LeakyReLU":
-                current.alpha = (position, float(module.negative_slope), module)
+                current.slope = (position, float(module.negative_slope), module)
             current.activation, current.activation_position = _FROM_TORCH[kind], position
             current.activation_module = module
     if not specs:
@@ -208,12 +208,12 @@ def _check_network(specs):
         missing = next(s for s in hidden if not s.batch_norm)
         _refuse(missing.position, missing.linear, "has no BatchNorm1d while other hidden layers "
                 "do; pyneuron's batch_norm is on every hidden layer or on none")
-    slopes = [s.alpha for s in specs if s.alpha is not None]
+    slopes = [s.slope for s in specs if s.slope is not None]
     for position, slope, module in slopes[1:]:
         if slope != slopes[0][1]:
             _refuse(position, module, "has a different slope from "
                     f"the LeakyReLU at position {slopes[0][0]} ({slopes[0][1]}); a pyneuron MLP "
-                    "has one alpha")
+                    "has one negative_slope")
     previous = specs[0].linear.in_features
     for spec in specs:
         if spec.linear.in_features != previous:
@@ -258,7 +258,7 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
     if torch_dtype not in (torch.float64, torch.float32):
         raise ValueError(f"from_torch: pyneuron runs float64 or float32, the Linear layers are {torch_dtype}")
     dtype = "float64" if torch_dtype == torch.float64 else "float32"
-    alphas = [s.alpha[1] for s in specs if s.alpha is not None]
+    slopes = [s.slope[1] for s in specs if s.slope is not None]
 
     def numpy_of(tensor):
         return tensor.detach().cpu().numpy().astype(dtype, copy=True)
@@ -277,7 +277,7 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
     from .network import MLP
     model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
                 activation=[s.activation for s in specs[:-1]], output=specs[-1].activation,
-                loss=loss, seed=seed, backend=backend, alpha=alphas[0] if alphas else 0.01,
+                loss=loss, seed=seed, backend=backend, negative_slope=slopes[0] if slopes else 0.01,
                 dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype,
                 bias=[s.linear.bias is not None for s in specs])
 

@@ -73,7 +73,7 @@ def _architecture(model):
             "output": model.output, "loss": model.loss_name,
             "init": model.init if isinstance(model.init, str) else "auto",
             "seed": int(model.seed) if isinstance(model.seed, numbers.Integral) else None,
-            "backend": model.backend, "alpha": model.alpha, "dropout": model.dropout,
+            "backend": model.backend, "negative_slope": model.negative_slope, "dropout": model.dropout,
             "batch_norm": model.batch_norm, "dtype": str(model.dtype),
             "batch_norm_eps": [float(layer.bn_eps) for layer in hidden],
             "batch_norm_momentum": [float(layer.bn_momentum) for layer in hidden],
@@ -198,6 +198,20 @@ def _field(record, key, kind, where):
     if kind is not int and not isinstance(value, kind):
         raise NpzError(f"the {where} record's {key!r}: expected {kind.__name__}, got {value!r}")
     return value
+
+
+def _slope_of(arch):
+    """The leaky-ReLU slope of an architecture record: ``negative_slope``, or ``alpha`` in
+    files written before it was renamed; checked here so that an error names the file's key."""
+    if "negative_slope" in arch and "alpha" in arch:
+        raise NpzError("the architecture record has both 'negative_slope' and its old name 'alpha'")
+    key = "alpha" if "alpha" in arch else "negative_slope"
+    if key not in arch:
+        raise NpzError("the architecture record has no 'negative_slope' (nor its old name 'alpha')")
+    try:
+        return validation.check_number(arch[key], key, 0.0)
+    except (TypeError, ValueError) as exc:
+        raise NpzError(f"the architecture record's {exc}") from None
 
 
 class _ModelReader:
@@ -346,7 +360,7 @@ class _ModelReader:
         model = MLP(self.sizes, activation=arch.get("activation"), output=arch.get("output"),
                     loss=arch.get("loss"), init="zeros", seed=arch.get("seed"),
                     backend=_backend_here(arch.get("backend"), arch.get("backend_registered") is True),
-                    alpha=arch.get("alpha"), dropout=arch.get("dropout"),
+                    negative_slope=_slope_of(arch), dropout=arch.get("dropout"),
                     batch_norm=arch["batch_norm"], dtype=self.dtype.name, bias=self.bias)
         model.init = init
         for i, layer in enumerate(model.layers):

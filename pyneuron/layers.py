@@ -28,7 +28,7 @@ class Dense:
     instead of drawing it from the generator (see ``MLP(dropout_masks=...)``).
     """
 
-    def __init__(self, W, b, activation, alpha=0.01, dropout=0.0, batch_norm=False,
+    def __init__(self, W, b, activation, negative_slope=0.01, dropout=0.0, batch_norm=False,
                  bn_momentum=0.1, bn_eps=1e-5, mask_source=None):
         self.W = W
         self.has_bias = b is not None
@@ -39,7 +39,7 @@ class Dense:
         self.frozen = set()
         self.mask_source = mask_source
         self.activation = activation
-        self.alpha = alpha
+        self.negative_slope = negative_slope
         self.dropout = dropout
         self.batch_norm = check_bool(batch_norm, "batch_norm")
         self.bn_momentum = bn_momentum
@@ -52,6 +52,11 @@ class Dense:
             self.running_var = np.ones(n_out, dtype=W.dtype)
         self.cache = {}
         self.grads = {}
+
+    @property
+    def alpha(self):
+        """The leaky-ReLU slope under its old name (read-only; use :attr:`negative_slope`)."""
+        return self.negative_slope
 
     @property
     def n_in(self):
@@ -78,7 +83,7 @@ class Dense:
     def __repr__(self):
         extras = ""
         if self.activation == "leaky_relu":
-            extras += f", alpha={self.alpha}"
+            extras += f", negative_slope={self.negative_slope}"
         if self.batch_norm:
             extras += ", batch_norm=True"
         if self.dropout:
@@ -110,9 +115,9 @@ class Dense:
             else:
                 Z = kernels.batchnorm_inference(Z_lin, self.gamma, self.beta,
                                                 self.running_mean, self.running_var, self.bn_eps)
-            A = kernels.activation_forward(self.activation, Z, self.alpha)
+            A = kernels.activation_forward(self.activation, Z, self.negative_slope)
         else:
-            Z, A = kernels.dense_forward(X, self.W, self.b, self.activation, self.alpha)
+            Z, A = kernels.dense_forward(X, self.W, self.b, self.activation, self.negative_slope)
         cache["Z"], cache["A"] = Z, A
         if rng is not None and self.dropout > 0.0:
             keep = 1.0 - self.dropout
@@ -146,7 +151,7 @@ class Dense:
         if dZ is None:
             if "mask" in c:
                 dA = kernels.dropout_backward(dA, c["mask"], 1.0 - self.dropout)
-            dZ = kernels.activation_backward(self.activation, dA, c["Z"], c["A"], self.alpha)
+            dZ = kernels.activation_backward(self.activation, dA, c["Z"], c["A"], self.negative_slope)
         if self.batch_norm:
             dZ, dgamma, dbeta = kernels.batchnorm_backward(dZ, c["Zhat"], self.gamma, c["var"], self.bn_eps)
             self.grads["dgamma"], self.grads["dbeta"] = dgamma, dbeta

@@ -7,6 +7,7 @@ Python loops of ``scalar``, the arrays of ``numpy`` or the C of ``c``.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -27,6 +28,20 @@ def _check_bias(bias, n_layers, batch_norm):
         raise ValueError(f"bias: expected None, True, False or a list of {n_layers} bools "
                          f"(one per layer), got {bias!r}")
     return [bool(f) for f in flags]
+
+
+def _slope_argument(negative_slope, alpha):
+    """The leaky-ReLU slope from ``MLP``'s ``negative_slope`` or its deprecated name ``alpha``
+    (DeprecationWarning; both given: ValueError); ``None`` for both means 0.01."""
+    if alpha is not None:
+        if negative_slope is not None:
+            raise ValueError(f"negative_slope and alpha: give only negative_slope (alpha is its old, "
+                             f"deprecated name), got negative_slope={negative_slope!r} and alpha={alpha!r}")
+        warnings.warn("MLP(alpha=...) is deprecated and will be removed in the next release: the leaky-ReLU "
+                      "slope is now called negative_slope, as in torch (scikit-learn's alpha is the L2 "
+                      "strength, pyneuron's l2)", DeprecationWarning, stacklevel=3)
+        return check_number(alpha, "alpha", 0.0)
+    return check_number(0.01 if negative_slope is None else negative_slope, "negative_slope", 0.0)
 
 
 class MaskSource:
@@ -92,8 +107,14 @@ class MLP:
         300 epochs, can magnify the rounding into different labels).
     backend : str or None
         ``"scalar"``, ``"numpy"`` or ``"c"``; ``None`` follows the global flag.
-    alpha : float
-        Slope of leaky ReLU for negative inputs.
+    negative_slope : float
+        Slope of leaky ReLU for negative inputs, ``f(z) = z`` for ``z > 0`` and
+        ``negative_slope · z`` otherwise (torch's ``LeakyReLU(negative_slope)``); >= 0,
+        default 0.01.
+    alpha : float, deprecated
+        The old name of ``negative_slope``, accepted for one release with a
+        ``DeprecationWarning`` (scikit-learn's ``alpha`` is the L2 strength, pyneuron's
+        ``l2``). Giving both is a ``ValueError``.
     dropout : float or list of float
         Inverted-dropout rate after each hidden layer (0 = none).
     batch_norm : bool
@@ -113,8 +134,8 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activation="relu", output="sigmoid", loss=None, init="auto",
-                 seed=None, backend=None, alpha=0.01, dropout=0.0, batch_norm=False, dtype="float64",
-                 bias=None):
+                 seed=None, backend=None, negative_slope=None, dropout=0.0, batch_norm=False,
+                 dtype="float64", bias=None, *, alpha=None):
         is_sequence = isinstance(layer_sizes, (list, tuple)) or (
             isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)
         sizes = list(layer_sizes) if is_sequence else None
@@ -159,7 +180,7 @@ class MLP:
         self.init = init
         self.seed = seed
         self.backend = backend
-        self.alpha = check_number(alpha, "alpha", 0.0)
+        self.negative_slope = _slope_argument(negative_slope, alpha)
         self.dropout = rates
         self.batch_norm = batch_norm
         self.dtype = dtype
@@ -171,7 +192,7 @@ class MLP:
             act = output if is_output else hidden[i]
             W = inits.initial_weights(inits.resolve(init, act), n_in, n_out, self.rng, self.dtype)
             b = np.zeros(n_out, dtype=self.dtype) if biases[i] else None
-            self.layers.append(Dense(W, b, act, self.alpha,
+            self.layers.append(Dense(W, b, act, self.negative_slope,
                                      dropout=0.0 if is_output else rates[i],
                                      batch_norm=self.batch_norm and not is_output))
         self.history = None
@@ -210,6 +231,12 @@ class MLP:
         return (f"MLP({arch}, activation={self.hidden_activations!r}, output={self.output!r}, "
                 f"loss={self.loss_name!r}, backend={self.backend or _config.get_backend()!r}, "
                 f"parameters={self.n_parameters})")
+
+    @property
+    def alpha(self):
+        """The leaky-ReLU slope under its old name: read-only, kept for code written before
+        ``negative_slope`` (use :attr:`negative_slope`)."""
+        return self.negative_slope
 
     @property
     def n_parameters(self):
@@ -336,7 +363,7 @@ class MLP:
         kernels = self.kernels
         out = self.layers[-1]
         dZ = kernels.output_gradient(self.loss_name, out.activation, out.cache["out"], Y,
-                                     out.cache["Z"], self.alpha)
+                                     out.cache["Z"], self.negative_slope)
         dA = out.backward(kernels, dZ=dZ)
         for layer in reversed(self.layers[:-1]):
             dA = layer.backward(kernels, dA=dA)

@@ -21,7 +21,7 @@ OUTPUTS = ["sigmoid", "softmax", "linear", "tanh", "relu", "leaky_relu"]
 def _random_net(depth, hidden, output, seed, n_in=4, n_out=3, **options):
     rng = np.random.default_rng(seed)
     sizes = [n_in] + [int(n) for n in rng.integers(2, 7, size=depth)] + [n_out]
-    model = pn.MLP(sizes, activation=hidden, output=output, seed=seed, alpha=0.07, **options)
+    model = pn.MLP(sizes, activation=hidden, output=output, seed=seed, negative_slope=0.07, **options)
     # non-zero biases, so that a bias mix-up cannot hide
     model.set_weights([w + rng.normal(scale=0.3, size=w.shape) if w.ndim == 1 else w
                        for w in model.get_weights()])
@@ -62,7 +62,7 @@ def test_round_trip_is_exact(depth, hidden, output):
     for a, b in zip(model.get_weights(), back.get_weights()):
         assert np.array_equal(a, b)
     if "leaky_relu" in model.activations:
-        assert back.alpha == model.alpha
+        assert back.negative_slope == model.negative_slope
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -72,7 +72,7 @@ def test_from_torch_matches_a_torch_built_network(backend):
                         nn.Linear(6, 4), nn.Identity(), nn.Linear(4, 3), nn.Softmax(dim=1)).double()
     model = pn.from_torch(seq, backend=backend, seed=1)
     assert model.activations == ["relu", "leaky_relu", "linear", "softmax"]
-    assert model.alpha == 0.2 and model.loss_name == "cce"
+    assert model.negative_slope == 0.2 and model.loss_name == "cce"
     X = np.random.default_rng(2).normal(size=(9, 5))
     np.testing.assert_allclose(model.predict_proba(X), _torch_out(seq, X), rtol=0, atol=1e-12)
 
@@ -173,7 +173,7 @@ def test_one_sgd_step_matches_torch(backend, hidden, output, y_kind):
     (lambda: [nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 1)], 2, "directly after a Linear"),
     (lambda: [nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1)],
      3, "every hidden layer or on none"),
-    (lambda: [nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 1), nn.LeakyReLU(0.3)], 3, "one alpha"),
+    (lambda: [nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 1), nn.LeakyReLU(0.3)], 3, "one negative_slope"),
 ])
 def test_unsupported_modules_are_refused_by_name_and_position(modules, position, words):
     seq = nn.Sequential(*modules())

@@ -12,7 +12,7 @@ from helpers import assert_close
 
 ARCHITECTURES = [
     dict(layer_sizes=[2, 3, 1]),
-    dict(layer_sizes=[2, 5, 4, 3], activation=["tanh", "leaky_relu"], output="softmax", alpha=0.2),
+    dict(layer_sizes=[2, 5, 4, 3], activation=["tanh", "leaky_relu"], output="softmax", negative_slope=0.2),
     dict(layer_sizes=[3, 6, 2], activation="sigmoid", output="linear", batch_norm=True),
     dict(layer_sizes=[2, 4, 4, 1], dropout=[0.1, 0.3], dtype="float32"),
     dict(layer_sizes=[2, 2], output="tanh", loss="mse", init="xavier_uniform"),

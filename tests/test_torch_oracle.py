@@ -37,7 +37,7 @@ def torch_net(model):
             lin.bias.copy_(torch.from_numpy(layer.b))
         mods.append(lin)
         mods.append({"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "relu": nn.ReLU(),
-                     "leaky_relu": nn.LeakyReLU(model.alpha), "linear": nn.Identity(),
+                     "leaky_relu": nn.LeakyReLU(model.negative_slope), "linear": nn.Identity(),
                      "softmax": nn.Softmax(dim=1)}[layer.activation])
     return nn.Sequential(*mods)
 
@@ -55,7 +55,7 @@ def torch_loss(loss, A, Y):
 def test_matches_torch(backend, sizes, hidden, output, loss, seed):
     rng = np.random.default_rng(100 + seed)
     model = MLP(sizes, activation=hidden, output=output, loss=loss, seed=seed,
-                backend=backend, alpha=0.05)
+                backend=backend, negative_slope=0.05)
     for layer in model.layers:
         layer.b[...] = rng.normal(0, 0.2, layer.b.shape)
     m, k = 7, sizes[-1]

@@ -28,7 +28,6 @@ to where scikit-learn's folded bias correction puts ε). Reported losses are
 """
 from __future__ import annotations
 
-import inspect
 import numbers
 from dataclasses import dataclass
 
@@ -179,17 +178,12 @@ def objective_scale(loss, n_outputs):
     return {"cce": 1.0, "bce": 1.0 / n_outputs, "mse": 2.0 / n_outputs}[loss]
 
 
-def _slope_keyword():
-    """The MLP argument that holds the leaky-ReLU slope (``negative_slope`` once MLP takes it)."""
-    return "negative_slope" if "negative_slope" in inspect.signature(MLP).parameters else "alpha"
-
-
 def build_model(settings, n_features, n_outputs, output, seed):
     """A new MLP for these settings; the wrapper's ``negative_slope`` is passed on here only."""
     sizes = [n_features] + settings.hidden + [n_outputs]
     return MLP(sizes, activation=settings.activation, output=output, seed=seed, backend=settings.backend,
                dropout=settings.dropout, batch_norm=settings.batch_norm,
-               **{_slope_keyword(): settings.negative_slope})
+               negative_slope=settings.negative_slope)
 
 
 def make_optimizer(settings, scale):
