@@ -5,7 +5,7 @@ loops), ``numpy`` and ``c`` — chosen with :func:`set_backend`,
 :func:`use_backend`, a model's ``backend=`` or ``PYNEURON_BACKEND``.
 """
 from . import activations, datasets, initializers, losses, metrics, optimizers, schedules
-from . import plot, progress
+from . import _version, plot, progress
 from ._config import BackendEnvironmentError, available_backends, get_backend, set_backend, use_backend
 from .backends import BackendUnavailableError, backend_report, register_backend, unregister_backend
 from .explain import Explanation, explain
@@ -18,7 +18,7 @@ from .training import Callback, EarlyStopping, History, TrainingDivergedError
 from .trace import trace
 from .compare import compare_backends
 
-__version__ = "0.1.0"
+__version__ = _version.version()   # the installed pyneuron-mlp, else the source tree's
 
 
 def from_torch(sequential, **options):

@@ -315,6 +315,10 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="pyneuron", description="pyneuron: read, step through and speed up an MLP.",
                                      epilog="pyneuron --plugin MODULE:ATTR[=NAME] COMMAND ... registers your own "
                                             "backend first (see pyneuron.register_backend), so --backend NAME works.")
+    from . import _version
+    parser.add_argument("--version", action="version",
+                        version=f"pyneuron {_version.version()} (distribution {_version.DISTRIBUTION})",
+                        help="print pyneuron's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="train a small network on two moons on every backend; print accuracy and time")
