@@ -69,7 +69,12 @@ class _Buffers:
 
 class NumpyTrainPlan(TrainPlan):
     """The numpy backend's fused plan (see the module docstring). Parameters as
-    :class:`~pyneuron.training_plan.TrainPlan`'s."""
+    :class:`~pyneuron.training_plan.TrainPlan`'s.
+
+    What a step reads from the model and the optimizer (the parameter arrays, which are
+    frozen, the optimizer's rule and state) is gathered by :meth:`_prepare`: once per epoch
+    when no callback runs between batches, else before every step, so a callback may
+    change any of it between steps as on the per-operation path."""
 
     path = "numpy fused step"
 
@@ -106,51 +111,80 @@ class NumpyTrainPlan(TrainPlan):
             s = self._scratch[id(p)] = np.empty_like(p)
         return s
 
+    def _prepare(self):
+        """Gather what a step reads: per layer its gradients' buffers (``layer.grads``
+        shows them, without ``db`` for a layer without bias), the trainable parameters with
+        their gradients and scratch arrays, and which update rule runs."""
+        model, o = self.model, self.optimizer
+        grads, self._layer_g = [], []
+        for layer in model.layers:
+            g = self._layer_grads(layer)
+            layer.grads = {k: v for k, v in g.items() if k != "db" or layer.has_bias}
+            self._layer_g.append(g)
+            grads += [layer.grads["d" + kind] for kind in layer.parameter_kinds() if kind not in layer.frozen]
+        self._params = model.trainable_parameters()
+        self._grad_list = grads
+        self._tmps = [self._tmp(p) for p in self._params]
+        cls = type(o)
+        if cls.step is not opt.Optimizer.step:
+            self._rule = "own step"
+        else:
+            o._ensure_state(self._params, o.state_names)
+            if cls._update is opt.SGD._update and not o.momentum:
+                self._rule = "sgd"
+            elif cls._update is opt.Adam._update:
+                self._rule = "adam"
+            else:
+                self._rule = "update"
+
     # ------------------------------------------------------------ one step
     def step(self, Xb, Yb):
         """As :meth:`TrainPlan.step`: one step on ``(Xb, Yb)``, returning ``(loss, right
         answers)`` of its forward pass before the update (skipped if the loss is not finite)."""
+        self._prepare()
+        return self._step(Xb, Yb)
+
+    def _step(self, Xb, Yb):
         model, kernels = self.model, self.kernels
         layers = model.layers
         m = Xb.shape[0]
         bufs = self._buffers(m, Xb.shape[1], Yb.shape[1])
         caches = []
         A = Xb
-        for l, layer in enumerate(layers):
-            A, cache = self._forward_layer(layer, A, bufs.Z[l], bufs.A[l], m)
+        for layer, Z, Ab in zip(layers, bufs.Z, bufs.A):
+            A, cache = self._forward_layer(layer, A, Z, Ab, m)
             caches.append(cache)
         out = layers[-1]
         Zout = caches[-1]["Z"]
-        value = kernels.data_loss(model.loss_name, out.activation, A, Yb, Zout)
+        loss = model.loss_name
+        value = kernels.data_loss(loss, out.activation, A, Yb, Zout)
         if self.penalty:
             self.last_penalty = self.penalty.value(kernels, m)
             value += self.last_penalty
-        correct = right_answers(A, Yb, model.loss_name) if self.track_accuracy else 0
+        correct = right_answers(A, Yb, loss) if self.track_accuracy else 0
         if not math.isfinite(value):
             return value, correct
         # backward: dZ of the output, then layer by layer, without the first layer's dX
-        dZ = kernels.output_gradient(model.loss_name, out.activation, A, Yb, Zout, model.alpha)
+        dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.alpha)
+        penalized = self.l1 or self.l2
         for l in range(len(layers) - 1, -1, -1):
-            layer, cache = layers[l], caches[l]
+            layer, cache, g = layers[l], caches[l], self._layer_g[l]
             if l < len(layers) - 1:
                 dZ = self._activation_backward(layer, bufs.dA[l + 1], cache)
-            g = self._layer_grads(layer)
             if layer.batch_norm:
                 dZ = self._batchnorm_backward(layer, dZ, cache, g)
             np.matmul(dZ.T, cache["X"], out=g["dW"])
             if layer.has_bias:
-                np.sum(dZ, axis=0, out=g["db"])
+                np.add.reduce(dZ, axis=0, out=g["db"])
             if l > 0:
                 np.matmul(dZ, layer.W, out=bufs.dA[l])
-            if self.l1 or self.l2:
+            if penalized:
                 g["dW"] += kernels.penalty_gradient(layer.W, self.l1, self.l2, m)
-            layer.grads = {k: v for k, v in g.items() if k != "db" or layer.has_bias}
-        grads = [layer.grads["d" + kind] for layer in layers
-                 for kind in layer.parameter_kinds() if kind not in layer.frozen]
+        grads = self._grad_list
         if self.clip_value is not None or self.clip_norm is not None:
             grads = [g.copy() for g in grads]
             clip_gradients(grads, self.clip_value, self.clip_norm)
-        self._update(model.trainable_parameters(), grads)
+        self._update(self._params, grads)
         return value, correct
 
     def _forward_layer(self, layer, X, Z, A, m):
@@ -212,30 +246,26 @@ class NumpyTrainPlan(TrainPlan):
 
     # ------------------------------------------------------------ the update
     def _update(self, params, grads):
-        """``Optimizer.step``'s bookkeeping (decay, ``t``, state), then each parameter's
-        update: SGD without momentum and Adam/AdamW in place here (the numpy kernels'
-        arithmetic, operation for operation), every other rule by its own ``_update``."""
-        o, kernels = self.optimizer, self.kernels
-        cls = type(o)
-        if cls.step is not opt.Optimizer.step:
+        """``Optimizer.step``'s bookkeeping (decay, ``t``), then each parameter's update:
+        SGD without momentum and Adam/AdamW in place here (the numpy kernels' arithmetic,
+        operation for operation), every other rule by its own ``_update``."""
+        o, kernels, rule = self.optimizer, self.kernels, self._rule
+        if rule == "own step":
             o.step(kernels, params, grads)
             return
         if o.decay:
             o.lr = o.lr_at(o.t)
         o.t += 1
-        o._ensure_state(params, o.state_names)
         lr = o.lr
-        if cls._update is opt.SGD._update and not o.momentum:
-            for p, g in zip(params, grads):
-                tmp = np.multiply(g, lr, out=self._tmp(p))
-                p -= tmp
-        elif cls._update is opt.Adam._update:
+        if rule == "sgd":
+            for p, g, tmp in zip(params, grads, self._tmps):
+                p -= np.multiply(g, lr, out=tmp)
+        elif rule == "adam":
             b1, b2, eps, t = o.beta1, o.beta2, o.eps, o.t
             wd = o.decoupled_weight_decay
             c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-            for p, g, s in zip(params, grads, o.state):
+            for p, g, s, tmp in zip(params, grads, o.state, self._tmps):
                 mm, vv = s["m"], s["v"]
-                tmp = self._tmp(p)
                 if wd:
                     p *= 1.0 - lr * wd
                 mm *= b1
@@ -279,7 +309,9 @@ class NumpyTrainPlan(TrainPlan):
             if lr_for_step is not None:
                 optimizer.lr = lr_for_step(optimizer.t)
             self.last_penalty = math.nan
-            value, correct = self._guarded_step(Xb, Yb)
+            if callbacks or b == 0:
+                self._prepare()      # a callback may have changed any array or setting
+            value, correct = self._guarded(Xb, Yb)
             result.losses.append(value)
             if self.penalty:
                 result.penalties.append(self.last_penalty)
@@ -294,3 +326,7 @@ class NumpyTrainPlan(TrainPlan):
             Xb, Yb = Xb.copy(), Yb.copy()
         result.after_loss = self.loss_after(Xb, Yb)
         return result
+
+    def _guarded(self, Xb, Yb):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step(Xb, Yb)
