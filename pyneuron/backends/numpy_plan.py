@@ -193,34 +193,33 @@ class NumpyTrainPlan(TrainPlan):
         np.matmul(X, layer.W.T, out=Z)
         if layer.has_bias:
             Z += layer.b
-        cache = {"X": X}
         if layer.batch_norm:      # the numpy kernel's batchnorm_forward, then running stats
             mean = Z.mean(axis=0)
             var = ((Z - mean) ** 2).mean(axis=0)
             Zhat = (Z - mean) / np.sqrt(var + layer.bn_eps)
-            cache.update(Zhat=Zhat, var=var)
             layer._update_running_stats(mean, var, m)
             Zn = layer.gamma * Zhat + layer.beta
+            cache = {"X": X, "Z": Zn, "A": A, "Zhat": Zhat, "var": var}
         else:
             Zn = Z
-        cache["Z"] = Zn
+            cache = {"X": X, "Z": Zn, "A": A}
         act = layer.activation
         if act == "relu":
             np.maximum(Zn, 0.0, out=A)
         elif act == "tanh":
             np.tanh(Zn, out=A)
+        elif act == "sigmoid":
+            A[...] = _sigmoid(Zn)
         elif act == "linear":
             A[...] = Zn
         else:
-            A[...] = self.kernels.activation_forward(act, Zn, layer.alpha) if act != "sigmoid" else _sigmoid(Zn)
-        cache["A"] = A
+            A[...] = self.kernels.activation_forward(act, Zn, layer.alpha)
         if layer.dropout > 0.0:
             keep = 1.0 - layer.dropout
             mask = (self.model.rng.random(A.shape) < keep).astype(A.dtype)
             cache["mask"] = mask
-            Ad = A * mask
-            Ad /= keep
-            A = Ad
+            A = np.multiply(A, mask)
+            A /= keep
         return A, cache
 
     def _activation_backward(self, layer, dA, cache):
@@ -230,7 +229,7 @@ class NumpyTrainPlan(TrainPlan):
             dA /= 1.0 - layer.dropout
         act = layer.activation
         if act == "relu":
-            np.copyto(dA, 0.0, where=np.logical_not(cache["Z"] > 0))
+            np.copyto(dA, 0.0, where=cache["Z"] <= 0)   # Z is finite here: the loss was
             return dA
         if act == "linear":
             return dA
@@ -288,6 +287,14 @@ class NumpyTrainPlan(TrainPlan):
     # ------------------------------------------------------------ an epoch
     def epoch(self, X, Y, order, batch, lr_for_step=None, callbacks=()):
         """As :meth:`TrainPlan.epoch`, with the shuffled batches gathered into reused buffers."""
+        if callbacks:
+            return self._epoch(X, Y, order, batch, lr_for_step, callbacks)
+        # Overflow shows up as a non-finite loss, which fit reports with its epoch;
+        # NumPy's warnings on the way there would only be noise (as in TrainPlan.step).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch(X, Y, order, batch, lr_for_step, callbacks)
+
+    def _epoch(self, X, Y, order, batch, lr_for_step, callbacks):
         model, optimizer = self.model, self.optimizer
         result = EpochResult()
         n = X.shape[0]
@@ -299,8 +306,8 @@ class NumpyTrainPlan(TrainPlan):
             elif gather:
                 idx = order[start:start + batch]
                 bufs = self._buffers(len(idx), X.shape[1], Y.shape[1])
-                Xb = np.take(X, idx, axis=0, out=bufs.X)
-                Yb = np.take(Y, idx, axis=0, out=bufs.Y)
+                Xb = X.take(idx, axis=0, out=bufs.X)
+                Yb = Y.take(idx, axis=0, out=bufs.Y)
             else:
                 idx = order[start:start + batch]
                 Xb, Yb = X[idx], Y[idx]
@@ -311,7 +318,10 @@ class NumpyTrainPlan(TrainPlan):
             self.last_penalty = math.nan
             if callbacks or b == 0:
                 self._prepare()      # a callback may have changed any array or setting
-            value, correct = self._guarded(Xb, Yb)
+            if callbacks:
+                value, correct = self._guarded(Xb, Yb)
+            else:      # nothing runs between steps: the whole epoch is under the errstate
+                value, correct = self._step(Xb, Yb)
             result.losses.append(value)
             if self.penalty:
                 result.penalties.append(self.last_penalty)
