@@ -147,32 +147,108 @@ def make_spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
     return X[perm], y[perm].astype(np.int64)
 
 
-def train_test_split(X, y, test_size=0.2, seed=None, stratify=False):
-    """Shuffle and split into ``X_train, X_test, y_train, y_test``."""
+def train_test_split(X, y, test_size=0.2, seed=None, stratify=None):
+    """Shuffle and split into ``X_train, X_test, y_train, y_test``.
+
+    Parameters
+    ----------
+    X : array of shape (n, ...)
+    y : array of shape (n,) or (n, k)
+        One target (or one row of targets) per row of ``X``.
+    test_size : float in (0, 1)
+        The share of samples for testing: ``round(n · test_size)`` of them, which must
+        leave at least one sample on each side.
+    seed : int >= 0 or None
+        Seeds the shuffle.
+    stratify : None, bool, or array of shape (n,) or (n, k)
+        ``None`` or ``False``: a plain shuffle. An array of class labels (any dtype; a 2-D
+        array's rows are the classes, e.g. one-hot ``y``): both parts keep the classes'
+        proportions, as scikit-learn's ``train_test_split(..., stratify=labels)`` does.
+        ``True`` means ``stratify=y`` (pyneuron's older form, kept).
+
+    How a stratified split is allotted: class ``c`` with ``n_c`` of the ``n`` samples has
+    the quota ``n_c · n_test / n`` in the test part; each class gets its quota's floor and
+    the samples still missing go, one each, to the classes with the largest remainders
+    (ties drawn at random) -- the largest-remainder (Hamilton) apportionment, so every
+    class's test count is its quota rounded up or down and the counts sum to ``n_test``.
+    Within each class the test samples are drawn at random; both parts are then shuffled.
+
+    Raises ``ValueError`` if the lengths disagree, ``test_size`` leaves a part empty, a
+    class has fewer than 2 samples, or either part would have fewer samples than there are
+    classes (some class could not appear in it); ``TypeError`` for a ``stratify`` that is
+    neither None, a bool nor an array of labels.
+    """
     X = np.asarray(X)
     y = np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"X, y: expected arrays with one row per sample, got shapes {X.shape} and {y.shape}")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"y: expected {X.shape[0]} targets (one per row of X), got {y.shape[0]}")
     check_number(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True)
-    stratify = _check_bool(stratify, "stratify")
+    labels = _stratify_labels(stratify, y, X.shape[0])
     n = X.shape[0]
     n_test = int(round(n * test_size))
     if not 1 <= n_test < n:
         raise ValueError(f"test_size: {test_size} of {n} samples leaves {n_test} for testing; "
                          "need at least 1 and fewer than all")
     rng = _rng(seed)
-    if stratify:
-        test = []
-        for c in np.unique(y):
-            idx = rng.permutation(np.flatnonzero(y == c))
-            test.extend(idx[:int(round(len(idx) * test_size))])
-        test = np.array(sorted(test))
-        train = np.setdiff1d(np.arange(n), test)
-        train, test = rng.permutation(train), rng.permutation(test)
-    else:
+    if labels is None:
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
+    else:
+        train, test = _stratified_indices(labels, n_test, rng)
     return X[train], X[test], y[train], y[test]
+
+
+def _stratify_labels(stratify, y, n):
+    """The class of each sample as integers 0..k-1, or None for no stratification."""
+    if stratify is None:
+        return None
+    if isinstance(stratify, (bool, np.bool_)):
+        return _class_codes(y, "y (stratify=True)") if stratify else None
+    if isinstance(stratify, (str, bytes, numbers.Number)) or not hasattr(stratify, "__len__"):
+        raise TypeError(f"stratify: expected True or False, None, or an array of {n} class labels "
+                        f"(one per row of X), got {stratify!r}")
+    labels = np.asarray(stratify)
+    if labels.ndim not in (1, 2) or labels.shape[0] != n:
+        raise ValueError(f"stratify: expected {n} class labels (one per row of X, shape ({n},) or "
+                         f"({n}, k)), got an array of shape {labels.shape}")
+    return _class_codes(labels, "stratify")
+
+
+def _class_codes(labels, name):
+    if labels.ndim not in (1, 2):
+        raise ValueError(f"{name}: expected class labels of shape (n,) or (n, k), got shape {labels.shape}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"{name}: expected class labels, got non-finite values")
+    try:
+        _, codes = np.unique(labels, axis=0 if labels.ndim == 2 else None, return_inverse=True)
+    except TypeError as exc:
+        raise TypeError(f"{name}: expected sortable class labels, got {labels.dtype} ({exc})") from None
+    return codes.reshape(-1)
+
+
+def _stratified_indices(codes, n_test, rng):
+    """(train, test) indices keeping each class's share (see :func:`train_test_split`)."""
+    n = codes.shape[0]
+    counts = np.bincount(codes)
+    n_classes = counts.shape[0]
+    if counts.min() < 2:
+        raise ValueError(f"stratify: a class has only {counts.min()} sample; every class needs at "
+                         "least 2 (one for each part)")
+    if min(n_test, n - n_test) < n_classes:
+        raise ValueError(f"test_size: the split gives {n_test} test and {n - n_test} training samples; "
+                         f"stratifying {n_classes} classes needs at least {n_classes} in each part")
+    members = [rng.permutation(np.flatnonzero(codes == c)) for c in range(n_classes)]
+    quota = counts * n_test / n
+    take = np.floor(quota).astype(int)
+    remainder = quota - take
+    # the missing samples go to the largest remainders; a random key breaks ties
+    order = np.lexsort((rng.random(n_classes), -remainder))
+    take[order[:n_test - take.sum()]] += 1
+    test = np.concatenate([idx[:k] for idx, k in zip(members, take)])
+    train = np.concatenate([idx[k:] for idx, k in zip(members, take)])
+    return rng.permutation(train), rng.permutation(test)
 
 
 class Standardizer:

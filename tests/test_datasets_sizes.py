@@ -66,14 +66,16 @@ def test_blob_centers_array_is_checked():
         datasets.make_blobs(10, centers=[0.0, 1.0])
 
 
-@pytest.mark.parametrize("flag", ["no", 1, 0, None, np.array([True])])
-def test_stratify_takes_only_booleans(flag):
+@pytest.mark.parametrize("flag", ["no", 1, 0, 1.5])
+def test_stratify_takes_booleans_none_or_labels(flag):
     X, y = datasets.make_moons(20, seed=0)
-    with pytest.raises(TypeError, match="stratify: expected True or False"):
+    with pytest.raises(TypeError, match="stratify: expected True or False, None, or an array of 20"):
         datasets.train_test_split(X, y, stratify=flag)
+    with pytest.raises(ValueError, match=r"stratify: expected 20 class labels .* shape \(1,\)"):
+        datasets.train_test_split(X, y, stratify=np.array([True]))
 
 
-@pytest.mark.parametrize("flag", [True, False, np.bool_(True)])
+@pytest.mark.parametrize("flag", [True, False, np.bool_(True), None])
 def test_stratify_accepts_booleans(flag):
     X, y = datasets.make_moons(20, seed=0)
     X_tr, X_te, y_tr, y_te = datasets.train_test_split(X, y, test_size=0.5, stratify=flag, seed=0)
