@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import optimizers as opt
 from ..training_plan import EpochResult, TrainPlan, clip_gradients, counted_items, right_answers
+from .base import LOGIT_LOSSES
 from .numpy_backend import _sigmoid
 
 __all__ = ["NumpyTrainPlan", "supports"]
@@ -88,6 +89,7 @@ class NumpyTrainPlan(TrainPlan):
         self._bufs = {}
         self._grads = {}     # id(layer) -> {"dW": ..., ...}, reused between steps
         self._scratch = {}   # id(parameter) -> a scratch array of its shape
+        self._rows = {}      # m -> np.arange(m)
 
     # ------------------------------------------------------------ buffers
     def _buffers(self, m, n_in, n_out):
@@ -125,6 +127,9 @@ class NumpyTrainPlan(TrainPlan):
         self._params = model.trainable_parameters()
         self._grad_list = grads
         self._tmps = [self._tmp(p) for p in self._params]
+        out = model.layers[-1]
+        self._fused_output = (LOGIT_LOSSES.get((out.activation, model.loss_name))
+                              if out.dropout == 0.0 and np.dtype(model.dtype) == np.float64 else None)
         cls = type(o)
         if cls.step is not opt.Optimizer.step:
             self._rule = "own step"
@@ -151,13 +156,17 @@ class NumpyTrainPlan(TrainPlan):
         bufs = self._buffers(m, Xb.shape[1], Yb.shape[1])
         caches = []
         A = Xb
+        out, loss = layers[-1], model.loss_name
+        fused = self._fused_output
         for layer, Z, Ab in zip(layers, bufs.Z, bufs.A):
-            A, cache = self._forward_layer(layer, A, Z, Ab, m)
+            A, cache = self._forward_layer(layer, A, Z, Ab, m, activate=not fused or layer is not out)
             caches.append(cache)
-        out = layers[-1]
         Zout = caches[-1]["Z"]
-        loss = model.loss_name
-        value = kernels.data_loss(loss, out.activation, A, Yb, Zout)
+        if fused:
+            A, value = self._output_and_loss(fused, Zout, Yb, m)
+            caches[-1]["A"] = A
+        else:
+            value = kernels.data_loss(loss, out.activation, A, Yb, Zout)
         if self.penalty:
             self.last_penalty = self.penalty.value(kernels, m)
             value += self.last_penalty
@@ -187,7 +196,27 @@ class NumpyTrainPlan(TrainPlan):
         self._update(self._params, grads)
         return value, correct
 
-    def _forward_layer(self, layer, X, Z, A, m):
+    def _output_and_loss(self, loss, Z, Y, m):
+        """The output ``A`` (sigmoid or softmax of the logits ``Z``) and the loss from the
+        logits, sharing their exponentials: the numpy kernels' ``_sigmoid``/``softmax`` and
+        ``loss_from_logits``, operation for operation (float64 only, where the kernel's
+        float64 loss and the model's arithmetic coincide)."""
+        if loss == "bce":
+            e = np.exp(-np.abs(Z))
+            value = float(np.mean((np.maximum(Z, 0.0) - Y * Z) + np.log1p(e)))
+            return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), value
+        rows = self._rows.get(m)
+        if rows is None:
+            rows = self._rows[m] = np.arange(m)
+        top_index = Z.argmax(axis=1)
+        top = Z[rows, top_index]
+        E = np.exp(Z - top[:, None])
+        A = E / E.sum(axis=1, keepdims=True)
+        E[rows, top_index] = 0.0            # the max's own e^0 = 1 is the "1 +" of log1p
+        value = float(np.mean((top - (Y * Z).sum(axis=1)) + np.log1p(E.sum(axis=1))))
+        return A, value
+
+    def _forward_layer(self, layer, X, Z, A, m, activate=True):
         """``A = dropout(f(BN(X Wᵀ + b)))`` in the buffers ``Z``, ``A``; returns ``A`` and
         what backward needs (as :meth:`pyneuron.layers.Dense.forward` keeps it)."""
         np.matmul(X, layer.W.T, out=Z)
@@ -203,6 +232,8 @@ class NumpyTrainPlan(TrainPlan):
         else:
             Zn = Z
             cache = {"X": X, "Z": Zn, "A": A}
+        if not activate:
+            return None, cache
         act = layer.activation
         if act == "relu":
             np.maximum(Zn, 0.0, out=A)
