@@ -12,7 +12,7 @@ pyneuron               torch.nn
 ``"tanh"``             ``Tanh``
 ``"relu"``             ``ReLU``
 ``"leaky_relu"``       ``LeakyReLU(negative_slope)``
-``"softmax"``          ``Softmax(dim=1)``
+``"softmax"``          ``Softmax(dim=1)`` (``LogSoftmax(dim=1)`` is also read as softmax)
 ``"linear"``           no module (``Identity`` is also read as linear)
 ``dropout=p``          ``Dropout(p)`` after a hidden layer's activation
 =====================  =========================================
@@ -27,6 +27,13 @@ Decisions a reader should know about:
 * The module returned by ``to_torch`` is in training mode, as every freshly
   built torch module is. With dropout or batch norm, call ``.eval()`` before
   comparing its outputs with ``model.predict_proba``.
+* A classifier trained on logits -- a net ending in a bare ``Linear``, trained with
+  ``CrossEntropyLoss`` or ``BCEWithLogitsLoss`` -- says so with
+  ``from_torch(net, output="softmax")`` or ``output="sigmoid"``: the logits go through
+  that output activation and ``predict`` returns classes. Without ``output`` such a net
+  is a regressor (``"linear"`` output, MSE) whose ``predict`` returns the logits.
+* A trailing ``LogSoftmax`` (a net trained with ``NLLLoss``) is read as softmax:
+  ``predict_proba`` returns ``exp`` of the net's output, and ``to_torch`` writes ``Softmax``.
 * A pyneuron MLP has one leaky-ReLU slope, batch norm on every hidden layer or
   on none, and no dropout on its inputs or outputs; a Sequential that needs
   anything else is refused with an error naming the module and its position.
@@ -44,8 +51,53 @@ TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
                      "leaky_relu": "LeakyReLU", "softmax": "Softmax"}
 _FROM_TORCH = {cls: name for name, cls in TORCH_ACTIVATIONS.items()}
 _FROM_TORCH["Identity"] = "linear"
+_FROM_TORCH["LogSoftmax"] = "softmax"          # log-probabilities: pyneuron keeps the probabilities
 
-SUPPORTED_MODULES = ("Linear", "BatchNorm1d", "Dropout", "Identity") + tuple(TORCH_ACTIVATIONS.values())
+SUPPORTED_MODULES = ("Linear", "BatchNorm1d", "Dropout", "Identity") + tuple(TORCH_ACTIVATIONS.values()) + (
+    "LogSoftmax",)
+
+#: What ``from_torch(output=...)`` accepts: the activation a final bare Linear's logits go through.
+OUTPUTS = ("softmax", "sigmoid")
+
+_ACTIVATIONS_HINT = "ReLU, LeakyReLU, Tanh, Sigmoid or Identity"
+#: Per module class: what the user can do instead (the error of an unsupported module says it).
+_HINTS = {
+    "Flatten": "pyneuron's inputs are already flat, shape (n_samples, n_features): remove the Flatten "
+               "and pass X.reshape(len(X), -1)",
+    "Sequential": "nested Sequentials are not read: splice it into one flat Sequential, "
+                  "e.g. nn.Sequential(*outer[:i], *inner, *outer[i + 1:])",
+    "PReLU": "pyneuron's leaky ReLU has one fixed slope: if the PReLU learned one value, replace it with "
+             "nn.LeakyReLU(negative_slope=float(prelu.weight))",
+    "AlphaDropout": "replace it with nn.Dropout(p) (inverted dropout, as pyneuron's)",
+    "Dropout1d": "replace it with nn.Dropout(p) (inverted dropout, as pyneuron's)",
+}
+_KIND_HINTS = {     # by the torch.nn submodule that defines the class
+    "activation": f"pyneuron has no such activation: replace it with one of {_ACTIVATIONS_HINT} "
+                  "(retrain in torch if the net depends on it), then convert again",
+    "normalization": "pyneuron normalizes only with nn.BatchNorm1d between a hidden Linear and its "
+                     "activation: use that, or keep this net in torch",
+    "batchnorm": "pyneuron normalizes only with nn.BatchNorm1d between a hidden Linear and its "
+                 "activation: use that, or keep this net in torch",
+    "instancenorm": "pyneuron normalizes only with nn.BatchNorm1d between a hidden Linear and its "
+                    "activation: use that, or keep this net in torch",
+}
+_FULLY_CONNECTED_ONLY = ("pyneuron has fully connected layers only (a chain of Linear): this net "
+                         "has to stay in torch")
+
+
+def _hint(module):
+    """What to do about a module from_torch cannot read (a sentence), or ''."""
+    kind = type(module).__name__
+    if kind in _HINTS:
+        return _HINTS[kind]
+    where = type(module).__module__.rsplit(".", 1)[-1]
+    if where in _KIND_HINTS:
+        return _KIND_HINTS[where]
+    if where in ("conv", "rnn", "sparse", "transformer", "pooling", "pixelshuffle", "fold", "linear",
+                 "upsampling", "padding", "channelshuffle"):
+        return _FULLY_CONNECTED_ONLY
+    return ("remove it, or replace it with a supported module, and convert again; a net that "
+            "needs it has to stay in torch")
 
 
 class UnsupportedModuleError(ValueError):
@@ -137,10 +189,12 @@ class _LayerSpec:
         self.dropout_module = None
 
 
-def _refuse(position, module, why):
+def _refuse(position, module, why, hint=None):
+    hint = _hint(module) if hint is None and type(module).__name__ not in SUPPORTED_MODULES else hint
     raise UnsupportedModuleError(
         f"from_torch: module {position} of the Sequential, {module!r}, {why}. "
-        f"A pyneuron MLP is a chain of Linear -> [BatchNorm1d] -> activation -> [Dropout] "
+        + (f"What to do: {hint}. " if hint else "")
+        + f"A pyneuron MLP is a chain of Linear -> [BatchNorm1d] -> activation -> [Dropout] "
         f"built from: {', '.join(SUPPORTED_MODULES)}.", position, module)
 
 
@@ -178,9 +232,10 @@ def _read_layers(sequential):
             if current.dropout_module is not None:
                 _refuse(position, module, "comes after a Dropout; pyneuron applies dropout after "
                         "a layer's activation")
-            if kind == "Softmax" and module.dim not in (1, -1):
+            if kind in ("Softmax", "LogSoftmax") and module.dim not in (1, -1):
                 _refuse(position, module, "normalizes over dim "
-                        f"{module.dim}; pyneuron's softmax is over the features, dim=1")
+                        f"{module.dim}; pyneuron's softmax is over the features, dim=1",
+                        hint=f"use nn.{kind}(dim=1)")
             if kind == "LeakyReLU":
                 current.slope = (position, float(module.negative_slope), module)
             current.activation, current.activation_position = _FROM_TORCH[kind], position
@@ -196,7 +251,8 @@ def _check_network(specs):
     for spec in hidden:
         if spec.activation == "softmax":
             _refuse(spec.activation_position, spec.activation_module, "is a softmax in a hidden "
-                    "layer; pyneuron allows softmax only at the output")
+                    "layer; pyneuron allows softmax only at the output",
+                    hint=f"replace it with one of {_ACTIVATIONS_HINT}")
     if out.batch_norm:
         _refuse(out.batch_norm[0], out.batch_norm[1], "normalizes the output layer; pyneuron's "
                 "batch norm sits in hidden layers only")
@@ -226,7 +282,25 @@ def _check_network(specs):
     return bool(with_bn)
 
 
-def from_torch(sequential, loss=None, seed=None, backend=None):
+def _output_activation(out, output):
+    """The pyneuron output activation for the last layer ``out`` given ``from_torch``'s ``output``."""
+    if output is None:
+        return out.activation
+    if not isinstance(output, str) or output not in OUTPUTS:
+        raise ValueError(f"output: expected 'softmax' (logits of classes, CrossEntropyLoss), 'sigmoid' "
+                         f"(logits of yes/no, BCEWithLogitsLoss) or None, got {output!r}")
+    if out.activation not in ("linear", output):
+        raise ValueError(f"output={output!r}: the Sequential already ends in module {out.activation_position}, "
+                         f"{out.activation_module!r}; output= says what the logits of a final bare Linear "
+                         f"mean. Remove that module (so the net ends in its Linear) or leave output=None")
+    if output == "softmax" and out.linear.out_features < 2:
+        raise ValueError(f"output='softmax': the last Linear, module {out.position}, has 1 output, and a "
+                         f"softmax needs one logit per class; one logit trained with BCEWithLogitsLoss "
+                         f"is output='sigmoid'")
+    return output
+
+
+def from_torch(sequential, loss=None, seed=None, backend=None, output=None):
     """Build a pyneuron :class:`~pyneuron.MLP` from a ``torch.nn.Sequential``.
 
     Parameters
@@ -242,16 +316,28 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
         come from ``sequential``.
     backend : str or None
         The pyneuron backend to run on.
+    output : "softmax", "sigmoid" or None
+        What the outputs of a net ending in a bare ``Linear`` are: logits of classes
+        (trained with ``CrossEntropyLoss``: ``"softmax"``, loss ``"cce"``) or of yes/no
+        labels (``BCEWithLogitsLoss``: ``"sigmoid"``, loss ``"bce"``). The model is then a
+        classifier: ``predict_proba`` = softmax/sigmoid of the logits, ``predict`` the
+        classes. ``None``: the output activation is read from the net (a bare ``Linear``
+        is a regression output). A net already ending in the same activation is accepted.
 
     Raises :class:`UnsupportedModuleError` (a ``ValueError``) naming the first
-    module pyneuron cannot represent and its position, and ``ValueError`` for
+    module pyneuron cannot represent, its position and what to do about it;
+    ``ValueError`` for an ``output`` other than the above or that contradicts the
+    net's last module (ending in ``Sigmoid`` with ``output="softmax"``, or a
+    softmax over one output), and for
     values pyneuron would compute NaN from, checked as :func:`pyneuron.load`
     checks a file: non-finite weights or batch-norm parameters and statistics,
     a negative running variance, ``eps <= 0`` or a momentum outside [0, 1].
     """
     torch = _import_torch()
     if not isinstance(sequential, torch.nn.Sequential):
-        raise TypeError(f"sequential: expected a torch.nn.Sequential, got {type(sequential).__name__}")
+        raise TypeError(f"sequential: expected a torch.nn.Sequential, got {type(sequential).__name__}; "
+                        f"from_torch reads only Sequential: write the layers your forward() applies, in "
+                        f"order, as nn.Sequential(...) and copy the state_dict into it")
     specs = _read_layers(sequential)
     batch_norm = _check_network(specs)
     torch_dtype = specs[0].linear.weight.dtype
@@ -276,7 +362,7 @@ def from_torch(sequential, loss=None, seed=None, backend=None):
 
     from .network import MLP
     model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
-                activation=[s.activation for s in specs[:-1]], output=specs[-1].activation,
+                activation=[s.activation for s in specs[:-1]], output=_output_activation(specs[-1], output),
                 loss=loss, seed=seed, backend=backend, negative_slope=slopes[0] if slopes else 0.01,
                 dropout=[s.dropout for s in specs[:-1]], batch_norm=batch_norm, dtype=dtype,
                 bias=[s.linear.bias is not None for s in specs])
