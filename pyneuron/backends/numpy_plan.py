@@ -53,6 +53,12 @@ def supports(model):
                for layer in model.layers)
 
 
+def _mean(a):
+    """``np.mean(a)`` of a float64 array, without its dispatch: the same pairwise sum
+    divided by the count, so the same number."""
+    return np.add.reduce(a, axis=None) / a.size
+
+
 class _Buffers:
     """The arrays one step with a batch of ``m`` rows writes, per layer ``l``: ``Z[l]``
     (``(m, n_l)``, before batch norm), ``A[l]`` (the layer's output), ``dA[l]`` (the gradient
@@ -90,6 +96,7 @@ class NumpyTrainPlan(TrainPlan):
         self._grads = {}     # id(layer) -> {"dW": ..., ...}, reused between steps
         self._scratch = {}   # id(parameter) -> a scratch array of its shape
         self._rows = {}      # m -> np.arange(m)
+        self._penalized = bool(self.penalty)
 
     # ------------------------------------------------------------ buffers
     def _buffers(self, m, n_in, n_out):
@@ -167,7 +174,7 @@ class NumpyTrainPlan(TrainPlan):
             caches[-1]["A"] = A
         else:
             value = kernels.data_loss(loss, out.activation, A, Yb, Zout)
-        if self.penalty:
+        if self._penalized:
             self.last_penalty = self.penalty.value(kernels, m)
             value += self.last_penalty
         correct = right_answers(A, Yb, loss) if self.track_accuracy else 0
@@ -175,7 +182,7 @@ class NumpyTrainPlan(TrainPlan):
             return value, correct
         # backward: dZ of the output, then layer by layer, without the first layer's dX
         dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.alpha)
-        penalized = self.l1 or self.l2
+        penalized = self._penalized
         for l in range(len(layers) - 1, -1, -1):
             layer, cache, g = layers[l], caches[l], self._layer_g[l]
             if l < len(layers) - 1:
@@ -203,7 +210,7 @@ class NumpyTrainPlan(TrainPlan):
         float64 loss and the model's arithmetic coincide)."""
         if loss == "bce":
             e = np.exp(-np.abs(Z))
-            value = float(np.mean((np.maximum(Z, 0.0) - Y * Z) + np.log1p(e)))
+            value = float(_mean((np.maximum(Z, 0.0) - Y * Z) + np.log1p(e)))
             return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), value
         rows = self._rows.get(m)
         if rows is None:
@@ -213,7 +220,7 @@ class NumpyTrainPlan(TrainPlan):
         E = np.exp(Z - top[:, None])
         A = E / E.sum(axis=1, keepdims=True)
         E[rows, top_index] = 0.0            # the max's own e^0 = 1 is the "1 +" of log1p
-        value = float(np.mean((top - (Y * Z).sum(axis=1)) + np.log1p(E.sum(axis=1))))
+        value = float(_mean((top - (Y * Z).sum(axis=1)) + np.log1p(E.sum(axis=1))))
         return A, value
 
     def _forward_layer(self, layer, X, Z, A, m, activate=True):
