@@ -267,7 +267,9 @@ class NumpyTrainPlan(TrainPlan):
             dA /= 1.0 - layer.dropout
         act = layer.activation
         if act == "relu":
-            np.copyto(dA, 0.0, where=cache["Z"] <= 0)   # Z is finite here: the loss was
+            # dA ⊙ [Z > 0]: the kernel's where(Z > 0, dA, 0) wherever dA is finite (an
+            # infinite dA behind a closed unit gives NaN here, 0 there; both diverge)
+            np.multiply(dA, cache["Z"] > 0, out=dA)
             return dA
         if act == "linear":
             return dA
