@@ -13,6 +13,11 @@ operation:
 * the first layer's input gradient ``dX`` is never computed (nothing uses it);
 * SGD (without momentum) and Adam/AdamW update in place through a scratch buffer per
   parameter; every other optimizer gets its own ``_update`` on the numpy kernels.
+* in float64, a sigmoid + BCE or softmax + cross-entropy output computes its
+  probabilities and its loss from the logits with the same exponentials;
+* the parameters, gradients and the update rule are gathered once per epoch (before
+  every step when a callback runs between batches), and NumPy's floating-point warnings
+  are silenced once per epoch rather than per step.
 
 The equations are the kernels' (see :mod:`pyneuron.backends.base` for their sources);
 the arithmetic follows them operation for operation, so a run agrees with the
@@ -211,7 +216,8 @@ class NumpyTrainPlan(TrainPlan):
         if loss == "bce":
             e = np.exp(-np.abs(Z))
             value = float(_mean((np.maximum(Z, 0.0) - Y * Z) + np.log1p(e)))
-            return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), value
+            one_e = 1.0 + e
+            return np.where(Z >= 0, 1.0 / one_e, e / one_e), value
         rows = self._rows.get(m)
         if rows is None:
             rows = self._rows[m] = np.arange(m)
