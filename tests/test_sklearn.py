@@ -43,6 +43,7 @@ def _estimators_under_check():
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")   # max_iter is kept small
 @parametrize_with_checks(_estimators_under_check(), expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
