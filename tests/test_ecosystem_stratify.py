@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pyneuron import datasets
@@ -82,8 +82,7 @@ def test_bad_stratify_is_explained(stratify, error, match):
 def test_counts_are_the_quotas_rounded(counts, test_size, seed):
     n = sum(counts)
     n_test = int(round(n * test_size))
-    if not len(counts) <= n_test <= n - len(counts):
-        return
+    assume(len(counts) <= n_test <= n - len(counts))
     _, (_, _, y_tr, y_te) = _split(counts, test_size, seed=seed)
     got = np.bincount(y_te, minlength=len(counts))
     assert got.sum() == n_test and len(y_tr) == n - n_test
@@ -99,8 +98,7 @@ def test_against_scikit_learn(counts, seed):
     sk = pytest.importorskip("sklearn.model_selection")
     n = sum(counts)
     n_test = max(len(counts), n // 4)
-    if n - n_test < len(counts):
-        return
+    assume(n - n_test >= len(counts))
     test_size = n_test / n                       # a whole number of samples, so both round alike
     y, (_, _, _, y_te) = _split(counts, test_size, seed=seed)
     _, _, _, sk_te = sk.train_test_split(np.zeros((n, 1)), y, test_size=n_test, stratify=y, random_state=seed)
