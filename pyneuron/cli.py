@@ -57,6 +57,17 @@ def float_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def slope(text):
+    """``--negative-slope``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 such as 0.01, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0 such as 0.01, got {text!r}")
+    return value
+
+
 def check_sizes(samples=None, n_features=2, hidden=(), hidden_flag="--hidden"):
     """Refuse, before anything is allocated, a ``--samples`` or layer width
     (``hidden_flag``) whose arrays could not fit in memory: a one-line error
@@ -171,7 +182,8 @@ def _train(args):
     binary = n_classes <= 2
     sizes = [X.shape[1], *args.hidden, 1 if binary else n_classes]
     model = pn.MLP(sizes, activation=args.activation, output="sigmoid" if binary else "softmax",
-                   seed=args.seed, backend=args.backend, dropout=args.dropout)
+                   seed=args.seed, backend=args.backend, dropout=args.dropout,
+                   negative_slope=args.negative_slope)
     optimizer = pn.optimizers.get(args.optimizer, lr=args.lr)
     early = pn.EarlyStopping(patience=args.patience) if args.patience is not None else None
     print(f"{args.dataset}: {len(y_tr)} training and {len(y_te)} test samples (inputs standardized); "
@@ -225,7 +237,7 @@ def _explain(args):
                                "from --seed), or --model FILE.npz")
         check_sizes(None, args.layers[0], args.layers[1:], hidden_flag="--layers")
         model = pn.MLP(args.layers, activation=args.activation, output=args.output, seed=args.seed,
-                       backend=args.backend)
+                       backend=args.backend, negative_slope=args.negative_slope)
         if args.weights:
             try:
                 weights = json.loads(args.weights)
@@ -347,6 +359,8 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
     train.add_argument("--batch-size", type=int, default=32, help="mini-batch size; 0 = full batch (default 32)")
     train.add_argument("--l2", type=float, default=0.0, help="L2 penalty λ (default 0)")
+    train.add_argument("--negative-slope", type=slope, default=0.01,
+                       help="leaky_relu's slope for negative inputs (default 0.01)")
     train.add_argument("--dropout", type=float, default=0.0, help="dropout rate after each hidden layer (default 0)")
     train.add_argument("--validation-split", type=float, default=0.0,
                        help="fraction of the training data held out for validation (default 0)")
@@ -374,6 +388,8 @@ def build_parser():
                      help="hidden activation (default sigmoid)")
     exp.add_argument("--output", default="sigmoid", choices=["sigmoid", "softmax", "linear", "tanh", "relu"],
                      help="output activation (default sigmoid; its natural loss is used)")
+    exp.add_argument("--negative-slope", type=slope, default=0.01,
+                     help="leaky_relu's slope for negative inputs (default 0.01; not with --model)")
     exp.add_argument("--x", type=float_rows, required=True, metavar="X",
                      help="input sample, e.g. 1,2 (several: 1,2;0,1)")
     exp.add_argument("--y", type=float_list, metavar="Y", help="target(s), one per sample, e.g. 1 or 1,0")

@@ -99,3 +99,35 @@ def test_torch_carries_the_slope():
 def test_repr_of_a_layer_names_the_slope():
     model = pn.MLP([2, 3, 1], activation="leaky_relu", negative_slope=0.2)
     assert "negative_slope=0.2" in repr(model.layers[0])
+
+
+def test_cli_train_passes_negative_slope_to_the_model(tmp_path, capsys):
+    from pyneuron import cli
+    path = tmp_path / "m.npz"
+    status = cli.main(["train", "--dataset", "xor", "--samples", "40", "--hidden", "3", "--activation",
+                       "leaky_relu", "--negative-slope", "0.3", "--epochs", "1", "--backend", "numpy",
+                       "--save", str(path)])
+    assert status == 0
+    assert pn.load(path).negative_slope == 0.3
+
+
+@pytest.mark.parametrize("command", [["train"], ["explain", "--layers", "1,1,1", "--x", "1"]])
+@pytest.mark.parametrize("value", ["-0.1", "nan", "inf", "steep"])
+def test_cli_negative_slope_is_checked_by_flag(command, value, capsys):
+    from pyneuron import cli
+    with pytest.raises(SystemExit) as info:
+        cli.main([*command, "--negative-slope", value])
+    assert info.value.code == 2
+    assert "--negative-slope" in capsys.readouterr().err
+
+
+def test_cli_explain_uses_the_slope(capsys):
+    from pyneuron import cli
+    # 1 -> 1 -> 1, weights 1 and biases 0, leaky hidden layer: at x = -2 the hidden output is -2 · 0.5
+    status = cli.main(["explain", "--layers", "1,1,1", "--activation", "leaky_relu", "--output", "sigmoid",
+                       "--negative-slope", "0.5", "--weights", "[[[1.0]], [0.0], [[1.0]], [0.0]]",
+                       "--x=-2", "--y", "1"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "leaky_relu(-2.0000) = -1.0000" in out               # 0.5 · -2
+    assert "sigmoid(-1.0000) = 0.2689" in out                   # 1 / (1 + e) = 0.26894
