@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from .. import optimizers as opt
-from ..training_plan import EpochResult, TrainPlan, clip_gradients, counted_items, right_answers
+from ..training_plan import EpochResult, TrainPlan, clip_gradients, right_answers
 from .base import LOGIT_LOSSES
 from .numpy_backend import _sigmoid
 
@@ -186,7 +186,11 @@ class NumpyTrainPlan(TrainPlan):
         if not math.isfinite(value):
             return value, correct
         # backward: dZ of the output, then layer by layer, without the first layer's dX
-        dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.alpha)
+        if fused:   # the kernels' output_delta: (A − Y) / N, N = items (bce) or rows (cce)
+            dZ = A - Yb
+            dZ /= A.size if fused == "bce" else m
+        else:
+            dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.alpha)
         penalized = self._penalized
         for l in range(len(layers) - 1, -1, -1):
             layer, cache, g = layers[l], caches[l], self._layer_g[l]
@@ -345,6 +349,7 @@ class NumpyTrainPlan(TrainPlan):
         result = EpochResult()
         n = X.shape[0]
         Xb = Yb = None
+        per_row = model.loss_name == "cce"   # accuracy counts rows for cce, items otherwise
         gather = order is not None and X.dtype == model.dtype and Y.dtype == model.dtype
         for b, start in enumerate(range(0, n, batch)):
             if order is None:
@@ -375,7 +380,7 @@ class NumpyTrainPlan(TrainPlan):
                 result.diverged_batch = b + 1
                 return result
             result.correct += correct
-            result.counted += counted_items(Yb, model.loss_name)
+            result.counted += Yb.shape[0] if per_row else Yb.size
             for cb in callbacks:
                 cb.on_batch_end(model, b, {"loss": value})
         if Xb is not None and gather:   # the buffer is reused: loss_after gets its own copy
