@@ -391,3 +391,15 @@ class NumpyTrainPlan(TrainPlan):
     def _guarded(self, Xb, Yb):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._step(Xb, Yb)
+
+    def loss_after(self, Xb, Yb):
+        """As :meth:`TrainPlan.loss_after` (NaN if a parameter or running statistic is not
+        finite, else the data loss of ``(Xb, Yb)`` in inference mode), with one finiteness
+        check over all the arrays at once rather than one per array."""
+        model = self.model
+        arrays = [a.ravel() for layer in model.layers for a in layer.parameters()
+                  + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])]
+        if not np.isfinite(np.concatenate(arrays)).all():
+            return math.nan
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return model._data_loss(model._forward(Xb), Yb)
