@@ -47,7 +47,8 @@ def test_tracing_never_changes_a_result(backend, fit, detail, expand):
 def test_one_step_of_the_per_operation_path_in_order():
     X, y = _data(4)
     model = pn.MLP([2, 3, 1], activation="relu", output="sigmoid", seed=0, backend="numpy")
-    with pn.trace() as t:
+    # expand=True: the numpy backend's own (fused) training plan runs as the per-operation path
+    with pn.trace(expand=True) as t:
         model.fit(X, y, epochs=1, batch_size=4, lr=0.1)
     step0 = [(r["kernel"], r["layer"], r["param"], r["depth"]) for r in t.filter(step=0)]
     assert step0 == [
@@ -115,7 +116,7 @@ def test_off_outside_the_block_and_in_other_threads():
 def test_filter_export_and_step():
     X, y = _data(4)
     model = pn.MLP([2, 3, 1], seed=0, backend="numpy")
-    with pn.trace() as t:
+    with pn.trace(expand=True) as t:      # the per-operation path: one record per kernel call
         model.fit(X, y, epochs=1, batch_size=4, lr=0.1)
     rows = t.to_list()
     assert all(isinstance(r, dict) for r in rows) and rows[0]["index"] == 0
