@@ -176,3 +176,13 @@ def test_generated_runs_agree_between_numpy_fused_and_per_operation(
     np.testing.assert_allclose(got.predict(X) if output == "linear" else got.predict_proba(X),
                                ref.predict(X) if output == "linear" else ref.predict_proba(X),
                                rtol=rtol * 100, atol=rtol * 100)
+
+
+def test_a_trace_shows_each_numpy_epoch_as_one_fused_record_and_expands_to_kernels():
+    model = pn.MLP([4, 3, 1], seed=0, backend="numpy")
+    with pn.trace() as t:
+        model.fit(X, (LABELS == 1).astype(float), epochs=2, batch_size=8, lr=0.1)
+    assert [r["kernel"] for r in t if r["depth"] == 0].count("train_plan.epoch") == 2
+    with pn.trace(expand=True) as t:
+        model.fit(X, (LABELS == 1).astype(float), epochs=2, batch_size=8, lr=0.1)
+    assert len(t.filter(kernel="sgd_step")) == 2 * 3 * 4     # 2 epochs × 3 batches × 4 arrays
