@@ -18,7 +18,7 @@ steps, not epochs (for a per-epoch decay use ``fit(lr_schedule=...)``).
 """
 from __future__ import annotations
 
-from .validation import check_choice, check_number
+from .validation import check_bool, check_choice, check_number
 
 
 class Optimizer:
@@ -106,13 +106,14 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, decay=0.0, form="torch"):
         super().__init__(lr, decay)
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
+        nesterov = check_bool(nesterov, "nesterov")
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov: Nesterov momentum needs momentum > 0, got momentum=0")
         self.form = _check_form(form, ("torch", "course"))
         if nesterov and self.form == "course":
             raise ValueError("nesterov: Nesterov momentum is written in PyTorch's form; "
                              "use form='torch' with nesterov=True")
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
         self.state_names = ("velocity",) if self.momentum else ()
 
     def _settings(self):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_bool
+
 INSTALL_HINT = 'plotting needs matplotlib: pip install matplotlib'
 
 #: Colours used throughout: positive / negative weights, and the two classes.
@@ -102,6 +104,7 @@ def plot_history(history, path=None, title="Training history"):
 
 def plot_curves(curves, path=None, title="", xlabel="epoch", ylabel="loss", log=False):
     """Several curves on one axis, e.g. ``{"lr=0.1": losses, "lr=0.5": losses}``."""
+    log = check_bool(log, "log")
     if not isinstance(curves, dict) or not curves:
         raise ValueError("curves: expected a non-empty dict {label: values}")
     fig = _figure(7, 4)
@@ -262,6 +265,7 @@ def plot_speed(data, path=None, value="seconds", label="name", group=None, log=T
     number to draw, ``label`` the bar's name; with ``group`` (e.g. ``"size"``)
     bars of the same label are drawn side by side, one colour per group value.
     """
+    log = check_bool(log, "log")
     rows = _speed_rows(data, value)
     for r in rows:
         if label not in r or value not in r:

@@ -31,7 +31,7 @@ from .network import MaskSource
 from .penalties import Penalty
 from .schedules import Schedule
 from .training_plan import TrainPlan
-from .validation import check_number, check_positive_int
+from .validation import check_bool, check_number, check_positive_int
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -113,7 +113,7 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = check_positive_int(patience, "patience", minimum=1)
         self.min_delta = check_number(min_delta, "min_delta", 0.0)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
         if mode == "auto":
             mode = "max" if "acc" in monitor or monitor.endswith(("f1", "r2")) else "min"
         if mode not in ("min", "max"):

@@ -147,3 +147,23 @@ def test_activation_functions_take_numbers_vectors_matrices():
     np.testing.assert_array_equal(pn.activations.derivative("relu", [[-1.0, 2.0]]), [[0.0, 1.0]])
     with pytest.raises(ValueError, match=r"z: expected a number, a vector or a matrix, got shape \(2, 2, 2\)"):
         pn.activations.apply("relu", np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: pn.optimizers.SGD(lr=0.1, momentum=0.9, nesterov=v),
+    lambda v: pn.EarlyStopping(restore_best_weights=v),
+], ids=["SGD(nesterov=)", "EarlyStopping(restore_best_weights=)"])
+@pytest.mark.parametrize("value", ["no", 1, None, [True]])
+def test_boolean_options_take_only_bools(make, value):
+    """'no' is truthy: taken as a bool it switched the option on."""
+    with pytest.raises(TypeError, match="expected True or False"):
+        make(value)
+    assert make(np.bool_(False)) is not None and make(True) is not None
+
+
+@pytest.mark.parametrize("plot", ["plot_curves", "plot_speed"])
+def test_plot_log_takes_only_bools(plot):
+    pytest.importorskip("matplotlib")
+    from pyneuron import plot as pn_plot
+    with pytest.raises(TypeError, match="log: expected True or False"):
+        getattr(pn_plot, plot)({"a": [1.0, 2.0]} if plot == "plot_curves" else {"a": 1.0}, log="no")
