@@ -163,17 +163,13 @@ class TrainPlan:
         n = X.shape[0]
         Xb = Yb = None
         for b, start in enumerate(range(0, n, batch)):
-            if order is None:  # rows in order: the batches are views, no copies
-                Xb, Yb = X[start:start + batch], Y[start:start + batch]
-            else:
-                idx = order[start:start + batch]
-                Xb, Yb = X[idx], Y[idx]
+            Xb, Yb = self._batch(X, Y, order, start, batch)
             for cb in callbacks:
                 cb.on_batch_begin(model, b)
             if lr_for_step is not None:
                 optimizer.lr = lr_for_step(optimizer.t)
             self.last_penalty = math.nan
-            value, correct = self._guarded_step(Xb, Yb)
+            value, correct = self._epoch_step(b, Xb, Yb, callbacks)
             result.losses.append(value)
             if self.penalty:
                 result.penalties.append(self.last_penalty)
@@ -184,8 +180,24 @@ class TrainPlan:
             result.counted += counted_items(Yb, model.loss_name)
             for cb in callbacks:
                 cb.on_batch_end(model, b, {"loss": value})
-        result.after_loss = self.loss_after(Xb, Yb)
+        result.after_loss = self.loss_after(*self._kept(Xb, Yb))
         return result
+
+    # The three places a plan with its own step changes the epoch above.
+    def _batch(self, X, Y, order, start, batch):
+        """Rows ``order[start:start + batch]`` of ``(X, Y)`` (``order`` None: in order)."""
+        if order is None:  # rows in order: the batches are views, no copies
+            return X[start:start + batch], Y[start:start + batch]
+        idx = order[start:start + batch]
+        return X[idx], Y[idx]
+
+    def _epoch_step(self, b, Xb, Yb, callbacks):
+        """Step ``b`` of the epoch: ``(loss, right answers)``."""
+        return self._guarded_step(Xb, Yb)
+
+    def _kept(self, Xb, Yb):
+        """The last batch as :meth:`loss_after` may keep it."""
+        return Xb, Yb
 
     def _guarded_step(self, Xb, Yb):
         try:

@@ -39,7 +39,7 @@ import math
 import numpy as np
 
 from .. import optimizers as opt
-from ..training_plan import EpochResult, TrainPlan, clip_gradients, right_answers
+from ..training_plan import TrainPlan, clip_gradients, right_answers
 from .base import LOGIT_LOSSES
 from .numpy_backend import _sigmoid
 
@@ -345,48 +345,28 @@ class NumpyTrainPlan(TrainPlan):
             return self._epoch(X, Y, order, batch, lr_for_step, callbacks)
 
     def _epoch(self, X, Y, order, batch, lr_for_step, callbacks):
-        model, optimizer = self.model, self.optimizer
-        result = EpochResult()
-        n = X.shape[0]
-        Xb = Yb = None
-        per_row = model.loss_name == "cce"   # accuracy counts rows for cce, items otherwise
-        gather = order is not None and X.dtype == model.dtype and Y.dtype == model.dtype
-        for b, start in enumerate(range(0, n, batch)):
-            if order is None:
-                Xb, Yb = X[start:start + batch], Y[start:start + batch]
-            elif gather:
-                idx = order[start:start + batch]
-                bufs = self._buffers(len(idx), X.shape[1], Y.shape[1])
-                Xb = X.take(idx, axis=0, out=bufs.X)
-                Yb = Y.take(idx, axis=0, out=bufs.Y)
-            else:
-                idx = order[start:start + batch]
-                Xb, Yb = X[idx], Y[idx]
-            for cb in callbacks:
-                cb.on_batch_begin(model, b)
-            if lr_for_step is not None:
-                optimizer.lr = lr_for_step(optimizer.t)
-            self.last_penalty = math.nan
-            if callbacks or b == 0:
-                self._prepare()      # a callback may have changed any array or setting
-            if callbacks:
-                value, correct = self._guarded(Xb, Yb)
-            else:      # nothing runs between steps: the whole epoch is under the errstate
-                value, correct = self._step(Xb, Yb)
-            result.losses.append(value)
-            if self.penalty:
-                result.penalties.append(self.last_penalty)
-            if not math.isfinite(value):
-                result.diverged_batch = b + 1
-                return result
-            result.correct += correct
-            result.counted += Yb.shape[0] if per_row else Yb.size
-            for cb in callbacks:
-                cb.on_batch_end(model, b, {"loss": value})
-        if Xb is not None and gather:   # the buffer is reused: loss_after gets its own copy
-            Xb, Yb = Xb.copy(), Yb.copy()
-        result.after_loss = self.loss_after(Xb, Yb)
-        return result
+        # shuffled batches are gathered into reused buffers when no dtype conversion is needed
+        self._gathering = order is not None and X.dtype == self.model.dtype and Y.dtype == self.model.dtype
+        return TrainPlan.epoch(self, X, Y, order, batch, lr_for_step, callbacks)
+
+    def _batch(self, X, Y, order, start, batch):
+        if not self._gathering:
+            return TrainPlan._batch(self, X, Y, order, start, batch)
+        idx = order[start:start + batch]
+        bufs = self._buffers(len(idx), X.shape[1], Y.shape[1])
+        return X.take(idx, axis=0, out=bufs.X), Y.take(idx, axis=0, out=bufs.Y)
+
+    def _epoch_step(self, b, Xb, Yb, callbacks):
+        if callbacks or b == 0:
+            self._prepare()      # a callback may have changed any array or setting
+        if callbacks:
+            return self._guarded(Xb, Yb)
+        return self._step(Xb, Yb)    # nothing runs between steps: the whole epoch is under the errstate
+
+    def _kept(self, Xb, Yb):
+        if Xb is not None and self._gathering:   # the buffer is reused: loss_after gets its own copy
+            return Xb.copy(), Yb.copy()
+        return Xb, Yb
 
     def _guarded(self, Xb, Yb):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
