@@ -12,9 +12,20 @@ equivalent (it computes the same thing), which only reading it can tell.
 
 The working tree is never modified (the copy lives in a temporary folder, with the
 compiled C module copied beside it so ``c`` tests run). Prints each survivor as
-``SURVIVED path:line what`` and a last line ``path: K/N killed (P%)``; exits 1 when
-``--min-kill`` is given and the kill rate is below it. Docstrings are never mutated.
+``SURVIVED path:line what`` and a last line ``path: K/N killed (P%), E equivalent``; exits 1
+when ``--min-kill`` is given and the kill rate is below it. Docstrings are never mutated.
 Expect minutes per module: each mutant runs the tests once.
+
+Equivalent mutants (ones that compute the same thing as the original, e.g. ``<`` made ``<=``
+where equality cannot occur) are recorded, one a line, in ``.ci/mutation_equivalent.txt``::
+
+    pyneuron/schedules.py:42 Lt -> LtE  # t is an int and the bound a half-integer: never equal
+
+(the ``path:line what`` of its SURVIVED line, then ``#`` and why it is equivalent; the reason is
+required). A recorded mutant is not run: it is printed as ``EQUIVALENT path:line what`` and left
+out of the rate, which is killed / (total - equivalent). A record covers every mutant with that
+description on that line, so record one only if all of them are equivalent. A record that
+matches no mutant of a mutated line (the code moved) is printed as ``STALE`` so it is fixed.
 """
 from __future__ import annotations
 
@@ -31,6 +42,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLIP_COMPARISON = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
                    ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
 SWAP_OPERATOR = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.Pow: ast.Mult}
+EQUIVALENT_FILE = os.path.join(".ci", "mutation_equivalent.txt")
+
+
+def read_equivalent(path):
+    """The records of ``path`` as a dict ``{(module, line, description): reason}``.
+
+    Each non-blank line not starting with ``#`` is ``module:line description  # reason``.
+    Raises ValueError naming the file and line for a record without a line number or a reason.
+    A missing file means no records."""
+    records = {}
+    if not os.path.isfile(path):
+        return records
+    with open(path) as f:
+        for number, text in enumerate(f, 1):
+            text = text.strip()
+            if not text or text.startswith("#"):
+                continue
+            where_what, hash_sign, reason = text.partition("#")
+            where, _, what = where_what.strip().partition(" ")
+            module, _, line = where.rpartition(":")
+            if not (hash_sign and reason.strip() and module and line.isdigit() and what.strip()):
+                raise ValueError(f"{path}:{number}: expected 'path:line description  # why equivalent', "
+                                 f"got {text!r}")
+            records[(module, int(line), what.strip())] = reason.strip()
+    return records
 
 
 def _docstrings(tree):
@@ -103,13 +139,19 @@ def copy_tree(root, target):
             shutil.copy2(src, target)
 
 
-def run(module, tests, root=ROOT, lines=None, timeout=600, out=print):
+def run(module, tests, root=ROOT, lines=None, timeout=600, out=print, equivalent=None):
     """Mutate ``module`` (a path relative to ``root``) and run ``tests`` on each mutant.
-    Returns ``(killed, total, survivors)``; survivors are ``(line, description)``."""
+
+    ``equivalent`` is a dict as :func:`read_equivalent` returns (default: the records of
+    ``root``'s ``.ci/mutation_equivalent.txt``); the mutants it names are not run.
+    Returns ``(killed, total, survivors, equivalent)``: ``total`` counts every mutant, the
+    last item the equivalent ones among them; survivors are ``(line, description)``."""
+    if equivalent is None:
+        equivalent = read_equivalent(os.path.join(root, EQUIVALENT_FILE))
     source_path = os.path.join(root, module)
     with open(source_path) as f:
         tree = ast.parse(f.read())
-    killed, total, survivors = 0, 0, []
+    killed, total, skipped, survivors, used = 0, 0, 0, [], set()
     with tempfile.TemporaryDirectory(prefix="pyneuron-mutation-") as work:
         copy_tree(root, work)
         target = os.path.join(work, module)
@@ -121,6 +163,12 @@ def run(module, tests, root=ROOT, lines=None, timeout=600, out=print):
                 source = mutate(tree, index, change)
             except (TypeError, ValueError, AttributeError):   # a change ast cannot unparse
                 continue
+            total += 1
+            if (module, line, what) in equivalent:
+                skipped += 1
+                used.add((module, line, what))
+                out(f"EQUIVALENT {module}:{line} {what}")
+                continue
             with open(target, "w") as f:
                 f.write(source)
             try:
@@ -130,12 +178,14 @@ def run(module, tests, root=ROOT, lines=None, timeout=600, out=print):
                 dead = done.returncode not in (0, 5)
             except subprocess.TimeoutExpired:               # a mutant that loops forever is caught too
                 dead = True
-            total += 1
             killed += dead
             if not dead:
                 survivors.append((line, what))
                 out(f"SURVIVED {module}:{line} {what}")
-    return killed, total, survivors
+    for key in sorted(equivalent):
+        if key[0] == module and key not in used and (lines is None or lines[0] <= key[1] <= lines[1]):
+            out(f"STALE {key[0]}:{key[1]} {key[2]}  (recorded as equivalent, but no such mutant)")
+    return killed, total, survivors, skipped
 
 
 def main(argv=None):
@@ -155,9 +205,14 @@ def main(argv=None):
             parser.error(f"--lines: expected A-B with A <= B, got {args.lines!r}")
     if not os.path.isfile(os.path.join(ROOT, args.module)):
         parser.error(f"module: no file {args.module!r} under {ROOT}")
-    killed, total, _ = run(args.module, args.tests, root=ROOT, lines=lines)
-    rate = 100.0 * killed / total if total else 100.0
-    print(f"{args.module}: {killed}/{total} killed ({rate:.1f}%)")
+    try:
+        equivalent = read_equivalent(os.path.join(ROOT, EQUIVALENT_FILE))
+    except ValueError as error:
+        parser.error(str(error))
+    killed, total, _, skipped = run(args.module, args.tests, root=ROOT, lines=lines, equivalent=equivalent)
+    judged = total - skipped
+    rate = 100.0 * killed / judged if judged else 100.0
+    print(f"{args.module}: {killed}/{judged} killed ({rate:.1f}%), {skipped} equivalent")
     return 1 if args.min_kill is not None and rate < args.min_kill else 0
 
 

@@ -1,5 +1,6 @@
 """The mutation tool (.ci/mutation.py) on a two-function project: the tested function's
-mutants are killed, the untested one's survive, and the working tree is never changed."""
+mutants are killed, the untested one's survive, the working tree is never changed, and a
+mutant recorded as equivalent is not run and leaves the rate."""
 import importlib.util
 import os
 
@@ -42,9 +43,9 @@ def test_tested_mutants_die_untested_survive(tmp_path):
     (tmp_path / "toy.py").write_text(SOURCE)
     (tmp_path / "test_toy.py").write_text(TESTS)
     seen = []
-    killed, total, survivors = tool.run("toy.py", ["test_toy.py"], root=str(tmp_path), out=seen.append)
+    killed, total, survivors, equivalent = tool.run("toy.py", ["test_toy.py"], root=str(tmp_path), out=seen.append)
     # is_adult: >= -> > (killed by 18), 18 -> 19 (killed by 18); untested: + -> - (survives)
-    assert (killed, total) == (2, 3)
+    assert (killed, total, equivalent) == (2, 3, 0)
     assert survivors == [(9, "Add -> Sub")]
     assert seen == ["SURVIVED toy.py:9 Add -> Sub"]
     assert (tmp_path / "toy.py").read_text() == SOURCE          # the copy was mutated, not the tree
@@ -58,6 +59,47 @@ def test_lines_limit_the_mutants_and_min_kill_sets_the_exit_status(tmp_path, mon
     monkeypatch.setattr(tool, "ROOT", str(tmp_path))
     assert tool.main(["toy.py", "test_toy.py", "--min-kill", "60"]) == 0       # 66.7 %
     assert tool.main(["toy.py", "test_toy.py", "--min-kill", "70"]) == 1
-    assert "toy.py: 2/3 killed (66.7%)" in capsys.readouterr().out
+    assert "toy.py: 2/3 killed (66.7%), 0 equivalent" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         tool.main(["toy.py", "test_toy.py", "--lines", "9-4"])
+
+
+def test_recorded_equivalent_mutants_are_skipped_and_leave_the_rate(tmp_path, monkeypatch, capsys):
+    tool = load_tool()
+    (tmp_path / "toy.py").write_text(SOURCE)
+    (tmp_path / "test_toy.py").write_text(TESTS)
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "mutation_equivalent.txt").write_text(
+        "# a comment line\n\n"
+        "toy.py:9 Add -> Sub  # pretend: only ever called with b = 0\n"
+        "toy.py:5 Lt -> LtE  # a record the code no longer matches\n")
+    seen = []
+    killed, total, survivors, equivalent = tool.run("toy.py", ["test_toy.py"], root=str(tmp_path), out=seen.append)
+    assert (killed, total, survivors, equivalent) == (2, 3, [], 1)
+    assert seen == ["EQUIVALENT toy.py:9 Add -> Sub",
+                    "STALE toy.py:5 Lt -> LtE  (recorded as equivalent, but no such mutant)"]
+    # --lines that leave the stale record's line out do not report it
+    seen = []
+    assert tool.run("toy.py", ["test_toy.py"], root=str(tmp_path), lines=(9, 9), out=seen.append) == (0, 1, [], 1)
+    assert seen == ["EQUIVALENT toy.py:9 Add -> Sub"]
+    monkeypatch.setattr(tool, "ROOT", str(tmp_path))
+    assert tool.main(["toy.py", "test_toy.py", "--min-kill", "100"]) == 0     # 2/2 non-equivalent killed
+    assert "toy.py: 2/2 killed (100.0%), 1 equivalent" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("record", ["toy.py:9 Add -> Sub", "toy.py:9 Add -> Sub  #  ", "toy.py Add -> Sub  # why",
+                                    "toy.py:x Add -> Sub  # why", "toy.py:9  # why", ":9 Add -> Sub  # why"])
+def test_a_record_without_place_description_or_reason_is_refused(tmp_path, record):
+    tool = load_tool()
+    path = tmp_path / "equivalent.txt"
+    path.write_text("# fine\n" + record + "\n")
+    with pytest.raises(ValueError, match=r"equivalent.txt:2: expected 'path:line description  # why equivalent'"):
+        tool.read_equivalent(str(path))
+
+
+def test_the_project_records_parse_and_name_existing_modules():
+    records = load_tool().read_equivalent(os.path.join(ROOT, ".ci", "mutation_equivalent.txt"))
+    for module, line, _ in records:
+        assert os.path.isfile(os.path.join(ROOT, module)), module
+        with open(os.path.join(ROOT, module)) as f:
+            assert line <= len(f.read().splitlines()), (module, line)
