@@ -97,6 +97,19 @@ def counted_items(Y, loss):
     return Y.shape[0] if loss == "cce" else Y.size
 
 
+def classic_penalty(l1, l2, penalty=None, sample_weight=None):
+    """``(l1, l2)`` for a backend's fused plan that knows only the classic penalty (one
+    ``"mean"`` strength on every weight matrix), given ``train_plan``'s arguments and its
+    extras; ``None`` when an extra needs the per-operation path (weighted samples, or a
+    :class:`~pyneuron.penalties.Penalty` that is not uniform). An unknown extra is a
+    ``TypeError`` through Python's own keyword check."""
+    if sample_weight is not None:
+        return None
+    if penalty is None:
+        return l1, l2
+    return penalty.uniform()
+
+
 class TrainPlan:
     """The per-operation path: every step is one kernel call per operation.
 
@@ -104,6 +117,10 @@ class TrainPlan:
     ``l2`` and the clipping thresholds (``None``: off). ``track_accuracy`` says whether
     right answers are counted. ``penalty``, a :class:`~pyneuron.penalties.Penalty`,
     replaces ``l1``/``l2`` with per-parameter strengths or the ``"sum"`` scaling.
+    ``sample_weight``, a float array of shape ``(m,)`` over the training rows, or
+    ``None``: kept as ``self.sample_weight`` for the weighted data loss of ``fit``.
+    These two are the *extras* of :meth:`pyneuron.backends.base.Backend.train_plan`; a
+    backend's own plan that cannot run one of them returns this class with it.
     Frozen parameters get their gradients but no update: the optimizer steps
     :meth:`~pyneuron.network.MLP.trainable_parameters` alone."""
 
@@ -117,13 +134,14 @@ class TrainPlan:
         return type(self).epoch is TrainPlan.epoch
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False, penalty=None):
+                 clip_norm=None, track_accuracy=False, penalty=None, sample_weight=None):
         from .penalties import Penalty
         self.kernels, self.model, self.optimizer = kernels, model, optimizer
         self.l1, self.l2 = l1, l2
         self.penalty = penalty if penalty is not None else Penalty(model, l1, l2)
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.track_accuracy = track_accuracy
+        self.sample_weight = sample_weight
 
     def step(self, Xb, Yb):
         """One step on the batch ``(Xb, Yb)``; returns ``(loss, right answers)`` of its

@@ -345,18 +345,70 @@ class Backend(ABC):
             return self.loss_from_logits(loss, Z, Y)
         return self.loss_value(loss, A, Y)
 
+    # ------------------------------------------------------------------ weighted losses (sample_weight)
+    def sample_losses(self, loss, activation, A, Y, Z):
+        r"""Each row's loss :math:`\ell_s`, a float64 array ``(m,)``, so that
+        :meth:`data_loss` is their mean: :math:`\frac1m\sum_s \ell_s`.
+
+        :math:`\ell_s` is the mean over the row's ``k`` outputs for ``mse`` and ``bce``
+        and the sum :math:`-\sum_i y_{si}\log a_{si}` for ``cce`` (the conventions of
+        :meth:`loss_value`), from the logits ``Z`` where :meth:`data_loss` takes them.
+        This default calls :meth:`data_loss` on each one-row slice (``m`` calls, right
+        on every backend); a backend may compute all rows at once."""
+        return np.array([self.data_loss(loss, activation, A[s:s + 1], Y[s:s + 1], Z[s:s + 1])
+                         for s in range(A.shape[0])], dtype=np.float64)
+
+    def weighted_data_loss(self, loss, activation, A, Y, Z, weights):
+        r"""The weighted mean loss of a batch (scikit-learn's ``MLPClassifier`` /
+        ``MLPRegressor`` normalization, ``np.average(..., weights=w)``):
+
+        .. math:: L_w = \frac{\sum_s w_s \ell_s}{\sum_s w_s}
+
+        with :math:`\ell_s` from :meth:`sample_losses`; equal weights give
+        :meth:`data_loss`, and a weight of 2 counts a row twice. ``weights`` is a float64
+        array ``(m,)`` of numbers >= 0; a batch whose weights are all 0 has ``L_w = 0``.
+        Returns a Python float."""
+        total = float(np.sum(weights))
+        if total == 0.0:
+            return 0.0
+        return float(np.dot(weights, self.sample_losses(loss, activation, A, Y, Z))) / total
+
+    def weighted_output_gradient(self, loss, activation, A, Y, Z, weights, alpha=0.01):
+        r"""``dL_w/dZ`` of the output layer for :meth:`weighted_data_loss`.
+
+        The unweighted mean's gradient (:meth:`output_gradient`) has row
+        :math:`\frac1m\,\partial\ell_s/\partial Z_s` (each row's loss depends on its row of
+        ``Z`` alone, softmax included), so the weighted one is that row scaled by
+        :math:`m\,w_s / \sum_r w_r`. All-zero weights give a zero gradient. Same shape and
+        dtype as ``Z``."""
+        dZ = self.output_gradient(loss, activation, A, Y, Z, alpha)
+        total = float(np.sum(weights))
+        scale = weights * (A.shape[0] / total) if total else np.zeros_like(weights)
+        return self.scale_rows(dZ, scale)
+
+    def scale_rows(self, M, scale):
+        r"""``M`` with row ``s`` multiplied by ``scale[s]``: :math:`M'_{si} = c_s M_{si}`
+        (``M`` (m, k), ``scale`` (m,); a new array of ``M``'s dtype)."""
+        return (M * scale[:, None]).astype(M.dtype, copy=False)
+
     # ------------------------------------------------------------------ training plans
     def train_plan(self, model, optimizer, l1=0.0, l2=0.0, clip_value=None, clip_norm=None,
-                   track_accuracy=False):
+                   track_accuracy=False, **extras):
         """How ``fit`` runs ``model``'s training steps on this backend: a
         :class:`pyneuron.training_plan.TrainPlan` (see that module for what a plan promises).
 
+        ``extras``: ``penalty=`` a :class:`~pyneuron.penalties.Penalty` (per-parameter
+        strengths or the ``"sum"`` scaling, replacing ``l1``/``l2``) or ``None``, and
+        ``sample_weight=`` a float array ``(m,)`` over the training rows or ``None``. This is
+        the one place a plan is chosen: ``fit`` always calls it.
+
         This default is the per-operation path: each step composes the kernels above, one
         call per operation. A backend that can run a whole step or a whole epoch in one
-        call (``c``) overrides this and returns its own plan; ``fit`` never knows which.
+        call (``c``, ``numpy``) overrides this and returns its own plan, or this default
+        (with the extras passed on) for what its plan cannot run; ``fit`` never knows which.
         """
         from ..training_plan import TrainPlan
-        return TrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+        return TrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)
 
     def output_gradient(self, loss, activation, A, Y, Z, alpha=0.01):
         """``dL/dZ`` of the output layer: the fused ``A − Y`` where it applies,

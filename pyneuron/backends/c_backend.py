@@ -410,11 +410,14 @@ class CBackend(NumpyBackend):
 
     # ------------------------------------------------------------ fit's training plan
     def train_plan(self, model, optimizer, l1=0.0, l2=0.0, clip_value=None, clip_norm=None,
-                   track_accuracy=False):
+                   track_accuracy=False, **extras):
         """The fused plan (:class:`~pyneuron.backends.c_plan.CTrainPlan`: one C call per
         epoch, or per step with per-batch callbacks) for every optimizer C knows; the
-        per-operation plan otherwise (e.g. an optimizer subclass with its own update)."""
+        per-operation plan otherwise (e.g. an optimizer subclass with its own update), and
+        for the extras (see :meth:`Backend.train_plan`) C cannot run."""
+        from ..training_plan import classic_penalty
         from .c_plan import CTrainPlan, supports
-        if supports(model, optimizer):
-            return CTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
-        return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+        pair = classic_penalty(l1, l2, **extras)
+        if pair is not None and supports(model, optimizer):
+            return CTrainPlan(self, model, optimizer, *pair, clip_value, clip_norm, track_accuracy)
+        return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)

@@ -22,16 +22,19 @@ class NumpyBackend(Backend):
     dtypes = (np.float64, np.float32)
 
     def train_plan(self, model, optimizer, l1=0.0, l2=0.0, clip_value=None, clip_norm=None,
-                   track_accuracy=False):
+                   track_accuracy=False, **extras):
         """The vectorized plan (:class:`~pyneuron.backends.numpy_plan.NumpyTrainPlan`: a
         whole step in NumPy, in buffers reused between steps) for every model it supports;
         the per-operation plan otherwise. A subclass (the ``c`` backend, a backend with
         kernels of its own) gets the per-operation plan over its kernels unless it makes
-        its own: the vectorized plan does not call the kernels it would override."""
+        its own: the vectorized plan does not call the kernels it would override. The
+        extras (see :meth:`Backend.train_plan`) it cannot run get the per-operation plan."""
+        from ..training_plan import classic_penalty
         from .numpy_plan import NumpyTrainPlan, supports
-        if type(self) is NumpyBackend and supports(model):
-            return NumpyTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
-        return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+        pair = classic_penalty(l1, l2, **extras)
+        if pair is not None and type(self) is NumpyBackend and supports(model):
+            return NumpyTrainPlan(self, model, optimizer, *pair, clip_value, clip_norm, track_accuracy)
+        return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)
 
     # linear algebra
     def matmul(self, A, B, trans_a=False, trans_b=False):
@@ -117,6 +120,29 @@ class NumpyBackend(Backend):
             return ((P - Y64) / (P * (1.0 - P)) / A.size).astype(A.dtype, copy=False)
         if loss == "cce":
             return (-Y64 / P / A.shape[0]).astype(A.dtype, copy=False)
+        raise ValueError(f"loss: unknown name {loss!r}")
+
+    def sample_losses(self, loss, activation, A, Y, Z):
+        """Each row's loss at once (see :meth:`Backend.sample_losses`), in float64."""
+        if (activation, loss) == ("sigmoid", "bce"):
+            Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
+            return ((np.maximum(Z64, 0.0) - Y64 * Z64) + np.log1p(np.exp(-np.abs(Z64)))).mean(axis=1)
+        if (activation, loss) == ("softmax", "cce"):
+            Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
+            rows = np.arange(Z64.shape[0])
+            top_index = Z64.argmax(axis=1)
+            top = Z64[rows, top_index]
+            E = np.exp(Z64 - top[:, None])
+            E[rows, top_index] = 0.0
+            return (top - (Y64 * Z64).sum(axis=1)) + np.log1p(E.sum(axis=1))
+        if loss == "mse":
+            D = A.astype(np.float64) - Y
+            return (D * D).mean(axis=1)
+        P = np.clip(A.astype(np.float64, copy=False), PROB_EPS, 1.0 - PROB_EPS)
+        if loss == "bce":
+            return -(Y * np.log(P) + (1.0 - Y) * np.log(1.0 - P)).mean(axis=1)
+        if loss == "cce":
+            return -(Y * np.log(P)).sum(axis=1)
         raise ValueError(f"loss: unknown name {loss!r}")
 
     def output_delta(self, A, Y, n_terms):
