@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._slope import warn_alpha_attribute
 from .validation import check_bool
 
 
@@ -55,7 +56,8 @@ class Dense:
 
     @property
     def alpha(self):
-        """The leaky-ReLU slope under its old name (read-only; use :attr:`negative_slope`)."""
+        """Deprecated read-only name of :attr:`negative_slope`, the leaky-ReLU slope (warns)."""
+        warn_alpha_attribute("Dense")
         return self.negative_slope
 
     @property

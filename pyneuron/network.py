@@ -234,8 +234,10 @@ class MLP:
 
     @property
     def alpha(self):
-        """The leaky-ReLU slope under its old name: read-only, kept for code written before
-        ``negative_slope`` (use :attr:`negative_slope`)."""
+        """The leaky-ReLU slope under its old name: read-only and deprecated (warns), kept for
+        code written before ``negative_slope`` (use :attr:`negative_slope`)."""
+        from ._slope import warn_alpha_attribute
+        warn_alpha_attribute("MLP")
         return self.negative_slope
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _config
+from ._slope import slope_argument, warn_alpha_attribute
 from .activations import HIDDEN_ACTIVATIONS, check_activation
 from .nonfinite import NonFiniteOutputError
 from .validation import as_vector, check_number
@@ -12,22 +13,35 @@ from .validation import as_vector, check_number
 class Neuron:
     """One neuron with ``weights`` (one per input), a ``bias`` and an ``activation``.
 
+    ``negative_slope`` is leaky ReLU's slope for ``z <= 0`` (``f(z) = negative_slope · z``
+    there, torch's ``LeakyReLU(negative_slope)``; >= 0, default 0.01). ``alpha=`` is its old
+    name, accepted for one release with a ``DeprecationWarning``; giving both is a ``ValueError``.
+
     >>> n = Neuron([0.2, 0.8, -0.5], 2.0, "sigmoid")
     >>> round(n.pre_activation([1, 2, 3]), 4), round(n.output([1, 2, 3]), 4)
     (2.3, 0.9089)
     """
 
-    def __init__(self, weights, bias, activation="sigmoid", alpha=0.01, backend=None):
+    def __init__(self, weights, bias, activation="sigmoid", negative_slope=None, backend=None, *,
+                 alpha=None):
         self.weights = as_vector(weights, "weights")
         if self.weights.size == 0:
             raise ValueError("weights: expected at least one weight, got none")
         self.bias = check_number(bias, "bias")
         self.activation = check_activation(activation, "activation", HIDDEN_ACTIVATIONS)
-        self.alpha = check_number(alpha, "alpha")
+        self.negative_slope = slope_argument("Neuron", negative_slope, alpha)
         self.backend = backend
 
+    @property
+    def alpha(self):
+        """Deprecated read-only name of :attr:`negative_slope` (warns)."""
+        warn_alpha_attribute("Neuron")
+        return self.negative_slope
+
     def __repr__(self):
-        return f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, activation={self.activation!r})"
+        slope = f", negative_slope={self.negative_slope}" if self.activation == "leaky_relu" else ""
+        return (f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, "
+                f"activation={self.activation!r}{slope})")
 
     def _x(self, x):
         return as_vector(x, "x", length=self.weights.size).reshape(1, -1)
@@ -48,7 +62,7 @@ class Neuron:
         X = self._x(x)
         with np.errstate(over="ignore", invalid="ignore"):   # reported below
             Z, A = kernels.dense_forward(X, self.weights.reshape(1, -1), np.array([self.bias]),
-                                         self.activation, self.alpha)
+                                         self.activation, self.negative_slope)
         z, a = float(Z[0, 0]), float(A[0, 0])
         if not (np.isfinite(z) and np.isfinite(a)):
             source = (f"z = w·x + b = {z} overflowed: the inputs reach |x| = {np.max(np.abs(X)):.3g} "

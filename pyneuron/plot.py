@@ -154,10 +154,16 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200, title="Decisi
 
 
 # ---------------------------------------------------------------------------- activations
-def plot_activations(names=("sigmoid", "tanh", "relu", "leaky_relu"), path=None, z_range=(-5.0, 5.0), alpha=0.1):
+def plot_activations(names=("sigmoid", "tanh", "relu", "leaky_relu"), path=None, z_range=(-5.0, 5.0),
+                     negative_slope=None, *, alpha=None):
     """Each activation f(z) (solid) and its derivative f′(z) (dashed), computed
-    by the current backend's kernels."""
+    by the current backend's kernels.
+
+    ``negative_slope`` is leaky ReLU's slope for z <= 0 (default 0.1 here, steeper than the
+    models' 0.01 so the kink shows); ``alpha=`` is its deprecated old name."""
     from . import activations
+    from ._slope import slope_argument
+    slope = slope_argument("plot_activations", negative_slope, alpha, default=0.1)
     names = [names] if isinstance(names, str) else list(names)
     if not names:
         raise ValueError("names: expected at least one activation name")
@@ -167,8 +173,8 @@ def plot_activations(names=("sigmoid", "tanh", "relu", "leaky_relu"), path=None,
     fig = _figure(3.2 * len(names), 3.2)
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names):
-        ax.plot(z, activations.apply(name, z, alpha), label="f(z)")
-        ax.plot(z, activations.derivative(name, z, alpha), "--", label="f′(z)")
+        ax.plot(z, activations.apply(name, z, slope), label="f(z)")
+        ax.plot(z, activations.derivative(name, z, slope), "--", label="f′(z)")
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.set(title=name, xlabel="z")

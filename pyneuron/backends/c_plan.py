@@ -150,7 +150,7 @@ class CTrainPlan(TrainPlan):
         at every step, so a callback may change them between steps or epochs."""
         layers = self.model.layers
         rule = describe_optimizer(self.optimizer)
-        return (tuple(sorted(rule.items())) if rule else None, self.model.alpha,
+        return (tuple(sorted(rule.items())) if rule else None, self.model.negative_slope,
                 tuple((layer.dropout, getattr(layer, "bn_eps", None), getattr(layer, "bn_momentum", None),
                        frozenset(getattr(layer, "frozen", ()))) for layer in layers))
 
@@ -251,7 +251,7 @@ class CTrainPlan(TrainPlan):
         net.param, net.state1, net.state2, net.stats = pointers
         net.trainable = self._trainable_flags
         net.loss = _LOSS_CODES[model.loss_name]
-        net.alpha = float(model.alpha)
+        net.alpha = float(model.negative_slope)   # the C struct keeps the kernels' name
         net.l1, net.l2 = float(self.l1), float(self.l2)
         net.clip_value = float(self.clip_value or 0.0)
         net.clip_norm = float(self.clip_norm or 0.0)

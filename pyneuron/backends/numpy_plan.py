@@ -190,7 +190,7 @@ class NumpyTrainPlan(TrainPlan):
             dZ = A - Yb
             dZ /= A.size if fused == "bce" else m
         else:
-            dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.alpha)
+            dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.negative_slope)
         penalized = self._penalized
         for l in range(len(layers) - 1, -1, -1):
             layer, cache, g = layers[l], caches[l], self._layer_g[l]
@@ -261,7 +261,7 @@ class NumpyTrainPlan(TrainPlan):
         elif act == "linear":
             A[...] = Zn
         else:
-            A[...] = self.kernels.activation_forward(act, Zn, layer.alpha)
+            A[...] = self.kernels.activation_forward(act, Zn, layer.negative_slope)
         if layer.dropout > 0.0:
             keep = 1.0 - layer.dropout
             mask = (self.model.rng.random(A.shape) < keep).astype(A.dtype)
@@ -283,7 +283,7 @@ class NumpyTrainPlan(TrainPlan):
             return dA
         if act == "linear":
             return dA
-        return self.kernels.activation_backward(act, dA, cache["Z"], cache["A"], layer.alpha)
+        return self.kernels.activation_backward(act, dA, cache["Z"], cache["A"], layer.negative_slope)
 
     def _batchnorm_backward(self, layer, dY, cache, g):
         """The numpy kernel's ``batchnorm_backward``, writing ``dgamma``, ``dbeta`` into ``g``."""
