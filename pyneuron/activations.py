@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _config
+from ._slope import slope_argument
 from .backends.base import ACTIVATIONS
-from .validation import check_number
 
 #: Activations that may be used in hidden layers (softmax only makes sense at the output).
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
@@ -48,23 +48,26 @@ def _as_rows(z):
     return arr, np.ascontiguousarray(np.atleast_2d(arr) if arr.ndim < 2 else arr)
 
 
-def apply(name, z, alpha=0.01):
-    """``f(z)`` for a number, vector or matrix (softmax works per row)."""
+def apply(name, z, negative_slope=None, *, alpha=None):
+    """``f(z)`` for a number, vector or matrix (softmax works per row). ``negative_slope``:
+    leaky ReLU's slope for z <= 0 (default 0.01; ``alpha=`` is its deprecated old name)."""
     check_activation(name, "name")
-    check_number(alpha, "alpha")
+    slope = slope_argument("activations.apply", negative_slope, alpha)
     original, Z = _as_rows(z)
-    A = _config.resolve(None).activation_forward(name, Z, alpha)
+    A = _config.resolve(None).activation_forward(name, Z, slope)
     return A.reshape(original.shape) if original.ndim < 2 else A
 
 
-def derivative(name, z, alpha=0.01):
-    """``f'(z)`` element-wise (for softmax: the diagonal term a(1-a))."""
+def derivative(name, z, negative_slope=None, *, alpha=None):
+    """``f'(z)`` element-wise (for softmax: the diagonal term a(1-a)). ``negative_slope`` as
+    in :func:`apply`."""
     check_activation(name, "name")
+    slope = slope_argument("activations.derivative", negative_slope, alpha)
     original, Z = _as_rows(z)
     kernels = _config.resolve(None)
-    A = kernels.activation_forward(name, Z, alpha)
+    A = kernels.activation_forward(name, Z, slope)
     if name == "softmax":
         D = A * (1.0 - A)
     else:
-        D = kernels.activation_backward(name, np.ones_like(Z), Z, A, alpha)
+        D = kernels.activation_backward(name, np.ones_like(Z), Z, A, slope)
     return D.reshape(original.shape) if original.ndim < 2 else D

@@ -53,7 +53,7 @@ def test_neuron_bad_slope_names_the_argument(bad):
 
 def test_alpha_is_keyword_only_and_negative_slope_is_the_named_parameter():
     from pyneuron.plot import plot_activations
-    for fn in (pn.Neuron, pn.MLP, plot_activations):
+    for fn in (pn.Neuron, pn.MLP, plot_activations, pn.activations.apply, pn.activations.derivative):
         params = inspect.signature(fn).parameters
         assert "negative_slope" in params, fn
         assert params["alpha"].kind is inspect.Parameter.KEYWORD_ONLY, fn
@@ -88,3 +88,20 @@ def test_training_reads_no_deprecated_name(backend, batch_norm):
             model.fit(X, y, epochs=3, batch_size=8, lr=0.1, verbose=0)
         weights.append(model.get_weights()[0])
     assert not np.array_equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_activation_functions_take_negative_slope(slope):
+    z = np.array([-3.0, -0.5, 2.0])
+    # leaky(z) = z for z > 0, slope · z otherwise; its derivative 1 or slope
+    np.testing.assert_allclose(pn.activations.apply("leaky_relu", z, negative_slope=slope),
+                               [-3.0 * slope, -0.5 * slope, 2.0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(pn.activations.derivative("leaky_relu", z, slope), [slope, slope, 1.0],
+                               rtol=0, atol=1e-15)
+    with pytest.warns(DeprecationWarning, match="negative_slope"):
+        old = pn.activations.apply("leaky_relu", z, alpha=slope)
+    np.testing.assert_array_equal(old, pn.activations.apply("leaky_relu", z, slope))
+    with pytest.raises(ValueError, match="negative_slope and alpha"):
+        pn.activations.derivative("leaky_relu", z, negative_slope=slope, alpha=slope)
+    with pytest.raises(ValueError, match="negative_slope"):
+        pn.activations.apply("leaky_relu", z, negative_slope=-1.0)
