@@ -360,19 +360,26 @@ class MLP:
             A = layer.forward(kernels, A, batch_stats=batch_stats, rng=rng, update_stats=update_stats)
         return A
 
-    def _backward(self, Y):
-        """Backprop from the last forward pass; fills each layer's ``grads``."""
+    def _backward(self, Y, weights=None):
+        """Backprop from the last forward pass; fills each layer's ``grads``. With
+        ``weights`` (float64 ``(m,)``), of the weighted mean loss (see :meth:`_data_loss`)."""
         kernels = self.kernels
         out = self.layers[-1]
-        dZ = kernels.output_gradient(self.loss_name, out.activation, out.cache["out"], Y,
-                                     out.cache["Z"], self.negative_slope)
+        if weights is None:
+            dZ = kernels.output_gradient(self.loss_name, out.activation, out.cache["out"], Y,
+                                         out.cache["Z"], self.negative_slope)
+        else:
+            dZ = kernels.weighted_output_gradient(self.loss_name, out.activation, out.cache["out"], Y,
+                                                  out.cache["Z"], weights, self.negative_slope)
         dA = out.backward(kernels, dZ=dZ)
         for layer in reversed(self.layers[:-1]):
             dA = layer.backward(kernels, dA=dA)
         return dA
 
-    def _data_loss(self, A, Y, Z=None):
-        """Mean loss of the output ``A`` of the last forward pass against ``Y``.
+    def _data_loss(self, A, Y, Z=None, weights=None):
+        """Mean loss of the output ``A`` of the last forward pass against ``Y``; with
+        ``weights`` (float64 ``(m,)``, >= 0) the weighted mean ``Σ w_s ℓ_s / Σ w_s``
+        (:meth:`~pyneuron.backends.base.Backend.weighted_data_loss`).
 
         For sigmoid + bce and softmax + cce the value comes from the output layer's
         pre-activation ``Z`` (:meth:`~pyneuron.backends.base.Backend.loss_from_logits`),
@@ -387,6 +394,8 @@ class MLP:
                 raise ValueError("A: expected the output of this model's last forward pass "
                                  "(its logits are read from the output layer), or pass Z")
             Z = out.cache["Z"]
+        if weights is not None:
+            return self.kernels.weighted_data_loss(self.loss_name, out.activation, A, Y, Z, weights)
         return self.kernels.data_loss(self.loss_name, out.activation, A, Y, Z)
 
     def loss(self, X, y, l2=0.0, l1=0.0, penalty="mean"):

@@ -148,15 +148,18 @@ class TrainPlan:
         forward pass before the update (the update is skipped if the loss is not finite)."""
         model, kernels = self.model, self.kernels
         A = model._forward(Xb, batch_stats=model.batch_norm, rng=model.rng)
-        value = model._data_loss(A, Yb)
-        m = Xb.shape[0]
+        # with sample_weight: the weighted mean loss, and the penalty's m is the batch's
+        # weight sum (scikit-learn's MLP), so a weight of 2 is the row counted twice
+        w = getattr(self, "_batch_weight", self.sample_weight) if self.sample_weight is not None else None
+        value = model._data_loss(A, Yb, weights=w)
+        m = Xb.shape[0] if w is None or not w.sum() else float(w.sum())
         if self.penalty:
             self.last_penalty = self.penalty.value(kernels, m)
             value += self.last_penalty
         correct = right_answers(A, Yb, model.loss_name) if self.track_accuracy else 0
         if not math.isfinite(value):
             return value, correct
-        model._backward(Yb)
+        model._backward(Yb, weights=w)
         if self.penalty:
             self.penalty.add_gradients(kernels, m)
         if any(layer.frozen for layer in model.layers):
@@ -204,10 +207,12 @@ class TrainPlan:
     # The three places a plan with its own step changes the epoch above.
     def _batch(self, X, Y, order, start, batch):
         """Rows ``order[start:start + batch]`` of ``(X, Y)`` (``order`` None: in order)."""
+        rows = slice(start, start + batch) if order is None else order[start:start + batch]
+        if self.sample_weight is not None:   # the batch's weights, for step
+            self._batch_weight = self.sample_weight[rows]
         if order is None:  # rows in order: the batches are views, no copies
             return X[start:start + batch], Y[start:start + batch]
-        idx = order[start:start + batch]
-        return X[idx], Y[idx]
+        return X[rows], Y[rows]
 
     def _epoch_step(self, b, Xb, Yb, callbacks):
         """Step ``b`` of the epoch: ``(loss, right answers)``."""

@@ -234,6 +234,10 @@ class ScalarBackend(Backend):
         delta = [(a_k - y_k) / n_terms for a_k, y_k in zip(_flat(A), _flat(Y))]
         return _out(delta, A)
 
+    def scale_rows(self, M, scale):
+        rows = [[c * x for x in row] for row, c in zip(M.tolist(), scale.tolist())]
+        return _out(rows, M)
+
     # ------------------------------------------------------------ regularization
     def penalty(self, W, l1, l2, m):
         squares, absolutes = 0.0, 0.0
