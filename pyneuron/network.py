@@ -508,6 +508,20 @@ class MLP:
         from .interop_torch import to_torch
         return to_torch(self)
 
+    def state_dict(self):
+        """This model's parameters and batch-norm statistics under PyTorch's names for the
+        equivalent ``nn.Sequential`` (``"0.weight"``, ``"0.bias"``, ``"1.running_mean"`` ...),
+        as NumPy copies (see :mod:`pyneuron.state_dict`)."""
+        from .state_dict import state_dict
+        return state_dict(self)
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy a ``state_dict`` (this model's or a torch ``Sequential``'s) into the model, every
+        value checked first; ``strict`` as in torch. Returns ``(missing_keys, unexpected_keys)``
+        (see :func:`pyneuron.state_dict.load_state_dict`)."""
+        from .state_dict import load_state_dict
+        return load_state_dict(self, state_dict, strict=strict)
+
     def _repr_html_(self):
         """Jupyter's display: a summary table (see :mod:`pyneuron.display`)."""
         from .display import mlp_html
