@@ -1,0 +1,187 @@
+"""The pages of the documentation that are generated at build time, and the list of
+what must be documented.
+
+* :func:`public_modules` — every module of pyneuron whose dotted name has no part
+  starting with ``_`` (the lessons' own modules are rendered as notebooks instead);
+* :func:`public_names` — a module's public names: its ``__all__`` if it has one,
+  else the functions and classes it defines whose names do not start with ``_``;
+* :func:`write_api` — one page per public module (its docstring, then each public
+  name through autodoc) and an index grouped by topic;
+* :func:`write_lessons` — every lesson as a notebook, made from the lesson's source
+  by :mod:`pyneuron.lessons.notebook` (the project's own generator).
+
+``conf.py`` calls the two writers; ``check_coverage.py`` uses the two lists. The
+written files (``docs/api/``, ``docs/lessons/``) are build products, not sources.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+
+#: Topics of the API index, in reading order; a public module not named here is
+#: listed under "Other modules", so none is ever left out.
+GROUPS = [
+    ("The model", ["pyneuron", "pyneuron.network", "pyneuron.layers", "pyneuron.neuron", "pyneuron.activations",
+                   "pyneuron.initializers", "pyneuron.losses", "pyneuron.penalties", "pyneuron.nonfinite"]),
+    ("Training", ["pyneuron.training", "pyneuron.training_plan", "pyneuron.optimizers", "pyneuron.schedules",
+                  "pyneuron.progress", "pyneuron.metrics", "pyneuron.gradcheck", "pyneuron.explain"]),
+    ("Data and files", ["pyneuron.datasets", "pyneuron.io", "pyneuron.validation"]),
+    ("Figures and notebook displays", ["pyneuron.plot", "pyneuron.display"]),
+    ("Backends and the tools to check them", [
+        "pyneuron.backends", "pyneuron.backends.base", "pyneuron.backends.scalar", "pyneuron.backends.numpy_backend",
+        "pyneuron.backends.numpy_plan", "pyneuron.backends.c_backend", "pyneuron.backends.c_checks",
+        "pyneuron.backends.c_plan", "pyneuron.backends.registry", "pyneuron.testing", "pyneuron.kernel_cases",
+        "pyneuron.trace", "pyneuron.compare", "pyneuron.precision", "pyneuron.ulps"]),
+    ("scikit-learn and PyTorch", ["pyneuron.sklearn", "pyneuron.interop_torch"]),
+    ("Command line, lessons and benchmarks", ["pyneuron.cli", "pyneuron.lessons", "pyneuron.lessons.notebook",
+                                              "pyneuron.lessons.timing", "pyneuron.bench_report",
+                                              "pyneuron.bench_fit", "pyneuron.bench_common"]),
+]
+
+
+def lesson_modules():
+    """The dotted names of the lessons' own modules (rendered as notebooks)."""
+    from pyneuron import lessons
+    return {f"pyneuron.lessons.{name}" for _, name, _ in lessons.LESSONS}
+
+
+def public_modules():
+    """Every public module of pyneuron, the package itself first, lessons left out."""
+    import pyneuron
+    skip = lesson_modules()
+    names = ["pyneuron"]
+    for info in pkgutil.walk_packages(pyneuron.__path__, "pyneuron."):
+        if not any(part.startswith("_") for part in info.name.split(".")) and info.name not in skip:
+            names.append(info.name)
+    return names
+
+
+def _kind(obj):
+    if inspect.isclass(obj):
+        return "exception" if issubclass(obj, BaseException) else "class"
+    if inspect.ismodule(obj):
+        return "module"
+    if callable(obj):
+        return "function"
+    return "data"
+
+
+def public_data(modname):
+    """The module's public constants that carry a ``#:`` doc comment and are not
+    already among its public names: documented too, so a docstring can refer to them."""
+    from sphinx.pycode import ModuleAnalyzer
+    named = {name for name, _, _ in public_names(modname)}
+    try:
+        commented = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    except Exception:                       # no source (a compiled module): nothing to add
+        return []
+    return [name for scope, name in commented
+            if scope == "" and not name.startswith("_") and name not in named]
+
+
+def public_names(modname):
+    """``[(name, object, kind)]``: the public names of module ``modname``."""
+    module = importlib.import_module(modname)
+    if hasattr(module, "__all__"):
+        names = list(module.__all__)
+    else:
+        names = [name for name, obj in vars(module).items()
+                 if not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj))
+                 and getattr(obj, "__module__", None) == modname]
+    # a name in __all__ that the module lacks is left to check_coverage.py to report
+    return [(name, getattr(module, name), _kind(getattr(module, name))) for name in names if hasattr(module, name)]
+
+
+def home(obj):
+    """The public module that documents ``obj`` in full (its defining module), or
+    ``None`` when that module is private or not a page of its own."""
+    modname = getattr(obj, "__module__", None)
+    if modname in public_modules() and getattr(obj, "__qualname__", "").count(".") == 0:
+        return modname
+    return None
+
+
+def _title(text, char="="):
+    return f"{text}\n{char * len(text)}\n"
+
+
+def module_page(modname):
+    """The reST of the page for ``modname``."""
+    lines = [_title(f"``{modname}``"), f".. automodule:: {modname}", "   :no-members:", ""]
+    elsewhere = []
+    for name, obj, kind in public_names(modname):
+        if kind == "module":
+            elsewhere.append(f":mod:`{obj.__name__}`")
+            continue
+        where = home(obj) if kind != "data" else None
+        if where is not None and where != modname:
+            role = "func" if kind == "function" else ("exc" if kind == "exception" else "class")
+            elsewhere.append(f":{role}:`{modname.split('.')[0]}.{name} <{where}.{obj.__qualname__}>`")
+            continue
+        directive = {"class": "autoclass", "exception": "autoexception", "function": "autofunction",
+                     "data": "autodata"}[kind]
+        lines += [f".. {directive}:: {modname}.{name}"]
+        if kind in ("class", "exception"):
+            lines += ["   :members:", "   :show-inheritance:"]
+        elif kind == "data":
+            lines += ["   :no-value:"]
+        lines.append("")
+    for name in public_data(modname):
+        lines += [f".. autodata:: {modname}.{name}", "   :no-value:", ""]
+    if elsewhere:
+        lines[4:4] = ["Also here, documented where they are defined: " + ", ".join(elsewhere) + ".", ""]
+    return "\n".join(lines)
+
+
+def write_api(directory):
+    """Write ``index.rst`` and one page per public module into ``directory``."""
+    os.makedirs(directory, exist_ok=True)
+    modules = public_modules()
+    grouped = {m for _, members in GROUPS for m in members}
+    groups = [(title, [m for m in members if m in modules]) for title, members in GROUPS]
+    others = [m for m in modules if m not in grouped]
+    if others:
+        groups.append(("Other modules", others))
+    index = [_title("API reference"),
+             "Generated from the docstrings of every public module (``import pyneuron as pn`` gives the "
+             "names of :mod:`pyneuron`). Shapes follow NumPy: ``X`` is ``(n_samples, n_features)``, "
+             "a weight matrix ``W`` is ``(n_out, n_in)``, one row per neuron.", ""]
+    for title, members in groups:
+        index += [_title(title, "-"), ".. toctree::", "   :maxdepth: 1", ""]
+        index += [f"   {m}" for m in members]
+        index.append("")
+    _write(os.path.join(directory, "index.rst"), "\n".join(index))
+    for modname in modules:
+        _write(os.path.join(directory, f"{modname}.rst"), module_page(modname))
+
+
+def write_lessons(directory, fast=True):
+    """Write every lesson as ``NN_name.ipynb`` into ``directory`` (numpy backend,
+    ``FAST`` as given), and an ``index.md`` listing them in learning order."""
+    from pyneuron import lessons
+    from pyneuron.lessons import notebook
+    os.makedirs(directory, exist_ok=True)
+    entries = []
+    for number, name, summary in lessons.LESSONS:
+        path = notebook.write(name, directory, backend="numpy", fast=fast)
+        entries.append(os.path.splitext(os.path.basename(path))[0])
+    index = ["# Lessons", "",
+             "The tutorials pyneuron grew from, as runnable lessons, in learning order. Each page is the "
+             "lesson's notebook, generated from its source in `pyneuron/lessons/` when these pages were "
+             "built; `pyneuron lessons --notebook NN` writes the same notebook for you to run "
+             "(`--backend scalar` to step through the loops).", "",
+             "```{toctree}", ":maxdepth: 1", "", *entries, "```", ""]
+    _write(os.path.join(directory, "index.md"), "\n".join(index))
+    return entries
+
+
+def _write(path, text):
+    """Write ``text`` unless the file already holds it (so Sphinx rebuilds only what changed)."""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
