@@ -233,6 +233,15 @@ class MLP:
                 f"parameters={self.n_parameters})")
 
     @property
+    def epochs_trained(self) -> int:
+        """Epochs completed by ``fit`` so far (read from the last fit's history; 0 for a new
+        or loaded model): a second ``fit`` numbers its epochs on from here."""
+        history = self.history
+        if history is None:
+            return 0
+        return history.epoch[-1] if history.epoch else getattr(history, "initial_epoch", 0)
+
+    @property
     def alpha(self):
         """The leaky-ReLU slope under its old name: read-only and deprecated (warns), kept for
         code written before ``negative_slope`` (use :attr:`negative_slope`)."""

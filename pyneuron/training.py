@@ -25,20 +25,33 @@ import sys
 
 import numpy as np
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Union
+
 from . import optimizers as opt
+from .callbacks import (Callback, EarlyStopping, Hooks, ReduceLROnPlateau, has_batch_hooks,
+                        restore, snapshot)
 from .metrics import output_accuracy
 from .network import MaskSource
 from .penalties import Penalty
+from .sample_weights import check_sample_weight, training_weights
 from .schedules import Schedule
-from .training_plan import TrainPlan
-from .validation import check_bool, check_number, check_positive_int
+from .validation import check_number, check_positive_int
+
+if TYPE_CHECKING:
+    from .network import MLP
+
+__all__ = ["fit", "History", "TrainingDivergedError", "Callback", "EarlyStopping", "snapshot", "restore"]
+
+#: What ``l1`` / ``l2`` accept: one strength, or strengths by parameter name.
+Strength = Union[float, Mapping[str, float]]
 
 
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite. ``epoch`` (1-based) and ``batch`` say where;
     the model has been put back to the last weights whose epoch ended finite."""
 
-    def __init__(self, message, epoch, batch, history):
+    def __init__(self, message: str, epoch: int, batch: int, history: History) -> None:
         super().__init__(message)
         self.epoch, self.batch, self.history = epoch, batch, history
 
@@ -47,124 +60,52 @@ class History:
     """What happened during ``fit``: ``history["loss"]``, ``history["val_loss"]``,
     ``history["accuracy"]`` … one value per epoch; ``epoch`` lists the epochs (1-based)."""
 
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-        self.stopped_epoch = None
-        self.best_epoch = None
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stopped_epoch: int | None = None
+        self.best_epoch: int | None = None
+        #: the epochs before this fit call (its first epoch is ``initial_epoch + 1``)
+        self.initial_epoch = 0
 
-    def append(self, epoch, logs):
+    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.history
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """Jupyter's display: the curves and the last values (see :mod:`pyneuron.display`)."""
         from .display import history_html
         return history_html(self)
 
 
-class Callback:
-    """Hooks called by ``fit``. ``logs`` is a dict (batch: ``loss``; epoch: the
-    history entries of that epoch). Set ``model.stop_training = True`` to stop."""
-
-    def on_train_begin(self, model, logs=None): pass
-    def on_train_end(self, model, logs=None): pass
-    def on_epoch_begin(self, model, epoch, logs=None): pass
-    def on_epoch_end(self, model, epoch, logs=None): pass
-    def on_batch_begin(self, model, batch, logs=None): pass
-    def on_batch_end(self, model, batch, logs=None): pass
-
-
-def snapshot(model):
-    """Copies of every array that defines the model's predictions."""
-    arrays = []
-    for layer in model.layers:
-        arrays += [p.copy() for p in layer.parameters()]
-        if layer.batch_norm:
-            arrays += [layer.running_mean.copy(), layer.running_var.copy()]
-    return arrays
-
-
-def restore(model, arrays):
-    it = iter(arrays)
-    for layer in model.layers:
-        targets = layer.parameters() + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])
-        for target in targets:
-            target[...] = next(it)
-
-
-class EarlyStopping(Callback):
-    """Stop once ``monitor`` has gone ``patience`` epochs in a row without improving
-    by more than ``min_delta`` (as Keras and the tutorials count); with ``restore_best_weights`` the model ends with the
-    weights of its best epoch (``history.best_epoch``)."""
-
-    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True, mode="auto"):
-        self.monitor = monitor
-        self.patience = check_positive_int(patience, "patience", minimum=1)
-        self.min_delta = check_number(min_delta, "min_delta", 0.0)
-        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
-        if mode == "auto":
-            mode = "max" if "acc" in monitor or monitor.endswith(("f1", "r2")) else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
-        self.mode = mode
-
-    def __repr__(self):
-        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})")
-
-    def on_train_begin(self, model, logs=None):
-        self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
-
-    def _improved(self, value):
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def on_epoch_end(self, model, epoch, logs=None):
-        if self.monitor not in logs:
-            raise ValueError(f"EarlyStopping: monitor {self.monitor!r} is not recorded; "
-                             f"available: {sorted(logs)}")
-        value = logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = snapshot(model)
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:  # `patience` epochs in a row without improvement
-                model.stop_training = True
-
-    def on_train_end(self, model, logs=None):
-        if model.history is not None:
-            model.history.best_epoch = self.best_epoch
-        if self.restore_best_weights and self.best_weights is not None:
-            restore(model, self.best_weights)
-
-
-def _split_validation(model, X, Y, validation_split, validation_data):
+def _split_validation(model, X, Y, w, validation_split, validation_data):
+    """``(X_tr, Y_tr, w_tr, X_val, Y_val, w_val)``: the held-out part of the data (and of
+    the weights ``w``, when given) or ``validation_data`` ``(X, y[, sample_weight])``."""
     if validation_data is not None:
         if validation_split:
             raise ValueError("validation_split: give either validation_split or validation_data, not both")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(f"validation_data: expected a tuple (X_val, y_val), got {type(validation_data).__name__}")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(f"validation_data: expected a tuple (X_val, y_val) or (X_val, y_val, "
+                             f"sample_weight_val), got {type(validation_data).__name__}"
+                             f"{' of length %d' % len(validation_data) if isinstance(validation_data, (tuple, list)) else ''}")
         Xv = model.check_X(validation_data[0], "validation_data[0]")
-        return X, Y, Xv, model.encode_y(validation_data[1], Xv.shape[0], "validation_data[1]")
+        Yv = model.encode_y(validation_data[1], Xv.shape[0], "validation_data[1]")
+        wv = (check_sample_weight(validation_data[2], Xv.shape[0], "validation_data[2]")
+              if len(validation_data) == 3 and validation_data[2] is not None else None)
+        return X, Y, w, Xv, Yv, wv
     if not validation_split:
-        return X, Y, None, None
+        return X, Y, w, None, None, None
     check_number(validation_split, "validation_split", 0.0, 1.0, low_open=True, high_open=True)
     n_val = int(round(X.shape[0] * validation_split))
     if n_val < 1 or n_val >= X.shape[0]:
@@ -174,15 +115,11 @@ def _split_validation(model, X, Y, validation_split, validation_data):
     # would otherwise give a validation set of one class.
     order = model.rng.permutation(X.shape[0])
     val, train = order[:n_val], order[n_val:]
-    return X[train], Y[train], X[val], Y[val]
-
-
-def _has_batch_hooks(callback):
-    """Does this callback do anything between batches? (If none does, a backend may run
-    a whole epoch in one call.)"""
-    cls = type(callback)
-    return (cls.on_batch_begin is not Callback.on_batch_begin
-            or cls.on_batch_end is not Callback.on_batch_end)
+    if w is None:
+        return X[train], Y[train], None, X[val], Y[val], None
+    if not np.any(w[train] > 0):
+        raise ValueError("sample_weight: every row left for training after validation_split weighs 0")
+    return X[train], Y[train], w[train], X[val], Y[val], (w[val] if np.any(w[val] > 0) else None)
 
 
 class _PenaltyRecorder(Callback):
@@ -193,7 +130,7 @@ class _PenaltyRecorder(Callback):
         self.penalty, self.kernels, self.m, self.batch = penalty, kernels, m, batch
         self.values = []
 
-    def on_batch_begin(self, model, batch, logs=None):
+    def on_batch_begin(self, batch, logs=None):
         size = min(self.batch, self.m - batch * self.batch)
         self.values.append(self.penalty.value(self.kernels, size))
 
@@ -211,19 +148,61 @@ def _check_order(order, m):
     return arr
 
 
-def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle=True, verbose=0,
-        l2=0.0, l1=0.0, validation_split=0.0, validation_data=None, early_stopping=None,
-        callbacks=None, clip_value=None, clip_norm=None, lr_schedule=None, metrics="auto",
-        penalty="mean", dropout_masks=None):
+def _optimizer(model, optimizer, lr):
+    """The optimizer of this fit: the one given (an object as is, a name new), else the
+    model's own (its state kept; ``lr`` sets its learning rate), else ``SGD(lr or 0.01)``."""
+    if optimizer is None:
+        if model.optimizer is None:
+            return opt.SGD(lr=0.01 if lr is None else lr)
+        if lr is not None:
+            lr = check_number(lr, "lr", 0.0, low_open=True)
+            model.optimizer.lr = model.optimizer.initial_lr = lr
+        return model.optimizer
+    if isinstance(optimizer, str):
+        return opt.get(optimizer, lr)          # fit(optimizer="adam", lr=0.01)
+    if lr is not None:
+        raise ValueError("lr: give the learning rate to the optimizer "
+                         f"(e.g. {type(optimizer).__name__}(lr={lr})), not to fit, when an optimizer is given")
+    return opt.get(optimizer)
+
+
+def fit(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = 32,
+        lr: float | None = None, optimizer: opt.Optimizer | str | None = None,
+        shuffle: bool | Callable[[int, int], Any] = True, verbose: Literal[0, 1, 2] = 0,
+        l2: Strength = 0.0, l1: Strength = 0.0, validation_split: float = 0.0,
+        validation_data: Sequence[Any] | None = None, early_stopping: EarlyStopping | None = None,
+        callbacks: Sequence[Callback] | None = None, clip_value: float | None = None,
+        clip_norm: float | None = None, lr_schedule: Schedule | None = None,
+        metrics: Literal["auto"] | Sequence[str] | None = "auto", penalty: Literal["mean", "sum"] = "mean",
+        dropout_masks: Callable[[int, tuple[int, int]], Any] | None = None,
+        sample_weight: Any = None, class_weight: Mapping[int, float] | Literal["balanced"] | None = None,
+        initial_epoch: int | None = None) -> History:
     """Train ``model`` on ``(X, y)``; returns a :class:`History`.
 
     Parameters
     ----------
-    epochs : int
+    epochs : int — how many epochs this call trains (unlike Keras, where ``epochs`` is
+        the number of the last one: here ``fit(epochs=5, initial_epoch=5)`` runs epochs 6-10).
     batch_size : int or None — ``None`` = full batch, ``1`` = stochastic.
-    lr : float — learning rate of the default optimizer ``SGD(lr)`` (default 0.01), or of
-        an optimizer given by name; an optimizer object carries its own.
-    optimizer : Optimizer or name — e.g. ``pyneuron.optimizers.Adam(lr=0.001)`` or ``"adam"``.
+    lr : float — the learning rate. With no ``optimizer``: of the model's optimizer from
+        an earlier ``fit`` or ``pn.load`` (its state kept), else of a new ``SGD`` (default
+        0.01); with an optimizer name, of that new optimizer. An optimizer object carries its own.
+    optimizer : Optimizer or name or None — e.g. ``pyneuron.optimizers.Adam(lr=0.001)`` or
+        ``"adam"`` (a name makes a new optimizer, with fresh state). ``None``: **a second
+        fit continues with the model's optimizer** (``model.optimizer``: its moments,
+        velocities and step count, so per-step decay and schedules go on), as Keras does.
+    initial_epoch : int or None — how many epochs came before this call: the epochs are
+        numbered ``initial_epoch + 1 ...`` in the history, callbacks and per-epoch
+        ``lr_schedule``. ``None``: ``model.epochs_trained`` (0 for a new model), so a second
+        fit continues the count and the schedule.
+    sample_weight : array (m,) or None — a weight >= 0 per row of ``X`` (finite, not all
+        0): each batch's data loss is the weighted mean ``Σ w ℓ / Σ w`` (scikit-learn's
+        normalization; see :mod:`pyneuron.sample_weights`), and so is ``history["loss"]``.
+        With ``validation_split``, the held-out rows' weights weight ``val_loss``;
+        ``validation_data=(X_val, y_val, w_val)`` gives them directly.
+    class_weight : {class: weight} or "balanced" or None — classifiers with one class per
+        row: each row's weight is its class's (times its ``sample_weight``); "balanced" is
+        ``n_samples / (n_classes · count(class))`` as scikit-learn computes it.
     shuffle : bool or callable — a new order every epoch, from the model's generator; or
         ``shuffle(epoch, n) -> order``, called at each epoch (``epoch`` from 1, ``n`` the
         training rows) for a permutation of ``range(n)`` (checked), e.g.
@@ -234,16 +213,15 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         see :mod:`pyneuron.penalties`.
     dropout_masks : callable or None — ``dropout_masks(layer_index, shape)`` returns the 0/1
         keep-mask (``shape = (batch, width)``) of hidden layer ``layer_index`` (0-based)
-        each time a batch needs one, instead of drawing it from the model's generator, e.g.
-        ``lambda i, shape: np.random.binomial(1, 0.8, size=shape)`` for a course that draws
-        from NumPy's global generator. Checked: that shape, only 0 and 1. Kept units are
-        scaled by ``1/(1 - rate)`` as usual; every backend uses the same masks.
-    penalty : ``"mean"`` — ``λ₂/(2m)·ΣW² + λ₁/m·Σ|W|`` (m = batch size), gradient
-        ``λ₂/m·W + λ₁/m·sign(W)``; or ``"sum"`` — ``λ₂·ΣW² + λ₁·Σ|W|``, gradient
-        ``2λ₂·W + λ₁·sign(W)``; added to the batch's mean data loss either way.
+        each time a batch needs one, instead of drawing it from the model's generator.
+        Checked: that shape, only 0 and 1. Kept units are scaled by ``1/(1 - rate)``.
+    penalty : ``"mean"`` — ``λ₂/(2m)·ΣW² + λ₁/m·Σ|W|`` (m = batch size, or the batch's
+        weight sum with ``sample_weight``), gradient ``λ₂/m·W + λ₁/m·sign(W)``; or ``"sum"``
+        — ``λ₂·ΣW² + λ₁·Σ|W|``, gradient ``2λ₂·W + λ₁·sign(W)``; added to the batch's data loss.
     validation_split : fraction held out at random; or ``validation_data=(X_val, y_val)``.
     early_stopping : an :class:`EarlyStopping`.
-    callbacks : list of :class:`Callback`.
+    callbacks : list of :class:`~pyneuron.callbacks.Callback` (hooks ``(epoch, logs)`` as
+        Keras's; see :mod:`pyneuron.callbacks`).
     clip_value, clip_norm : clip each gradient element, or the global gradient norm.
     lr_schedule : a :class:`~pyneuron.schedules.Schedule`.
     metrics : ``"auto"`` (accuracy for classifiers) or ``()`` for none.
@@ -252,36 +230,34 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
     from the batch's forward pass before its update (as Keras reports them): no second
     pass over the training set. With a penalty, ``loss`` includes it, and the history
     also holds ``data_loss`` and ``penalty`` (the mean penalty of the weights before each
-    step), so ``loss = data_loss + penalty``.
+    step), so ``loss = data_loss + penalty``. The returned history holds this call's
+    epochs (``model.history`` is the last call's, as in Keras).
 
     Frozen parameters (``model.freeze``) are not updated; an optimizer's ``decay`` sets
-    each step's learning rate (not combinable with ``lr_schedule``). ``val_loss`` and ``val_accuracy`` use the whole
-    validation set after the epoch, in inference mode.
+    each step's learning rate (not combinable with ``lr_schedule``). ``val_loss`` and
+    ``val_accuracy`` use the whole validation set after the epoch, in inference mode.
 
     Raises :class:`TrainingDivergedError` when a batch's loss becomes NaN or infinite, or
     when the epoch's last update leaves a parameter non-finite or the last batch's loss
     (recomputed with the new parameters) infinite; the model then keeps the weights from
-    the start of that epoch.
+    the start of that epoch (a :class:`~pyneuron.callbacks.TerminateOnNaN` turns this into
+    a quiet stop).
     """
     epochs = check_positive_int(epochs, "epochs")
+    if initial_epoch is None:
+        initial_epoch = model.epochs_trained
+    initial_epoch = check_positive_int(initial_epoch, "initial_epoch", minimum=0)
     Xc = model.check_X(X)
     Y = model.encode_y(y, Xc.shape[0])
-    X_tr, Y_tr, X_val, Y_val = _split_validation(model, Xc, Y, validation_split, validation_data)
+    w = training_weights(model, Y, sample_weight, class_weight)
+    X_tr, Y_tr, w_tr, X_val, Y_val, w_val = _split_validation(model, Xc, Y, w, validation_split, validation_data)
     m = X_tr.shape[0]
     batch = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     batch = min(batch, m)
     if model.batch_norm and batch < 2:
         raise ValueError(f"batch_size: batch normalization needs at least 2 samples per batch "
                          f"(it normalizes with the batch's variance), got batches of {batch}")
-    if optimizer is None:
-        optimizer = opt.SGD(lr=0.01 if lr is None else lr)
-    elif isinstance(optimizer, str):
-        optimizer = opt.get(optimizer, lr)          # fit(optimizer="adam", lr=0.01)
-    else:
-        if lr is not None:
-            raise ValueError("lr: give the learning rate to the optimizer "
-                             f"(e.g. {type(optimizer).__name__}(lr={lr})), not to fit, when an optimizer is given")
-        optimizer = opt.get(optimizer)
+    optimizer = _optimizer(model, optimizer, lr)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose: expected 0, 1 or 2, got {verbose!r}")
     terms = Penalty(model, l1=l1, l2=l2, scaling=penalty)
@@ -312,54 +288,60 @@ def fit(model, X, y, epochs=100, batch_size=32, lr=None, optimizer=None, shuffle
         if getattr(cb, "monitor", "").startswith("val_") and X_val is None:
             raise ValueError(f"{type(cb).__name__}: monitors {cb.monitor!r} but there is no validation "
                              "data; pass validation_split or validation_data, or monitor='loss'")
+        if isinstance(cb, ReduceLROnPlateau) and (lr_schedule is not None or getattr(optimizer, "decay", 0.0)):
+            raise ValueError("callbacks: ReduceLROnPlateau sets the learning rate, and so does "
+                             f"{'lr_schedule' if lr_schedule is not None else 'the optimizer decay'}; give one")
 
     for i, layer in enumerate(model.layers):    # for this fit only (a callable is not saved)
         layer.mask_source = MaskSource(dropout_masks, i) if dropout_masks is not None and layer.dropout else None
     try:
-        return _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, verbose,
-                    terms, clip_value, clip_norm, lr_schedule, track_accuracy, callbacks)
+        return _fit(model, optimizer, (X_tr, Y_tr, w_tr), (X_val, Y_val, w_val), initial_epoch, epochs,
+                    batch, shuffle, verbose, terms, clip_value, clip_norm, lr_schedule, track_accuracy, callbacks)
     finally:
         for layer in model.layers:
             layer.mask_source = None
 
 
-def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, verbose, terms,
+def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuffle, verbose, terms,
          clip_value, clip_norm, lr_schedule, track_accuracy, callbacks):
     """The epochs of :func:`fit`, its arguments checked."""
+    X_tr, Y_tr, w_tr = train
+    X_val, Y_val, w_val = validation
+    m = X_tr.shape[0]
     model.optimizer = optimizer
     model.history = history = History()
+    history.initial_epoch = initial_epoch
     model.stop_training = False
     uniform = terms.uniform()
-    if uniform is not None:      # the classic penalty: the backend's own plan (fused on c)
-        l1, l2 = uniform
-        plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value,
-                                        clip_norm=clip_norm, track_accuracy=track_accuracy)
-    else:                        # per-parameter or "sum": the per-operation path
-        plan = TrainPlan(model.kernels, model, optimizer, clip_value=clip_value, clip_norm=clip_norm,
-                         track_accuracy=track_accuracy, penalty=terms)
-    batch_hooks = [cb for cb in callbacks if _has_batch_hooks(cb)]
+    l1, l2 = uniform if uniform is not None else (0.0, 0.0)
+    plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value, clip_norm=clip_norm,
+                                    track_accuracy=track_accuracy,
+                                    penalty=terms if uniform is None else None, sample_weight=w_tr)
+    hooks = [Hooks(cb, model) for cb in callbacks]
+    batch_hooks = [h for h in hooks if has_batch_hooks(h.callback)]
     recorder = None
     if terms and not plan.records_penalties:
         recorder = _PenaltyRecorder(terms, model.kernels, m, batch)
-        batch_hooks.insert(0, recorder)
+        batch_hooks.insert(0, Hooks(recorder, model))
     lr_for_step = None
     if lr_schedule is not None and lr_schedule.per == "step":
         def lr_for_step(t):
             return lr_schedule(optimizer.initial_lr, t)
     elif getattr(optimizer, "decay", 0.0):      # an Optimizer subclass may not set it
         lr_for_step = optimizer.lr_at
+    last_epoch = initial_epoch + epochs
     progress = None
     if verbose == 1:
         from tqdm.auto import tqdm
         progress = tqdm(total=epochs, desc="training", unit="epoch", file=sys.stderr)
 
-    for cb in callbacks:
-        cb.on_train_begin(model)
-    for epoch in range(1, epochs + 1):
+    for h in hooks:
+        h.call("on_train_begin", model)
+    for epoch in range(initial_epoch + 1, last_epoch + 1):
         if lr_schedule is not None and lr_schedule.per == "epoch":
             optimizer.lr = lr_schedule(optimizer.initial_lr, epoch - 1)
-        for cb in callbacks:
-            cb.on_epoch_begin(model, epoch)
+        for h in hooks:
+            h.call("on_epoch_begin", model, epoch)
         last_good = snapshot(model)
         if callable(shuffle):
             order = _check_order(shuffle(epoch, m), m)
@@ -370,19 +352,13 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
         run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
         if run.diverged_batch is not None or not math.isfinite(run.after_loss):
             restore(model, last_good)
-            if progress is not None:
-                progress.close()
-            if run.diverged_batch is not None:
-                where, b = f"the loss became {run.losses[-1]} at epoch {epoch}, batch {run.diverged_batch}", run.diverged_batch
-            else:
-                b = len(run.losses)
-                where = (f"the last update of epoch {epoch} (batch {b}) made the loss "
-                         f"{run.after_loss} (or a parameter non-finite)")
-            raise TrainingDivergedError(
-                f"training diverged: {where}. "
-                f"The model keeps the weights from the start of epoch {epoch}. "
-                f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
-                epoch, b, history)
+            error = _diverged(run, epoch, optimizer, history)
+            if not any(h.callback.on_train_diverged(error) for h in hooks):
+                if progress is not None:
+                    progress.close()
+                raise error
+            history.stopped_epoch = epoch
+            break
         logs = {"loss": run.mean_loss}
         if terms:
             pen = (recorder.values if recorder is not None else run.penalties)[:len(run.losses)]
@@ -392,19 +368,19 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
             logs["accuracy"] = run.accuracy
         if X_val is not None:
             A_val = model._forward(X_val)
-            logs["val_loss"] = model._data_loss(A_val, Y_val)
+            logs["val_loss"] = model._data_loss(A_val, Y_val, weights=w_val)
             if track_accuracy:
                 logs["val_accuracy"] = output_accuracy(A_val, Y_val, model.loss_name)
         logs["lr"] = optimizer.lr
         history.append(epoch, logs)
-        for cb in callbacks:
-            cb.on_epoch_end(model, epoch, logs)
+        for h in hooks:
+            h.call("on_epoch_end", model, epoch, logs=logs)
         shown = {k: f"{v:.4f}" for k, v in logs.items() if k != "lr"}
         if progress is not None:
             progress.set_postfix(shown, refresh=False)
             progress.update(1)
         elif verbose == 2:
-            print(f"epoch {epoch}/{epochs} - " + " - ".join(f"{k}: {v}" for k, v in shown.items()), flush=True)
+            print(f"epoch {epoch}/{last_epoch} - " + " - ".join(f"{k}: {v}" for k, v in shown.items()), flush=True)
         if model.stop_training:
             history.stopped_epoch = epoch
             break
@@ -412,7 +388,22 @@ def _fit(model, optimizer, X_tr, Y_tr, X_val, Y_val, epochs, m, batch, shuffle, 
         layer.cache = {}
     if progress is not None:
         progress.close()
-    for cb in callbacks:
-        cb.on_train_end(model)
+    for h in hooks:
+        h.call("on_train_end", model)
     return history
 
+
+def _diverged(run, epoch, optimizer, history):
+    """The :class:`TrainingDivergedError` for an epoch that stopped at a non-finite loss."""
+    if run.diverged_batch is not None:
+        b = run.diverged_batch
+        where = f"the loss became {run.losses[-1]} at epoch {epoch}, batch {b}"
+    else:
+        b = len(run.losses)
+        where = (f"the last update of epoch {epoch} (batch {b}) made the loss "
+                 f"{run.after_loss} (or a parameter non-finite)")
+    return TrainingDivergedError(
+        f"training diverged: {where}. "
+        f"The model keeps the weights from the start of epoch {epoch}. "
+        f"Try a smaller learning rate (it was {optimizer.lr}), scaled inputs, or clip_norm.",
+        epoch, b, history)
