@@ -5,16 +5,16 @@ The arithmetic lives in the backends (``activation_forward`` /
 and offers :func:`apply` / :func:`derivative` on plain numbers or arrays
 through whichever backend is current.
 
-=============  ===============================  =================================
-name           f(z)                             f'(z)
-=============  ===============================  =================================
-sigmoid        1 / (1 + e^(-z))                 f(z) (1 - f(z))
-tanh           tanh z                           1 - tanh² z
-relu           max(0, z)                        1 if z > 0 else 0
-leaky_relu     z if z > 0 else α z              1 if z > 0 else α
-softmax        e^(z_i - max z) / Σ e^(z_j - max z)   Jacobian diag(a) - a aᵀ (per row)
-linear         z                                1
-=============  ===============================  =================================
+=============  =====================================  =================================
+name           f(z)                                   f'(z)
+=============  =====================================  =================================
+sigmoid        1 / (1 + e^(-z))                       f(z) (1 - f(z))
+tanh           tanh z                                 1 - tanh² z
+relu           max(0, z)                              1 if z > 0 else 0
+leaky_relu     z if z > 0 else α z                    1 if z > 0 else α
+softmax        e^(z_i - max z) / Σ e^(z_j - max z)    Jacobian diag(a) - a aᵀ (per row)
+linear         z                                      1
+=============  =====================================  =================================
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 
 
 def check_activation(name, argument="activation", allowed=ACTIVATIONS):
+    """``name`` if it is one of ``allowed`` (a string); else a ``ValueError`` naming
+    ``argument``, the allowed names and what was given."""
     if not isinstance(name, str) or name not in allowed:
         raise ValueError(f"{argument}: expected one of {', '.join(map(repr, allowed))}, got {name!r}")
     return name

@@ -8,6 +8,7 @@
    configurations of issue 10, and the peak memory of an epoch on the 784 net;
 3. one bare SGD step (``sgd_train_step``) per backend beside the hand-written step;
 4. the scalar backend on the small net, with its slowdown against numpy;
+
 then which targets are met, and by how much the others are missed.
 
 Every figure is process CPU time with the engines interleaved over rounds, a median with
@@ -153,6 +154,8 @@ def digits(np):
 
 
 def init_params(np, sizes, seed=0):
+    """He-initialized weights ``(n_out, n_in)`` and zero biases for layer ``sizes``,
+    drawn with ``np`` (the module given) from ``seed``: the hand-written loop's start."""
     rng = np.random.default_rng(seed)
     weights = [rng.standard_normal((o, i)) * np.sqrt(2.0 / i) for i, o in zip(sizes, sizes[1:])]
     return weights, [np.zeros(o) for o in sizes[1:]]
@@ -265,6 +268,8 @@ def step_section(np, repeats, min_time, with_scalar, out):
 
 
 def scalar_section(step_results, out):
+    """Section (4) of the report through ``out``: the scalar backend's µs per step on
+    the small net and how many times slower than numpy it is."""
     out("(4) the scalar backend (pure Python loops) on the small net, against numpy")
     for title, med in step_results.items():
         if "pyneuron scalar" in med:

@@ -14,7 +14,7 @@ the old model or the new one, never a torn file.
 
 Loading trusts nothing in the file. The architecture record decides which
 members must exist and the shape and dtype of each; a member is refused on its
-header, before its data is read (see :mod:`pyneuron._npz`), the total is
+header, before its data is read (see ``pyneuron._npz``), the total is
 bounded by the machine's memory, every value is checked (finite weights,
 variances ``>= 0``, a positive learning rate, a complete optimizer state …),
 and the model is built from the file's arrays. Every way a file can be wrong

@@ -43,6 +43,7 @@ def resolve(loss, output):
 
 
 def is_classifier(loss):
+    """Whether the loss named ``loss`` is a classifier's (``"bce"``, ``"cce"``)."""
     return loss in ("bce", "cce")
 
 

@@ -244,7 +244,7 @@ class MLP:
     @property
     def alpha(self):
         """The leaky-ReLU slope under its old name: read-only and deprecated (warns), kept for
-        code written before ``negative_slope`` (use :attr:`negative_slope`)."""
+        code written before ``negative_slope`` (use ``negative_slope``)."""
         from ._slope import warn_alpha_attribute
         warn_alpha_attribute("MLP")
         return self.negative_slope

@@ -34,7 +34,7 @@ class Neuron:
 
     @property
     def alpha(self):
-        """Deprecated read-only name of :attr:`negative_slope` (warns)."""
+        """Deprecated read-only name of ``negative_slope`` (warns)."""
         warn_alpha_attribute("Neuron")
         return self.negative_slope
 

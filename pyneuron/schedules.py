@@ -19,6 +19,9 @@ from .validation import check_choice, check_number, check_positive_int
 
 
 class Schedule:
+    """A learning-rate schedule: ``schedule(lr0, k)`` is the rate at count ``k``;
+    ``per`` is what ``k`` counts, ``"epoch"`` or ``"step"`` (a ``ValueError`` otherwise)."""
+
     def __init__(self, per="epoch"):
         self.per = check_choice(per, "per", ("epoch", "step"))
 
@@ -31,11 +34,15 @@ class Schedule:
 
 
 class Constant(Schedule):
+    """``lr0`` at every count."""
+
     def __call__(self, lr0, k):
         return lr0
 
 
 class InverseTimeDecay(Schedule):
+    """``lr0 / (1 + decay · k)``; ``decay >= 0``."""
+
     def __init__(self, decay=0.01, per="epoch"):
         super().__init__(per)
         self.decay = check_number(decay, "decay", 0.0)
@@ -45,6 +52,9 @@ class InverseTimeDecay(Schedule):
 
 
 class StepDecay(Schedule):
+    """``lr0 · gamma^floor(k / step_size)``: multiplied by ``gamma > 0`` every
+    ``step_size`` counts (an integer >= 1)."""
+
     def __init__(self, step_size=10, gamma=0.5, per="epoch"):
         super().__init__(per)
         self.step_size = check_positive_int(step_size, "step_size")
@@ -55,6 +65,8 @@ class StepDecay(Schedule):
 
 
 class ExponentialDecay(Schedule):
+    """``lr0 · gamma^k``; ``gamma > 0``."""
+
     def __init__(self, gamma=0.99, per="epoch"):
         super().__init__(per)
         self.gamma = check_number(gamma, "gamma", 0.0, low_open=True)
@@ -64,6 +76,9 @@ class ExponentialDecay(Schedule):
 
 
 class CosineDecay(Schedule):
+    """``min_lr + (lr0 − min_lr) · (1 + cos(π · min(k, T)/T)) / 2`` with ``T = total``
+    (an integer >= 1): half a cosine from ``lr0`` down to ``min_lr``, then flat."""
+
     def __init__(self, total=100, min_lr=0.0, per="epoch"):
         super().__init__(per)
         self.total = check_positive_int(total, "total")

@@ -1,25 +1,25 @@
 """A model's parameters under PyTorch's names: ``state_dict`` and ``load_state_dict``.
 
-The names are those of the ``torch.nn.Sequential`` that :func:`pyneuron.to_torch`
+The names are those of the ``torch.nn.Sequential`` that :meth:`pyneuron.MLP.to_torch`
 builds for the model -- one module per ``Linear``, ``BatchNorm1d``, activation and
 ``Dropout``, numbered from 0 -- so a checkpoint moves either way::
 
     torch_net.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     model.load_state_dict(torch_net.state_dict())
 
-=====================  ==========================================================
-key                    pyneuron
-=====================  ==========================================================
-``"{i}.weight"``       a layer's ``W``, shape ``(n_out, n_in)`` (``Linear`` at position i)
-``"{i}.bias"``         its ``b``, shape ``(n_out,)``; absent for a layer without bias
-``"{j}.weight"``       batch norm's ``gamma`` (``BatchNorm1d`` at position j = i + 1)
-``"{j}.bias"``         ``beta``
-``"{j}.running_mean"`` ``running_mean``
-``"{j}.running_var"``  ``running_var`` (>= 0)
+=============================  ==========================================================
+key                            pyneuron
+=============================  ==========================================================
+``"{i}.weight"``               a layer's ``W``, shape ``(n_out, n_in)`` (``Linear`` at position i)
+``"{i}.bias"``                 its ``b``, shape ``(n_out,)``; absent for a layer without bias
+``"{j}.weight"``               batch norm's ``gamma`` (``BatchNorm1d`` at position j = i + 1)
+``"{j}.bias"``                 ``beta``
+``"{j}.running_mean"``         ``running_mean``
+``"{j}.running_var"``          ``running_var`` (>= 0)
 ``"{j}.num_batches_tracked"``  always 0 in a pyneuron ``state_dict``: pyneuron does not count
-                       batches, and torch reads the count only when ``momentum=None``,
-                       which pyneuron has no equivalent of; on load it is checked and ignored
-=====================  ==========================================================
+                               batches, and torch reads the count only when ``momentum=None``,
+                               which pyneuron has no equivalent of; on load it is checked and ignored
+=============================  ==========================================================
 
 Activations and dropout have no parameters, but they take a position each, as in torch:
 ``MLP([2, 3, 1], batch_norm=True)`` is ``Linear, BatchNorm1d, ReLU, Linear, Sigmoid`` and its
@@ -70,7 +70,7 @@ def torch_keys(model: MLP) -> list[tuple[str, int, str]]:
     ``"gamma"``, ``"beta"``, ``"running_mean"``, ``"running_var"``, or
     ``"num_batches_tracked"``, which pyneuron does not keep).
 
-    The positions follow :func:`pyneuron.to_torch`: per layer ``Linear``, then
+    The positions follow :meth:`pyneuron.MLP.to_torch`: per layer ``Linear``, then
     ``BatchNorm1d`` if the layer has batch norm, then its activation unless it is
     ``"linear"``, then ``Dropout`` if its rate is not 0."""
     keys = []

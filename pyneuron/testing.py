@@ -33,7 +33,7 @@ from .kernel_cases import edge_cases, kernel_cases
 from .ulps import max_ulp_distance, ulp_distance
 
 RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 2e-4}
-#: Largest |z| of generated values, per dtype (exp of it stays finite after the row max).
+#: Largest ``|z|`` of generated values, per dtype (exp of it stays finite after the row max).
 BIG = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0}
 
 
@@ -46,7 +46,7 @@ class KernelResult:
     dtype: str
     passed: bool
     examples: int = 0
-    #: for a failure: what differs and where (see :meth:`ConformanceReport.__str__`)
+    #: for a failure: what differs and where (see ``str(report)`` of :class:`ConformanceReport`)
     failure: dict | None = None
 
 

@@ -57,6 +57,8 @@ def as_vector(v, name, length=None, dtype=np.float64):
 
 
 def check_positive_int(value, name, minimum=1, allow_none=False):
+    """``value`` as an ``int`` if it is an integer ``>= minimum`` (not a bool; ``None``
+    passes with ``allow_none``); else a ``ValueError`` naming ``name``."""
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -77,12 +79,16 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
 
 
 def check_choice(value, name, choices):
+    """``value`` if it is one of the strings ``choices``; else a ``ValueError`` naming
+    ``name``, the choices and what was given."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
 
 
 def check_dtype(dtype, name="dtype"):
+    """``dtype`` as ``np.dtype('float64')`` or ``np.dtype('float32')``; anything that is
+    not a dtype is a ``TypeError``, another dtype a ``ValueError``, each naming ``name``."""
     try:
         dt = np.dtype(dtype)
     except TypeError:

@@ -1,13 +1,13 @@
 """The ``c`` backend's arrays and argument checks, apart from its wrappers
 (:mod:`pyneuron.backends.c_backend`) and fit's plan (:mod:`pyneuron.backends.c_plan`).
 
-:class:`_Typed` holds the C functions of one precision and makes C pointers; the
+``_Typed`` holds the C functions of one precision and makes C pointers; the
 ``_array``/``_arrays``/``_output``/``_in_place`` checks run before any C call and raise
 ``TypeError``/``ValueError`` naming the argument: dtype float32/float64 (one for all),
 C-contiguity, shape, writability of what C writes, no output sharing memory with an
 input. A misaligned input (``np.frombuffer`` at an odd offset) is accepted and copied to
-an aligned buffer by :meth:`_Typed.ptr`; a misaligned array C would write into is refused.
-:class:`_StepPlan` is what ``sgd_train_step`` caches between calls.
+an aligned buffer by ``_Typed.ptr``; a misaligned array C would write into is refused.
+``_StepPlan`` is what ``sgd_train_step`` caches between calls.
 """
 from __future__ import annotations
 

@@ -18,6 +18,9 @@ def _sigmoid(Z):
 
 
 class NumpyBackend(Backend):
+    """The kernels of :class:`~pyneuron.backends.base.Backend`, vectorized with NumPy
+    (float64 and float32); fit runs its fused plan (:mod:`pyneuron.backends.numpy_plan`)."""
+
     name = "numpy"
     dtypes = (np.float64, np.float32)
 

@@ -75,6 +75,9 @@ def clip_probability(p):
 
 
 class ScalarBackend(Backend):
+    """The kernels of :class:`~pyneuron.backends.base.Backend` as plain Python loops over
+    floats, one neuron and one weight at a time: the textbook to step through (float64)."""
+
     name = "scalar"
     dtypes = (np.float64,)
 

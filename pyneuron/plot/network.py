@@ -67,7 +67,7 @@ def _check_names(names, count, argument):
 
 def plot_network(model, path=None, max_neurons=16, title=None, input_names=None, output_names=None):
     """The network as a diagram: neurons as circles in columns, every weight a
-    line — blue for positive, red for negative, wider for larger |w|.
+    line — blue for positive, red for negative, wider for larger ``|w|``.
 
     ``model`` is an MLP or a fitted pyneuron.sklearn estimator. Layers wider than
     ``max_neurons`` show their first ``max_neurons`` neurons and a "⋮" (the caption says
