@@ -34,6 +34,11 @@ Decisions a reader should know about:
   is a regressor (``"linear"`` output, MSE) whose ``predict`` returns the logits.
 * A trailing ``LogSoftmax`` (a net trained with ``NLLLoss``) is read as softmax:
   ``predict_proba`` returns ``exp`` of the net's output, and ``to_torch`` writes ``Softmax``.
+* A torch module has no loss (torch keeps the criterion apart), so the loss is
+  ``from_torch``'s ``loss`` argument, or the natural one for the output. A model whose
+  loss is not the natural one (e.g. ``output="sigmoid", loss="mse"``) is exported with
+  the attribute ``pyneuron_loss`` on the Sequential, which ``from_torch`` reads when
+  ``loss`` is not given, so the round trip keeps it.
 * A pyneuron MLP has one leaky-ReLU slope, batch norm on every hidden layer or
   on none, and no dropout on its inputs or outputs; a Sequential that needs
   anything else is refused with an error naming the module and its position.
@@ -44,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import _checks, losses
 
 #: pyneuron activation name -> the torch.nn class name that computes it.
 TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
@@ -131,8 +136,11 @@ def to_torch(model):
     """An equivalent ``torch.nn.Sequential`` with a copy of ``model``'s weights.
 
     Same dtype as the model (float64 -> ``torch.float64``). Batch-norm layers
-    carry their running statistics; dropout layers their rate. A layer without bias
-    becomes ``Linear(bias=False)``; a frozen parameter gets ``requires_grad=False``.
+    carry their running statistics, ``eps`` and ``momentum``; dropout layers their rate;
+    ``LeakyReLU`` the model's ``negative_slope``. A layer without bias becomes
+    ``Linear(bias=False)``; a frozen parameter gets ``requires_grad=False``. A loss other
+    than the output's natural one is kept as the Sequential's ``pyneuron_loss`` attribute
+    (see the module's notes). The parameter names are those of :meth:`MLP.state_dict`.
     """
     torch = _import_torch()
     nn = torch.nn
@@ -169,7 +177,10 @@ def to_torch(model):
             modules.append(getattr(nn, TORCH_ACTIVATIONS[act])())
         if layer.dropout:
             modules.append(nn.Dropout(p=layer.dropout))
-    return nn.Sequential(*modules)
+    sequential = nn.Sequential(*modules)
+    if model.loss_name != losses.resolve(None, model.output):
+        sequential.pyneuron_loss = model.loss_name
+    return sequential
 
 
 # ---------------------------------------------------------------------- in
@@ -309,7 +320,8 @@ def from_torch(sequential, loss=None, seed=None, backend=None, output=None):
         ``Linear`` layers, each optionally followed by ``BatchNorm1d``, one
         supported activation, and ``Dropout`` (see the module's table).
     loss : str or None
-        The pyneuron loss; ``None`` picks the natural one for the output
+        The pyneuron loss; ``None`` takes the Sequential's ``pyneuron_loss`` attribute
+        if :func:`to_torch` wrote one, else the natural one for the output
         (sigmoid -> ``"bce"``, softmax -> ``"cce"``, otherwise ``"mse"``).
     seed : int or None
         Seeds the model's generator (shuffling, dropout masks); the weights
@@ -360,6 +372,8 @@ def from_torch(sequential, loss=None, seed=None, backend=None, output=None):
                                                     spec.linear.out_features, dtype, name)
             batch_norms[k] = (arrays, *_checks.check_batchnorm_settings(bn.eps, bn.momentum, name))
 
+    if loss is None and output is None:
+        loss = getattr(sequential, "pyneuron_loss", None)
     from .network import MLP
     model = MLP([specs[0].linear.in_features] + [s.linear.out_features for s in specs],
                 activation=[s.activation for s in specs[:-1]], output=_output_activation(specs[-1], output),
