@@ -186,3 +186,51 @@ def test_a_trace_shows_each_numpy_epoch_as_one_fused_record_and_expands_to_kerne
     with pn.trace(expand=True) as t:
         model.fit(X, (LABELS == 1).astype(float), epochs=2, batch_size=8, lr=0.1)
     assert len(t.filter(kernel="sgd_step")) == 2 * 3 * 4     # 2 epochs × 3 batches × 4 arrays
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+def test_the_end_of_epoch_check_is_the_last_batchs_loss_after_the_update(output):
+    """Without batch norm or dropout the check reruns the step's own forward in the plan's
+    buffers; its value is the last batch's data loss with the updated weights, written out
+    here in NumPy (relu hidden layers; softplus(z) − y·z, log-sum-exp − Σ y·z, or the mean
+    squared error), and the batch's rows are those of the order's tail."""
+    rng = np.random.default_rng(5)
+    Xd, labels = rng.standard_normal((11, 3)), rng.integers(0, 2, 11)
+    model = pn.MLP([3, 5, 4, 2 if output == "softmax" else 1], output=output, seed=1, backend="numpy")
+    Y = model.encode_y(labels, 11) if output != "linear" else labels.reshape(-1, 1).astype(float)
+    plan = model.kernels.train_plan(model, O.SGD(0.1))
+    order = rng.permutation(11)
+    run = plan.epoch(Xd, Y, order, 4)
+    idx = order[8:]
+    A = Xd[idx]
+    for layer in model.layers[:-1]:
+        A = np.maximum(A @ layer.W.T + layer.b, 0.0)
+    Z, Yb = A @ model.layers[-1].W.T + model.layers[-1].b, Y[idx]
+    if output == "sigmoid":
+        want = np.mean(np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z))) - Yb * Z)
+    elif output == "softmax":
+        top = Z.max(axis=1)
+        want = np.mean(top + np.log(np.exp(Z - top[:, None]).sum(axis=1)) - (Yb * Z).sum(axis=1))
+    else:
+        want = np.mean((Z - Yb) ** 2)
+    assert run.diverged_batch is None and len(run.losses) == 3
+    assert run.after_loss == pytest.approx(want, rel=1e-12)
+
+
+def test_the_end_of_epoch_check_catches_a_last_update_that_overflows_on_shuffled_batches():
+    # e = 10 W + b is multiplied by -201 by each step (lr 1, one row of x = 10, mse, as in
+    # test_fused_safety): after 67 steps e² overflows though every weight is finite. Two
+    # equal rows in batches of 2, shuffled (the gathered buffers), one step an epoch.
+    def model():
+        m = pn.MLP([1, 1], output="linear", backend="numpy")
+        m.set_weights([np.ones((1, 1)), np.zeros(1)])
+        return m
+    X2, y2 = np.array([[10.0], [10.0]]), np.zeros(2)
+    ok = model()
+    ok.fit(X2, y2, epochs=66, batch_size=2, lr=1.0)
+    assert np.isfinite(ok.loss(X2, y2))
+    bad = model()
+    with pytest.raises(pn.TrainingDivergedError) as info:
+        bad.fit(X2, y2, epochs=67, batch_size=2, lr=1.0)
+    assert (info.value.epoch, info.value.batch) == (67, 1)
+    np.testing.assert_array_equal(bad.layers[0].W, ok.layers[0].W)

@@ -22,6 +22,7 @@ order the per-operation path draws them (batch by batch, layer by layer).
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -147,25 +148,28 @@ class CTrainPlan(TrainPlan):
         """Every number C reads from the plan's ``pyn_net`` rather than from an array: the
         optimizer's rule and constants, dropout rates, batch norm's eps and momentum,
         leaky ReLU's slope, which parameters are frozen. The per-operation path reads them
-        at every step, so a callback may change them between steps or epochs."""
-        layers = self.model.layers
-        rule = describe_optimizer(self.optimizer)
-        return (tuple(sorted(rule.items())) if rule else None, self.model.negative_slope,
-                tuple((layer.dropout, getattr(layer, "bn_eps", None), getattr(layer, "bn_momentum", None),
-                       frozenset(getattr(layer, "frozen", ()))) for layer in layers))
+        at every step, so a callback may change them between steps or epochs. (Compared
+        with ``==``: the rule stays a dict, the layers' part a list, nothing is sorted.)"""
+        return (describe_optimizer(self.optimizer), self.model.negative_slope,
+                [(layer.dropout, getattr(layer, "bn_eps", None), getattr(layer, "bn_momentum", None),
+                  frozenset(getattr(layer, "frozen", ()))) for layer in self.model.layers])
 
     def _ensure_bound(self):
         """Bind again (checking everything) unless every array is the very one bound, with
         the shape, dtype and writability it was checked with, and every setting C reads is
-        as bound (:meth:`_settings`). Called before every C call."""
+        as bound (:meth:`_settings`). Called before every C call, so it is kept cheap: one
+        identity test per array in C (``map(operator.is_, ...)``), then shape, dtype and
+        writability per array."""
         bound = self._bound
-        arrays = self._gather()
-        if bound is not None and len(bound) == len(arrays) and self._settings() == self._settings_bound:
-            for a, (b, shape, dtype, writeable, _, _) in zip(arrays, bound):
-                if a is not b or a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
-                    break
-            else:
-                return
+        if bound is not None:
+            arrays = self._gather()
+            if (len(bound) == len(arrays) and all(map(operator.is_, arrays, self._bound_arrays))
+                    and self._settings() == self._settings_bound):
+                for a, (_, shape, dtype, writeable, _, _) in zip(arrays, bound):
+                    if a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
+                        break
+                else:
+                    return
         self._bind()
 
     def _bind(self):
@@ -259,6 +263,7 @@ class CTrainPlan(TrainPlan):
             setattr(net, key, value)
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
         self._bound = [_state(a) for a in arrays]
+        self._bound_arrays = list(arrays)
         self._settings_bound = self._settings()
         self._sizes, self._keep = sizes, keep
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)

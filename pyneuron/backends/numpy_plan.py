@@ -364,9 +364,15 @@ class NumpyTrainPlan(TrainPlan):
         return self._step(Xb, Yb)    # nothing runs between steps: the whole epoch is under the errstate
 
     def _kept(self, Xb, Yb):
-        if Xb is not None and self._gathering:   # the buffer is reused: loss_after gets its own copy
-            return Xb.copy(), Yb.copy()
+        if Xb is not None and self._gathering and not self._plain_forward():
+            return Xb.copy(), Yb.copy()   # the buffer is reused by model._forward's path: a copy
         return Xb, Yb
+
+    def _plain_forward(self):
+        """Is the training forward pass also the inference one (no batch norm, no dropout)?
+        Then :meth:`loss_after` runs it in the plan's buffers, which never overwrite the
+        batch's ``X`` and ``Y`` buffers."""
+        return not any(layer.batch_norm or layer.dropout for layer in self.model.layers)
 
     def _guarded(self, Xb, Yb):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -382,4 +388,16 @@ class NumpyTrainPlan(TrainPlan):
         if not np.isfinite(np.concatenate(arrays)).all():
             return math.nan
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return model._data_loss(model._forward(Xb), Yb)
+            if not self._plain_forward():
+                return model._data_loss(model._forward(Xb), Yb)
+            # the step's own forward (no running statistics, no masks to draw), and the loss
+            # as the step takes it: the model's forward and data loss, operation for operation
+            layers, m = model.layers, Xb.shape[0]
+            bufs = self._buffers(m, Xb.shape[1], Yb.shape[1])
+            fused, out = self._fused_output, layers[-1]
+            A = Xb
+            for layer, Z, Ab in zip(layers, bufs.Z, bufs.A):
+                A, cache = self._forward_layer(layer, A, Z, Ab, m, activate=not fused or layer is not out)
+            if fused:
+                return self._output_and_loss(fused, cache["Z"], Yb, m)[1]
+            return self.kernels.data_loss(model.loss_name, out.activation, A, Yb, cache["Z"])
