@@ -84,7 +84,7 @@ class NumpyTrainPlan(TrainPlan):
     :class:`~pyneuron.training_plan.TrainPlan`'s.
 
     What a step reads from the model and the optimizer (the parameter arrays, which are
-    frozen, the optimizer's rule and state) is gathered by :meth:`_prepare`: once per epoch
+    frozen, the optimizer's rule and state) is gathered by ``_prepare``: once per epoch
     when no callback runs between batches, else before every step, so a callback may
     change any of it between steps as on the per-operation path."""
 
