@@ -19,6 +19,7 @@ import sys
 import time
 
 BACKENDS = ["scalar", "numpy", "c"]
+#: The datasets ``pyneuron train --dataset`` knows (:func:`load_dataset` makes them).
 DATASETS = ["moons", "circles", "blobs", "xor", "spiral", "tutorial-moons", "tutorial-circles",
             "tutorial-blobs", "digits"]
 OPTIMIZERS = ["sgd", "momentum", "rmsprop", "adam", "adamw"]
@@ -30,6 +31,7 @@ class CommandError(Exception):
 
 # ------------------------------------------------------------------------------ option parsing helpers
 def int_list(text):
+    """``--hidden``/``--layers``: ``"16,8"`` -> ``[16, 8]``, positive integers only."""
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
@@ -51,6 +53,7 @@ def float_rows(text):
 
 
 def float_list(text):
+    """``--y``: ``"1,0"`` -> ``[1.0, 0.0]``."""
     try:
         return [float(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError:
@@ -324,6 +327,8 @@ def take_plugins(argv):
 
 
 def build_parser():
+    """The ``argparse`` parser of every command (its ``--backend`` choices include the
+    backends registered so far, e.g. by ``--plugin``)."""
     parser = argparse.ArgumentParser(prog="pyneuron", description="pyneuron: read, step through and speed up an MLP.",
                                      epilog="pyneuron --plugin MODULE:ATTR[=NAME] COMMAND ... registers your own "
                                             "backend first (see pyneuron.register_backend), so --backend NAME works.")
@@ -442,6 +447,8 @@ COMMANDS = {"demo": _demo, "train": _train, "explain": _explain, "lessons": _les
 
 
 def main(argv=None):
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+    Every error the user can cause is one line on stderr and status 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "bench":
         error = _environment_error()

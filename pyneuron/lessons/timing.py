@@ -72,6 +72,7 @@ def markdown_table(times=None):
 
 
 def main(argv=None):
+    """The command line above: measure and print the table, or ``--markdown``."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lessons", nargs="*", default=[n for n, _, _ in LESSONS], help="numbers or names (default all)")
     p.add_argument("--backends", nargs="*", default=["numpy", "c", "scalar"])
