@@ -8,6 +8,8 @@
 * :class:`~pyneuron.Explanation` — the hand calculation as a worked example:
   the summary, then the forward pass, the loss, the backward pass and the update,
   each a section of its own, in the same words and numbers as ``print(explanation)``.
+* :class:`~pyneuron.metrics.MetricsReport` (what ``model.evaluate`` returns) — a
+  table of each metric, its value and what it measures, with the averaging named.
 
 Each function returns a string of HTML (``_repr_html_`` hooks call them); nothing
 here needs IPython. Every value is escaped, so a label can never break the page.
@@ -119,3 +121,43 @@ def explanation_html(explanation):
         parts.append(f"<details open><summary><b>{html.escape(title)}</b></summary>"
                      f"<pre>{html.escape(body)}</pre></details>")
     return "".join(parts)
+
+
+# ---------------------------------------------------------------------------- MetricsReport
+LOSS_NAMES = {"bce": "binary cross-entropy", "cce": "categorical cross-entropy", "mse": "mean squared error"}
+
+#: What each metric of :func:`pyneuron.metrics.evaluate` measures (TP, FP, FN: true
+#: positives, false positives, false negatives; y the target, ŷ the output).
+METRIC_MEANINGS = {
+    "accuracy": "fraction of samples labelled right",
+    "precision": "of the samples predicted positive, the fraction that are: TP / (TP + FP)",
+    "recall": "of the positive samples, the fraction found: TP / (TP + FN)",
+    "f1": "harmonic mean of precision and recall: 2PR / (P + R)",
+    "mse": "mean of (y − ŷ)²",
+    "mae": "mean of |y − ŷ|",
+    "r2": "1 − Σ(y − ŷ)² / Σ(y − ȳ)²: 1 is perfect, 0 is no better than predicting the mean",
+}
+
+
+def metrics_caption(report):
+    """One line: how many samples, which task, how precision/recall/F1 are averaged."""
+    n = report.n_samples
+    head = f"Metrics on {n} sample{'s' if n != 1 else ''}"
+    if report.kind == "binary":
+        return head + ": binary classifier; precision, recall and F1 of class 1 (the positive class)"
+    if report.kind == "multiclass":
+        return (head + f": {report.n_classes} classes; precision, recall and F1 are macro averages "
+                "(the unweighted mean over the classes)")
+    if report.kind == "multilabel":
+        return head + f": {report.n_classes} sigmoid outputs; accuracy over every output of every sample"
+    return head + ": regression"
+
+
+def metrics_html(report):
+    """The report as a table: metric, value, what it measures."""
+    rows = []
+    for key, value in report.items():
+        meaning = (f"the model's loss ({LOSS_NAMES.get(report.loss_name, report.loss_name)}) on these samples"
+                   if key == "loss" else METRIC_MEANINGS.get(key, ""))
+        rows.append((key, f"{value:.4f}", meaning))
+    return _table(["metric", "value", "what it measures"], rows, metrics_caption(report))

@@ -202,31 +202,57 @@ def r2_score(y_true, y_pred):
     return float(np.mean(scores))
 
 
+class MetricsReport(dict):
+    """What :func:`evaluate` returns: a ``dict`` of metric name to ``float`` (compare it,
+    index it, serialize it as any dict), which a notebook shows as a table saying what
+    each number measures (:func:`pyneuron.display.metrics_html`).
+
+    Attributes:
+        kind: ``"binary"`` (one sigmoid output: precision, recall and F1 of class 1),
+            ``"multiclass"`` (softmax: their unweighted means over the classes),
+            ``"multilabel"`` (several sigmoid outputs: loss and per-output accuracy) or
+            ``"regression"`` (loss, MSE, MAE, R²).
+        loss_name: the model's loss (``"bce"``, ``"cce"`` or ``"mse"``).
+        n_samples: how many samples the metrics were computed on.
+        n_classes: classes of a classifier (``None`` for regression).
+    """
+
+    def __init__(self, values, kind, loss_name, n_samples, n_classes=None):
+        super().__init__(values)
+        self.kind, self.loss_name, self.n_samples, self.n_classes = kind, loss_name, n_samples, n_classes
+
+    def _repr_html_(self):
+        from .display import metrics_html
+        return metrics_html(self)
+
+
 def evaluate(model, X, y):
-    """Metrics for ``model`` on ``(X, y)``: loss and accuracy/precision/recall/F1
-    for classifiers (of the positive class for one sigmoid output, macro-averaged
-    over classes for softmax), loss, MSE, MAE and R² for regression."""
+    """Metrics for ``model`` on ``(X, y)``, as a :class:`MetricsReport` (a ``dict``):
+    loss and accuracy/precision/recall/F1 for classifiers (of the positive class for
+    one sigmoid output, macro-averaged over classes for softmax), loss, MSE, MAE and
+    R² for regression."""
     Xc = model.check_X(X)
     Y = model.encode_y(y, Xc.shape[0])
     A = model._forward(Xc)
     result = {"loss": model._data_loss(A, Y)}
+    n = Xc.shape[0]
     if model.loss_name == "cce":
         t, p = np.argmax(Y, axis=1), np.argmax(A, axis=1)
     elif model.loss_name == "bce" and model.n_outputs == 1:
         t, p = Y[:, 0].astype(int), (A[:, 0] >= 0.5).astype(int)
     elif model.loss_name == "bce":
         result["accuracy"] = output_accuracy(A, Y, "bce")
-        return result
+        return MetricsReport(result, "multilabel", model.loss_name, n, model.n_outputs)
     else:
         result.update(mse=mean_squared_error(Y, A), mae=mean_absolute_error(Y, A), r2=r2_score(Y, A))
-        return result
+        return MetricsReport(result, "regression", model.loss_name, n)
     prf = precision_recall_f1(t, p, labels=np.arange(max(2, model.n_outputs)))
     if model.loss_name == "bce":
         # one sigmoid unit: precision, recall and F1 of the positive class (1), as
         # scikit-learn reports them for binary problems
         result.update(accuracy=accuracy(t, p), precision=float(prf["precision"][1]),
                       recall=float(prf["recall"][1]), f1=float(prf["f1"][1]))
-    else:
-        result.update(accuracy=accuracy(t, p), precision=prf["macro_precision"],
-                      recall=prf["macro_recall"], f1=prf["macro_f1"])
-    return result
+        return MetricsReport(result, "binary", model.loss_name, n, 2)
+    result.update(accuracy=accuracy(t, p), precision=prf["macro_precision"],
+                  recall=prf["macro_recall"], f1=prf["macro_f1"])
+    return MetricsReport(result, "multiclass", model.loss_name, n, model.n_outputs)
