@@ -281,17 +281,12 @@ def _bench(rest):
 
 def _lessons(args):
     from . import lessons
+    if args.open and not args.notebook:
+        raise CommandError("--open opens a lesson's notebook: pyneuron lessons --notebook NAME --open")
     if args.notebook:
         if args.name:
             raise CommandError("give the lesson once: pyneuron lessons --notebook NAME [--out DIR]")
-        from .lessons import notebook
-        names = notebook.all_lessons() if args.notebook == "all" else [args.notebook]
-        for name in names:
-            lessons.find(name)                 # a clear error for an unknown name, before writing any
-        for name in names:
-            path = notebook.write(name, args.out or ".", backend=args.backend or "numpy", fast=args.fast)
-            print(f"wrote {path}  (open it with: jupyter lab {path})")
-        return 0
+        return _write_notebooks(args, lessons)
     if not args.name:
         print("The tutorials as lessons, in learning order (run one: pyneuron lessons NAME [--backend B] "
               "[--fast] [--out DIR]; as a notebook: pyneuron lessons --notebook NAME):")
@@ -307,6 +302,30 @@ def _lessons(args):
     if args.out:
         argv += ["--out", args.out]
     lessons.run(args.name, argv)
+    return 0
+
+
+def _write_notebooks(args, lessons):
+    """``lessons --notebook NAME|all [--out DIR] [--open]``. With ``--open`` a notebook
+    that is already there is opened as it is (it may hold the learner's own work)."""
+    from .lessons import notebook
+    names = notebook.all_lessons() if args.notebook == "all" else [args.notebook]
+    for name in names:
+        lessons.find(name)                     # a clear error for an unknown name, before writing any
+    directory = args.out or "."
+    paths = []
+    for name in names:
+        number, lesson, _ = lessons.find(name)
+        path = os.path.join(directory, f"{number}_{lesson}.ipynb")
+        if args.open and os.path.exists(path):
+            print(f"{path} is already there: opening it as it is (delete it for a fresh copy)")
+        else:
+            path = notebook.write(name, directory, backend=args.backend or "numpy", fast=args.fast)
+            print(f"wrote {path}" + ("" if args.open else f"  (open it with: pyneuron lessons --notebook "
+                                                            f"{args.notebook} --open, or jupyter lab {path})"))
+        paths.append(path)
+    if args.open:
+        return notebook.open_in_jupyter(paths[0] if len(paths) == 1 else directory)
     return 0
 
 
@@ -415,6 +434,9 @@ def build_parser():
     les.add_argument("--notebook", metavar="NAME",
                      help="write lesson NAME (or 'all') as a Jupyter notebook NN_name.ipynb in --out DIR "
                           "(default: here) instead of running it; needs pip install jupytext nbclient ipykernel matplotlib")
+    les.add_argument("--open", action="store_true",
+                     help="with --notebook: open the notebook in JupyterLab (or Notebook) if installed, "
+                          "else say how; one already written is opened as it is")
     les.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
     from .compare import add_arguments as compare_arguments

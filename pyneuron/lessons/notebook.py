@@ -10,6 +10,7 @@ and the script cannot drift apart.
 
     pyneuron lessons --notebook 03              # writes 03_xor.ipynb here
     pyneuron lessons --notebook 03 --out DIR    # ... in DIR
+    pyneuron lessons --notebook 03 --open       # ... and opens it in JupyterLab (or Notebook)
 
 Running the notebook needs ``pip install jupytext nbclient ipykernel matplotlib`` (``pip install ".[notebooks]"`` in a checkout) (jupytext,
 nbclient, ipykernel and matplotlib). Figures are displayed in the notebook by
@@ -20,6 +21,8 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import shutil
+import subprocess
 import textwrap
 
 from . import LESSONS, expected_time, find, load
@@ -174,3 +177,35 @@ def write(name, directory=".", backend="numpy", fast=False):
 def all_lessons():
     """Every lesson's name, in learning order."""
     return [lesson for _, lesson, _ in LESSONS]
+
+
+#: The programs ``--open`` tries, in order: JupyterLab, then the classic Notebook.
+JUPYTER_PROGRAMS = ("jupyter-lab", "jupyter-notebook")
+
+OPEN_HINT = ("to open it, install JupyterLab (pip install jupyterlab) and run: jupyter lab {path}  "
+             "(or open the file in VS Code)")
+
+
+def jupyter_command(path):
+    """The command that opens ``path`` (a notebook or a folder) in the first installed
+    program of :data:`JUPYTER_PROGRAMS`, or ``None`` when neither is installed."""
+    for program in JUPYTER_PROGRAMS:
+        found = shutil.which(program)
+        if found:
+            return [found, path]
+    return None
+
+
+def open_in_jupyter(path, say=print):
+    """Open ``path`` in JupyterLab (or Notebook) and wait until its server is stopped;
+    without either, say how to open it. Returns the exit status for the command line
+    (0 also when the server is stopped with Ctrl-C)."""
+    command = jupyter_command(path)
+    if command is None:
+        say(OPEN_HINT.format(path=path))
+        return 0
+    say(f"opening {path} with {os.path.basename(command[0])} (Ctrl-C stops the server)", flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
