@@ -179,6 +179,19 @@ def test_12_own_engine(backend):
     check_own_engine(run("own_engine", backend=backend))
 
 
+def check_graduating(r):
+    # torch is the oracle: the exported net's outputs, and the same SGD steps taken by torch in one
+    # process, by pyneuron's fit, and by two processes under DistributedDataParallel
+    assert r["export_difference"] < 1e-12
+    assert r["pyneuron_difference"] < 1e-10 and r["parallel_difference"] < 1e-10
+    assert r["agreement"] == 1.0 and r["accuracy"] == r["single_accuracy"] >= 0.9
+
+
+def test_13_graduating():
+    pytest.importorskip("torch")
+    check_graduating(run("graduating"))
+
+
 #: lesson name -> the check on its results (with --fast)
 KEY_RESULTS = {name: globals()[f"check_{name}"] for _, name, _ in lessons.LESSONS}
 
