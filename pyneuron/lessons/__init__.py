@@ -24,6 +24,7 @@ LESSONS = [
     ("10", "common_mistakes", "unscaled inputs, and MSE where cross-entropy belongs"),
     ("11", "conventions", "same network, different conventions: torch's, the book's, a course's"),
     ("12", "own_engine", "write your own engine: two kernels, the conformance kit, the localizer"),
+    ("13", "graduating", "graduating to PyTorch: to_torch, two processes with DistributedDataParallel, from_torch"),
 ]
 
 
