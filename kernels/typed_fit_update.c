@@ -38,6 +38,38 @@ static void FN(adagrad_step)(int64_t n, T *restrict param, const T *restrict gra
     }
 }
 
+/* Adam in fit's fused step: the update of pyn_adam_step with one division and one square
+ * root per element instead of three divisions and a root. pyn_adam_step follows the
+ * textbook (and the numpy backend) operation for operation,
+ *     theta <- theta - lr (m / bc1) / (sqrt(v / bc2) + eps),
+ * and on the digits net those divisions and the root were a fifth of a fused step: a
+ * divider takes several cycles per vector where a multiply takes one half, and wider
+ * vectors do not help (the divider's cost per number stays the same). The same update with
+ * the per-step constants folded once per step, in double,
+ *     step = lr / bc1,   r = 1 / sqrt(bc2),
+ *     theta <- theta - step m / (sqrt(v) r + eps),
+ * is algebraically equal (sqrt(v / bc2) = sqrt(v) / sqrt(bc2)) and differs from the
+ * textbook's rounding by a few units in the last place; the fused and per-operation paths
+ * agree to rounding (tests/test_fused_training.py). sqrt(v) r also cannot overflow where
+ * v / bc2 could (bc2 <= 1). The moment updates are pyn_adam_step's, unchanged. */
+PYN_CLONES
+static void FN(fit_adam)(int64_t n, T *restrict param, const T *restrict grad, T *restrict m,
+                         T *restrict v, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2,
+                         T step, T r, T eps, int decay, T shrink)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const T g = grad[i];
+        T p = param[i];
+        if (decay)
+            p *= shrink;
+        const T mi = m[i] * beta1 + one_minus_beta1 * g;
+        const T vi = v[i] * beta2 + one_minus_beta2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] = p - step * mi / (SQRT(vi) * r + eps);
+    }
+}
+
 /* Penalty gradients, clipping, then one optimizer step on every trainable parameter. */
 static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, FN(fit_ws) *ws)
 {
@@ -97,10 +129,10 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
             T *s1 = (T *)net->state1[i4], *s2 = (T *)net->state2[i4];
             const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
             if (net->rule == PYN_RULE_ADAM)
-                FN(pyn_adam_step)(size, param, gr, s1, s2, (T)lr, (T)net->beta1,
-                                  (T)(1.0 - net->beta1), (T)net->beta2, (T)(1.0 - net->beta2),
-                                  (T)net->eps, (T)bc1, (T)bc2, net->weight_decay != 0,
-                                  (T)(1.0 - lr * net->weight_decay));
+                FN(fit_adam)(size, param, gr, s1, s2, (T)net->beta1, (T)(1.0 - net->beta1),
+                             (T)net->beta2, (T)(1.0 - net->beta2), (T)(lr / bc1),
+                             (T)(1.0 / sqrt(bc2)), (T)net->eps, net->weight_decay != 0,
+                             (T)(1.0 - lr * net->weight_decay));
             else if (net->rule == PYN_RULE_COURSE)
                 FN(course_momentum_step)(size, param, gr, s1, (T)lr, (T)net->momentum);
             else if (net->rule == PYN_RULE_ADAGRAD)

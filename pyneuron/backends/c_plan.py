@@ -390,7 +390,7 @@ class CTrainPlan(TrainPlan):
         if self.l1 or self.l2:
             result.penalties = self._penalties[:min(k + 1, nb)].tolist()
         if self.track_accuracy:
-            result.correct = int(self._correct[:k].sum())
+            result.correct = sum(self._correct[:k].tolist())   # a few numbers: no NumPy reduction
         applied = min(n, k * batch)
         result.counted = applied * (1 if self.model.loss_name == "cce" else self._sizes[-1])
         if k < nb:
