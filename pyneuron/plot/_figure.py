@@ -50,8 +50,13 @@ def figure_class():
 
 def new_figure(width, height):
     """A figure of ``width`` × ``height`` inches at 100 dpi with constrained layout
-    (titles, tick labels and legends are placed so they do not overlap)."""
-    return figure_class()(figsize=(width, height), dpi=100, layout="constrained")
+    (titles, tick labels and legends are placed so they do not overlap), on matplotlib's
+    Agg canvas, so ``fig.canvas.draw()`` lays it out and ``fig.canvas.buffer_rgba()``
+    gives its pixels without pyplot or a display."""
+    fig = figure_class()(figsize=(width, height), dpi=100, layout="constrained")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def finish(fig, path):

@@ -27,6 +27,13 @@ def _number(row, value):
     return number
 
 
+def _percent_text(h):
+    """A bar's percentage: whole numbers from 10 % up, two significant digits below."""
+    if not np.isfinite(h):
+        return ""
+    return f"{h:.0f} %" if h >= 10 else f"{plain_number(float(f'{h:.2g}'))} %"
+
+
 def plot_speed(data, path=None, value="seconds", label="name", group=None, log=True,
                title="Speed", xlabel=None, *, baseline=None, percent_of=None):
     """A bar chart of measured speeds: the matmul ladder or the backends compared.
@@ -88,8 +95,7 @@ def plot_speed(data, path=None, value="seconds", label="name", group=None, log=T
         positions = np.arange(len(names)) + (k - (len(groups) - 1) / 2) * width
         bars = ax.bar(positions, heights[g], width=width, label=None if g is None else f"{group} {g}")
         if reference is not None:
-            ax.bar_label(bars, labels=[f"{plain_number(float(f'{h:.2g}'))} %" if np.isfinite(h) else ""
-                                       for h in heights[g]], fontsize=7, padding=1)
+            ax.bar_label(bars, labels=[_percent_text(h) for h in heights[g]], fontsize=7, padding=1)
     ax.set_xticks(np.arange(len(names)), names, rotation=20, ha="right")
     if reference is not None:
         ax.axhline(100.0, color="black", linestyle="--", linewidth=1.0, label=f"{reference} = 100 %")
