@@ -194,7 +194,7 @@ def compare_backends(model, X, y, backends=("scalar", "numpy", "c"), steps=3, ba
     (``None``: all), the batches drawn from ``seed``, the same on every backend;
     ``optimizer`` a name or an :class:`~pyneuron.optimizers.Optimizer` (each backend gets
     a copy), ``l2`` the classic penalty; ``rtol`` the tolerance (default ``1e-10`` in
-    float64, ``1e-4`` when a float32 run is compared; see :func:`_differs`).
+    float64, ``1e-4`` when a float32 run is compared; see ``_differs``).
     ``model`` itself is not changed. Returns a :class:`Comparison` (prints as a report).
     Raises ``ValueError`` for fewer than two backends, an unknown or unavailable name,
     ``steps`` < 1, and as ``fit`` for bad data."""

@@ -301,7 +301,7 @@ def constant_columns(var, mean, n_samples):
 
     The two-pass variance of ``n`` float64 values (mean first, then the mean
     squared deviation) has an error bounded by about
-    :math:`narepsilon\,\sigma^2 + (narepsilon\,ar x)^2` (Chan, Golub &
+    :math:`n\varepsilon\,\sigma^2 + (n\varepsilon\,\bar x)^2` (Chan, Golub &
     LeVeque, "Algorithms for computing the sample variance", 1983). A column
     whose computed variance is within that bound cannot be told from a constant
     one: seven copies of 100000.1 give a variance of about 1e-22, not 0, and

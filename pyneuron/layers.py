@@ -56,7 +56,7 @@ class Dense:
 
     @property
     def alpha(self):
-        """Deprecated read-only name of :attr:`negative_slope`, the leaky-ReLU slope (warns)."""
+        """Deprecated read-only name of ``negative_slope``, the leaky-ReLU slope (warns)."""
         warn_alpha_attribute("Dense")
         return self.negative_slope
 

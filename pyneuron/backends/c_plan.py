@@ -11,7 +11,7 @@ per-parameter penalties, dropout masks handed in) gets the per-operation plan of
 
 Buffers are checked once, when the plan binds them (dtype, shape, C-contiguity,
 alignment, writability, no two sharing memory), and C keeps raw pointers to them.
-Before every C call, :meth:`CTrainPlan._ensure_bound` compares the model's current
+Before every C call, ``CTrainPlan._ensure_bound`` compares the model's current
 arrays with the bound ones -- identity, shape, dtype, writability -- and the settings C
 reads (optimizer constants, dropout rates, ...), and binds again (checking again) if
 anything changed, so a weight made read-only, reshaped or replaced after the plan was

@@ -11,7 +11,7 @@ estimators, the labels numbers or strings.
 
 One module per kind of picture: :mod:`.curves` (history, curves, activations),
 :mod:`.boundary`, :mod:`.network` (diagram, weight histograms), :mod:`.speed`; what
-they share is in :mod:`._figure` and :mod:`._models`.
+they share is in ``_figure`` and ``_models``.
 """
 from ._figure import INSTALL_HINT, NEGATIVE, POSITIVE, require_matplotlib
 from .boundary import plot_decision_boundary
