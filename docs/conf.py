@@ -58,7 +58,14 @@ def _prose_attribute_docstring(self):
     return self._consume_to_end()
 
 
+def _attributes_as_fields(self, section):
+    """An "Attributes" section as a list like "Parameters" ("name (type) -- text"):
+    its types are words ("list of ndarray"), not cross-references."""
+    return self._format_fields(section, self._consume_fields())
+
+
 napoleon_docstring.GoogleDocstring._parse_attribute_docstring = _prose_attribute_docstring
+napoleon_docstring.GoogleDocstring._parse_attributes_section = _attributes_as_fields
 
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3

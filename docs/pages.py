@@ -124,7 +124,7 @@ def module_page(modname):
                      "data": "autodata"}[kind]
         lines += [f".. {directive}:: {modname}.{name}"]
         if kind in ("class", "exception"):
-            lines += ["   :members:", "   :show-inheritance:"]
+            lines += ["   :members:", "   :undoc-members:", "   :show-inheritance:"]
         elif kind == "data":
             lines += ["   :no-value:"]
         lines.append("")
