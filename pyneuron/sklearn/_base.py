@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _sk_validate_data
@@ -23,14 +23,31 @@ from ._loop import PerBatchLoop, SklearnLoop
 
 
 def validate_data(estimator, X, y="no_validation", reset=True, **options):
-    """scikit-learn's input validation, whichever way the installed version spells it."""
+    """scikit-learn's input validation, whichever way the installed version spells it.
+
+    Sparse ``X`` (CSR, CSC, COO) is accepted, as scikit-learn's MLP accepts it, and made
+    dense: pyneuron's kernels compute on dense arrays (the memory is the dense array's)."""
+    options.setdefault("accept_sparse", ("csr", "csc", "coo"))
     if _sk_validate_data is not None:
-        return _sk_validate_data(estimator, X, y, reset=reset, **options)
-    return estimator._validate_data(X, y, reset=reset, **options)  # pragma: no cover
+        out = _sk_validate_data(estimator, X, y, reset=reset, **options)
+    else:  # pragma: no cover
+        out = estimator._validate_data(X, y, reset=reset, **options)
+    if isinstance(out, tuple):
+        return (_dense(out[0]),) + tuple(out[1:])
+    return _dense(out)
+
+
+def _dense(X):
+    return X.toarray() if hasattr(X, "toarray") else X
 
 
 class BaseMLP(BaseEstimator):
     """Parameters and the stochastic training loop of both wrappers (see :class:`MLPClassifier`)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True       # accepted, made dense (see validate_data)
+        return tags
 
     def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,), activation: str = "relu", *,
                  solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
@@ -107,9 +124,12 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_, self.best_validation_score_, self.best_loss_ = None, None, np.inf
         self._optimizer = None
 
-    def _fit(self, X, Y, n_outputs, output, incremental, stratify=None):
-        """Train on validated ``X`` and encoded targets ``Y`` (what pyneuron's ``fit`` takes)."""
+    def _fit(self, X, Y, n_outputs, output, incremental, stratify=None, sample_weight=None):
+        """Train on validated ``X`` and encoded targets ``Y`` (what pyneuron's ``fit`` takes),
+        with ``sample_weight`` (see :mod:`pyneuron.sample_weights`: scikit-learn's weighted mean)."""
         s = _params.check_params(self)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if incremental and s.early_stopping:
             raise ValueError("early_stopping: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "model_") or (not s.warm_start and not incremental)
@@ -131,12 +151,19 @@ class BaseMLP(BaseEstimator):
 
         validation = None
         if s.early_stopping:
-            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=check_random_state(self._seed()),
-                                                  test_size=s.validation_fraction, stratify=stratify)
+            parts = [X, Y] + ([sample_weight] if sample_weight is not None else [])
+            parts = train_test_split(*parts, random_state=check_random_state(self._seed()),
+                                     test_size=s.validation_fraction, stratify=stratify)
+            X, X_val, Y, Y_val = parts[:4]
+            sw_val = None
+            if sample_weight is not None:
+                sample_weight, sw_val = parts[4:]
+                if not np.any(sw_val > 0):
+                    sw_val = None
             if X_val.shape[0] < 2:
                 raise ValueError(f"validation_fraction: {s.validation_fraction} of the data leaves "
                                  f"{X_val.shape[0]} sample for validation; early stopping needs at least 2")
-            validation = (X_val, Y_val)
+            validation = (X_val, Y_val, sw_val)
         n = X.shape[0]
         if s.batch_size == "auto":
             batch = min(200, n)
@@ -148,10 +175,13 @@ class BaseMLP(BaseEstimator):
         schedule = s.learning_rate if _params.schedules_apply(s) else None
         Loop = PerBatchLoop if PerBatchLoop.needed(self.model_, n, batch, s.alpha) else SklearnLoop
         loop = Loop(self, s, n, batch, scale, schedule, validation, incremental)
+        shuffle = s.shuffle
+        if isinstance(loop, PerBatchLoop) and sample_weight is not None:
+            shuffle = loop.watch_weights(sample_weight, s.shuffle)   # the batches' weight sums
         try:
             self.history_ = self.model_.fit(X, Y, epochs=1 if incremental else s.max_iter, batch_size=batch,
-                                            optimizer=self._optimizer, shuffle=s.shuffle, l2=s.alpha * scale,
-                                            verbose=0, callbacks=[loop], metrics=())
+                                            optimizer=self._optimizer, shuffle=shuffle, l2=s.alpha * scale,
+                                            verbose=0, callbacks=[loop], metrics=(), sample_weight=sample_weight)
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(
                 f"training diverged: the loss became non-finite at epoch {exc.epoch}, batch {exc.batch}. "

@@ -80,7 +80,11 @@ _PARAMETERS = """
         Training samples seen by the solver, over all calls.
     n_layers_, n_outputs_, out_activation_, n_features_in_, history_ (pyneuron's History).
 
-    Not supported: ``sample_weight`` (pyneuron's training loop has no weighted loss yet).
+    Sample weights: ``fit``, ``partial_fit`` and ``score`` take ``sample_weight`` (one weight
+    >= 0 per sample), as scikit-learn's MLP: each batch's loss is the weighted mean
+    ``Σ w·loss / Σ w`` and the ``alpha`` penalty is divided by the batch's weight sum (see
+    :mod:`pyneuron.sample_weights`); with ``early_stopping`` the held-out samples' weights
+    weight the validation score.
 """
 
 
@@ -125,8 +129,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              f"indicator matrix, got {kind!r} targets")
         return X, Y, found, n_outputs, output, kind
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPClassifier:
-        """Train on ``(X, y)`` (a new network unless ``warm_start``); returns ``self``."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPClassifier:
+        """Train on ``(X, y)`` (a new network unless ``warm_start``), each sample weighted by
+        ``sample_weight`` (default: 1); returns ``self``."""
         reset = not (self.warm_start and hasattr(self, "model_"))
         X, Y, found, n_outputs, output, kind = self._encode(X, y, reset)
         if not reset and not np.array_equal(found, self.classes_):
@@ -134,9 +139,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              f"but y has classes {found.tolist()}")
         self.classes_ = found
         stratify = Y if kind != "multilabel-indicator" else None
-        return self._fit(X, Y, n_outputs, output, incremental=False, stratify=stratify)
+        return self._fit(X, Y, n_outputs, output, incremental=False, stratify=stratify,
+                         sample_weight=sample_weight)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> MLPClassifier:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
+                    sample_weight: ArrayLike | None = None) -> MLPClassifier:
         """One epoch on ``(X, y)``, continuing the optimizer's state. The first call needs
         ``classes`` (all labels that will ever appear), unless ``y`` is a multilabel matrix."""
         first = not hasattr(self, "model_")
@@ -150,13 +157,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             X, y, reset=first, classes=self.classes_ if not first else
             (None if classes is None else np.unique(classes)))
         self.classes_ = found
-        return self._fit(X, Y, n_outputs, output, incremental=True)
+        return self._fit(X, Y, n_outputs, output, incremental=True, sample_weight=sample_weight)
 
-    def _validation_score(self, X_val, Y_val):
+    def _validation_score(self, X_val, Y_val, sample_weight=None):
         codes = self.model_.predict(X_val)
-        if Y_val.ndim == 2:
-            return float(np.mean(np.all(codes == Y_val, axis=1)))
-        return float(np.mean(codes == Y_val))
+        right = np.all(codes == Y_val, axis=1) if Y_val.ndim == 2 else codes == Y_val
+        return float(np.average(right, weights=sample_weight))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``
@@ -200,18 +206,20 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return X, Y
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
-        """Train on ``(X, y)`` (a new network unless ``warm_start``); returns ``self``."""
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPRegressor:
+        """Train on ``(X, y)`` (a new network unless ``warm_start``), each sample weighted by
+        ``sample_weight`` (default: 1); returns ``self``."""
         X, Y = self._encode(X, y, reset=not (self.warm_start and hasattr(self, "model_")))
-        return self._fit(X, Y, Y.shape[1], "linear", incremental=False)
+        return self._fit(X, Y, Y.shape[1], "linear", incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPRegressor:
         """One epoch on ``(X, y)``, continuing the optimizer's state; returns ``self``."""
         X, Y = self._encode(X, y, reset=not hasattr(self, "model_"))
-        return self._fit(X, Y, Y.shape[1], "linear", incremental=True)
+        return self._fit(X, Y, Y.shape[1], "linear", incremental=True, sample_weight=sample_weight)
 
-    def _validation_score(self, X_val, Y_val):
-        return float(r2_score(Y_val, self.model_.predict_proba(X_val).reshape(len(X_val), -1)))
+    def _validation_score(self, X_val, Y_val, sample_weight=None):
+        return float(r2_score(Y_val, self.model_.predict_proba(X_val).reshape(len(X_val), -1),
+                              sample_weight=sample_weight))
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets: 1-D for one target, else ``(n_samples, n_targets)``."""

@@ -67,7 +67,7 @@ class SklearnLoop(Callback):
     ``est`` is the wrapper (its ``loss_curve_``, ``t_``, ``n_iter_`` … are updated in
     place); ``n_samples`` and ``batch_size`` describe the training batches; ``scale``
     is c; ``schedule`` is ``None`` (the optimizer's lr stays) or a ``learning_rate``
-    name; ``validation`` is ``None`` or ``(X_val, Y_val)``.
+    name; ``validation`` is ``None`` or ``(X_val, Y_val, sample_weight_val or None)``.
     """
 
     def __init__(self, est, settings, n_samples, batch_size, scale, schedule, validation, incremental):
@@ -167,11 +167,26 @@ class PerBatchLoop(SklearnLoop):
         if self.split_penalty and self.settings.alpha > 0:
             self.sum_sq = sum(float(np.sum(layer.W * layer.W)) for layer in model.layers)
 
+    def watch_weights(self, sample_weight, shuffle):
+        """A ``shuffle`` callable for ``fit`` that draws the order as ``fit`` would (the
+        model's generator) and keeps it, so each batch's weight sum -- the penalty's m
+        with sample weights -- is known here."""
+        self.sample_weight, self.order = sample_weight, None
+
+        def order(epoch, n):
+            self.order = self.est.model_.rng.permutation(n) if shuffle else np.arange(n)
+            return self.order
+        return order
+
     def on_batch_end(self, model, batch, logs=None):
         size = min(self.batch_size, self.n_samples - batch * self.batch_size)
         loss = logs["loss"] / self.scale
         if self.split_penalty:    # ½·mean over targets and samples = ½ · pyneuron's data loss
-            penalty = self.settings.alpha * self.sum_sq / (2.0 * size)
+            m = size
+            if getattr(self, "order", None) is not None:
+                start = batch * self.batch_size
+                m = float(self.sample_weight[self.order[start:start + size]].sum()) or size
+            penalty = self.settings.alpha * self.sum_sq / (2.0 * m)
             loss = 0.5 * (logs["loss"] - self.scale * penalty) + penalty
         self.weighted_loss += loss * size
 
