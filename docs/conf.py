@@ -73,6 +73,7 @@ EXECUTE = os.environ.get("PYNEURON_DOCS_EXECUTE", "1") != "0"
 nb_execution_mode = "force" if EXECUTE else "off"
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
+nb_execution_in_temp = True                 # a lesson's files land in a temporary folder, not in docs/
 nb_execution_show_tb = True
 nb_merge_streams = True
 

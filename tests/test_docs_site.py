@@ -1,0 +1,119 @@
+"""The documentation site's own machinery (docs/pages.py, docs/check_coverage.py).
+
+The build itself (Sphinx, warnings as errors, the lessons executed) is CI's docs stage;
+these tests check in seconds what that stage relies on: the README sections the pages
+include still exist, every public module gets a page with every public name on it, and
+the coverage check really fails on a missing or empty entry."""
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS))
+
+import check_coverage  # noqa: E402
+import pages  # noqa: E402
+
+
+def includes():
+    """``(page, start_after, end_before)`` for every README include of the docs' pages."""
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```\{include\} \.\./README\.md\n(.*?)```", text, re.S):
+            options = dict(re.findall(r'^:([a-z-]+): "(.*)"$', block, re.M))
+            unescape = lambda s: s.replace("\\n", "\n") if s else s  # noqa: E731
+            found.append((page.name, unescape(options.get("start-after")), unescape(options.get("end-before"))))
+    return found
+
+
+def test_the_pages_include_readme_sections_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = includes()
+    assert {page for page, _, _ in found} >= {"index.md", "speed.md", "learning.md", "architecture.md"}
+    for page, start, end in found:
+        assert start is None or readme.count(start) == 1, f"{page}: {start!r} is not once in the README"
+        assert end is None or readme.count(end) == 1, f"{page}: {end!r} is not once in the README"
+        if start and end:
+            assert readme.index(start) < readme.index(end), page
+
+
+def test_the_architecture_page_is_the_readmes_section():
+    assert ("architecture.md", "## Architecture\n", None) in includes()
+
+
+def test_every_public_module_gets_a_page_with_every_public_name(tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    pages.write_api(str(tmp_path))
+    modules = pages.public_modules()
+    assert "pyneuron" in modules and "pyneuron.network" in modules and "pyneuron.backends.base" in modules
+    assert not any(part.startswith("_") for m in modules for part in m.split("."))
+    assert "pyneuron.lessons.xor" not in modules                  # a lesson is a notebook page
+    index = (tmp_path / "index.rst").read_text()
+    for modname in modules:
+        assert index.count(f"   {modname}\n") == 1, modname
+        page = (tmp_path / f"{modname}.rst").read_text()
+        assert f".. automodule:: {modname}" in page
+        for name, obj, kind in pages.public_names(modname):
+            where = pages.home(obj) if kind not in ("data", "module") else None
+            if kind == "module":
+                assert f":mod:`{obj.__name__}`" in page
+            elif where is not None and where != modname:
+                assert f"<{where}.{obj.__qualname__}>" in page, (modname, name)
+            else:
+                assert re.search(rf"\.\. auto\w+:: {re.escape(modname)}\.{name}\n", page), (modname, name)
+    network = (tmp_path / "pyneuron.network.rst").read_text()
+    assert ".. autoclass:: pyneuron.network.MLP\n   :members:" in network
+    top = (tmp_path / "pyneuron.rst").read_text()
+    assert "<pyneuron.network.MLP>" in top                        # pn.MLP links to where it is defined
+    assert ".. autofunction:: pyneuron.use_backend" in top         # defined in a private module: here
+
+
+@pytest.fixture
+def fake_module(monkeypatch):
+    """A public module with a documented function, one without a docstring, and a
+    name in ``__all__`` it does not define; lessons reduced to one."""
+    module = types.ModuleType("fakepkg")
+    exec("def good():\n    'Documented.'\n\ndef bare():\n    pass\n", module.__dict__)
+    module.good.__module__ = module.bare.__module__ = "fakepkg"
+    module.__all__ = ["good", "bare", "ghost"]
+    monkeypatch.setitem(sys.modules, "fakepkg", module)
+    monkeypatch.setattr(pages, "public_modules", lambda: ["fakepkg"])
+    from pyneuron import lessons
+    monkeypatch.setattr(lessons, "LESSONS", [("01", "single_neuron", "one neuron")])
+    return module
+
+
+def test_the_coverage_check_fails_on_each_kind_of_gap(fake_module, tmp_path, monkeypatch):
+    (tmp_path / "lessons").mkdir()
+    monkeypatch.setattr(check_coverage, "documented", lambda build: {"fakepkg", "fakepkg.good", "fakepkg.bare"})
+    problems, checked = check_coverage.gaps(str(tmp_path))
+    assert checked == 2
+    assert "fakepkg.ghost: in __all__ but not defined" in problems
+    assert "fakepkg.bare: no docstring (its entry would be empty)" in problems
+    assert "lesson 01 single_neuron: no rendered notebook page" in problems
+    assert not any(p.startswith("fakepkg.good") for p in problems)
+
+    monkeypatch.setattr(check_coverage, "documented", lambda build: {"fakepkg.bare"})
+    problems, _ = check_coverage.gaps(str(tmp_path))
+    assert "fakepkg: the module has no page" in problems and "fakepkg.good: not in the documentation" in problems
+
+
+def test_the_coverage_check_passes_a_complete_build(fake_module, tmp_path, monkeypatch):
+    fake_module.__all__ = ["good"]
+    (tmp_path / "lessons").mkdir()
+    (tmp_path / "lessons" / "01_single_neuron.html").write_text("<html></html>")
+    monkeypatch.setattr(check_coverage, "documented", lambda build: {"fakepkg", "fakepkg.good"})
+    assert check_coverage.gaps(str(tmp_path)) == ([], 1)
+
+
+def test_the_coverage_check_without_a_build_says_so(tmp_path, capsys):
+    assert check_coverage.main([str(tmp_path)]) == 2
+    assert "build the HTML pages first" in capsys.readouterr().err
