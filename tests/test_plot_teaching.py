@@ -133,7 +133,7 @@ def test_binary_regions_boundary_line_and_legend():
     y = np.array([0, 1, 0, 1])
     fig = plot.plot_decision_boundary(model, X, y, resolution=121)
     ax = fig.axes[0]
-    assert legend_names(ax) == ["0", "1"]
+    assert legend_names(ax) == ["0", "1", "P(1) = 0.5", "P(1) = 0.1 and 0.9"]
     check_regions(fig, [(-1.0, 0.0), (-2.2, 0.5), (1.0, 0.0), (2.2, -0.5)], ["0", "0", "1", "1"])
     from matplotlib.contour import ContourSet
     lines = [c for c in ax.collections if isinstance(c, ContourSet) and not c.filled]
@@ -141,6 +141,21 @@ def test_binary_regions_boundary_line_and_legend():
     assert len(half) == 1
     xs = np.concatenate([p.vertices[:, 0] for p in half[0].get_paths()])
     assert np.abs(xs).max() < 0.05               # σ(4 x₁) = 0.5 exactly at x₁ = 0 (grid step 0.0375)
+    # σ(4 x₁) = 0.9 at x₁ = ln 9 / 4 = 0.5493 (and 0.1 at −0.5493)
+    tenths = [c for c in lines if list(c.levels) in ([0.1], [0.9])]
+    ends = sorted(float(np.mean(np.concatenate([p.vertices[:, 0] for p in c.get_paths()]))) for c in tenths)
+    assert ends == pytest.approx([-np.log(9) / 4, np.log(9) / 4], abs=0.02)
+
+
+def test_a_flat_probability_draws_no_boundary_line():
+    """An untrained or XOR-stuck neuron (all weights 0: P = 0.5 everywhere) has no boundary:
+    a contour there would trace rounding noise, so no line and no line in the legend."""
+    model = pn.MLP([2, 1], output="sigmoid", seed=0)
+    model.set_weights([np.zeros((1, 2)), np.zeros(1)])
+    fig = plot.plot_decision_boundary(model, np.array([[0.0, 0.0], [1.0, 1.0]]), [0, 1], resolution=30)
+    from matplotlib.contour import ContourSet
+    assert not [c for c in fig.axes[0].collections if isinstance(c, ContourSet) and not c.filled]
+    assert legend_names(fig.axes[0]) == ["0", "1"]
 
 
 def test_the_scikit_learn_wrapper_with_string_labels():

@@ -29,7 +29,8 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200, title="Decisi
     Each region is filled with its class's colour (lighter, ``REGION_ALPHA``) and each point
     has the colour of its true class, so a point on a region of another colour is
     misclassified; the legend names every class the model has. For two classes the
-    boundary (P = 0.5) is drawn as a line, with dashed lines where P = 0.1 and 0.9.
+    boundary P(class 1) = 0.5 is drawn as a line, with dashed lines where it is 0.1 and 0.9
+    (each only where the plane crosses it).
 
     Raises ``ValueError`` for X not of shape (n, 2), a model without 2 inputs, a regressor
     or multilabel model, and labels the model does not know; ``TypeError`` for a model that
@@ -58,14 +59,23 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200, title="Decisi
     if view.probability is not None:
         proba = np.asarray(view.probability(grid), dtype=float).reshape(xx.shape)
         low, high = float(proba.min()), float(proba.max())
+        lines = {}
         for level, width, style in ((0.5, 1.5, "solid"), (0.1, 0.6, "dashed"), (0.9, 0.6, "dashed")):
-            if low < level < high:              # a level the grid never crosses has no line
+            # a level the grid never clearly crosses has no line: on a flat P = 0.5 (an untrained
+            # or XOR-stuck neuron) a contour would trace rounding noise, not a boundary
+            if low < level - 1e-6 and level + 1e-6 < high:
                 ax.contour(xx, yy, proba, levels=[level], colors="black", linewidths=width, linestyles=style)
+                lines.setdefault((width, style), []).append(f"{level:g}")
+        for (width, style), levels in lines.items():       # legend entries for the lines drawn
+            ax.plot([], [], color="black", linewidth=width, linestyle=style,
+                    label=f"P({view.names[1]}) = {' and '.join(levels)}")
     for k, (name, colour) in enumerate(zip(view.names, colours)):
         mine = codes == k           # every class gets a legend entry, even without points here
         ax.scatter(X[mine, 0], X[mine, 1], color=colour, edgecolors="black", linewidths=0.5, s=18,
                    label=name, zorder=3)
-    legend_title = "class" + (" (boundary: P = 0.5)" if view.probability is not None else "")
-    ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    handles, names = ax.get_legend_handles_labels()
+    order = sorted(range(len(names)), key=lambda i: names[i] not in view.names)     # classes first
+    ax.legend([handles[i] for i in order], [names[i] for i in order], title="class", loc="upper left",
+              bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     ax.set(title=title, xlabel="x₁", ylabel="x₂", xlim=(x0, x1), ylim=(y0, y1))
     return finish(fig, path)
