@@ -220,8 +220,9 @@ class ModelCheckpoint(_Monitor):
 class ReduceLROnPlateau(_Monitor):
     """Multiply the optimizer's learning rate by ``factor`` once ``monitor`` has gone
     ``patience`` epochs without improving by more than ``min_delta`` (Keras's and PyTorch's
-    ``ReduceLROnPlateau``); then wait ``cooldown`` epochs before counting again, and never go
-    below ``min_lr``. Sets both ``lr`` and ``initial_lr`` of ``model.optimizer``; not with an
+    ``ReduceLROnPlateau``); the ``cooldown`` epochs after a reduction do not count (PyTorch's
+    meaning: with Keras's counter, ``cooldown=1`` skips none), and the rate never goes below
+    ``min_lr``. Sets both ``lr`` and ``initial_lr`` of ``model.optimizer``; not with an
     ``lr_schedule`` or an optimizer's ``decay`` (which set the rate themselves; ``fit``
     refuses the pair)."""
 
@@ -239,15 +240,12 @@ class ReduceLROnPlateau(_Monitor):
 
     def on_epoch_end(self, epoch, logs=None):
         value = self._value(logs)
-        if self.cooling > 0:
-            self.cooling -= 1
-            self.wait = 0
         if self._improved(value, self.best):
             self.best, self.wait = value, 0
-            return
+        elif self.cooling == 0:
+            self.wait += 1
         if self.cooling > 0:
-            return
-        self.wait += 1
+            self.cooling -= 1
         optimizer = self.model.optimizer
         if self.wait >= self.patience and optimizer.lr > self.min_lr:
             optimizer.lr = optimizer.initial_lr = max(optimizer.lr * self.factor, self.min_lr)
