@@ -15,6 +15,8 @@ from .network import MLP
 from .nonfinite import NonFiniteOutputError
 from .neuron import Neuron
 from .training import Callback, EarlyStopping, History, TrainingDivergedError
+from . import callbacks
+from .callbacks import CSVLogger, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN
 from .trace import trace
 from .compare import compare_backends
 
@@ -27,7 +29,7 @@ def from_torch(sequential, **options):
     return _from_torch(sequential, **options)
 
 
-__all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "History", "TrainingDivergedError",
+__all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "callbacks", "History", "TrainingDivergedError",
            "BackendUnavailableError", "BackendEnvironmentError", "plot", "progress", "available_backends", "get_backend", "set_backend", "use_backend",
            "NonFiniteOutputError", "gradient_check", "GradientCheckResult", "load", "ModelFileError", "activations", "datasets", "initializers", "losses", "metrics",
            "optimizers", "schedules", "register_backend", "unregister_backend", "backend_report", "trace", "compare_backends"]
