@@ -101,11 +101,19 @@ static void FN(gemm_packed512)(int64_t M, int64_t N, int64_t K, const T *A, int 
 }
 
 #ifdef _OPENMP
-/* The threads rung on AVX-512: one parallel region per product. For each KC x NC panel,
- * one thread packs B into the shared workspace; then the threads share out C's row
- * blocks of MC_T rows, each packing its own block of A into a buffer on its stack. Two
- * barriers per panel (after the packing, after the rows) -- not one fork and join per
- * block, which on a busy machine waits for a descheduled thread every time. */
+/* The threads rung on AVX-512: one parallel region per product, two barriers per KC x NC
+ * panel of B -- not one fork and join per block, which on a busy machine waits for a
+ * descheduled thread every time.
+ *   Rows: each thread owns one contiguous share of C's MR512-row slivers, as equal as
+ * whole slivers allow (512 rows on 2 threads: 22 and 21 slivers). Blocks of MC_T rows
+ * shared out in turn left one thread a whole block more (6 blocks of 48 against 5 at
+ * n = 512), which capped two threads at 1.83x one before any other cost.
+ *   B: every thread packs its share of the panel's NR512-column slivers into the shared
+ * buffer (no thread waits while one packs it all); a barrier, then each thread runs its
+ * rows against the whole packed panel, packing its own blocks of A on its stack; a second
+ * barrier before the next panel overwrites the packed B.
+ * Each element of C is summed by one thread in rung 6's order: bit for bit the single
+ * thread's result. */
 #define MC_T 48 /* rows per thread block: 48 x KC numbers of A on each thread's stack */
 PYN_TARGET_AVX512
 static void FN(gemm_packed512_threads)(int64_t M, int64_t N, int64_t K, const T *A,
@@ -114,19 +122,27 @@ static void FN(gemm_packed512_threads)(int64_t M, int64_t N, int64_t K, const T 
 {
     STRIDES;
     T *const packed_b = work + round_up(min64(M, MC), MR512) * min64(K, KC);
+    const int64_t row_slivers = (M + MR512 - 1) / MR512;
 #pragma omp parallel num_threads(nt)
     {
         T own_a[MC_T * KC] __attribute__((aligned(64)));
+        const int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
+        const int64_t r0 = min64(M, row_slivers * id / count * MR512);
+        const int64_t r1 = min64(M, row_slivers * (id + 1) / count * MR512);
         for (int64_t j0 = 0; j0 < N; j0 += NC) {
             const int64_t nc = min64(NC, N - j0);
+            const int64_t col_slivers = (nc + NR512 - 1) / NR512;
+            const int64_t q0 = min64(nc, col_slivers * id / count * NR512);
+            const int64_t q1 = min64(nc, col_slivers * (id + 1) / count * NR512);
             for (int64_t k0 = 0; k0 < K; k0 += KC) {
                 const int64_t kc = min64(KC, K - k0);
                 const int acc = accumulate || k0 > 0;
-#pragma omp single
-                FN(pack_b)(NR512, kc, nc, B + k0 * rsb + j0 * csb, rsb, csb, packed_b);
-#pragma omp for schedule(static)
-                for (int64_t i0 = 0; i0 < M; i0 += MC_T) {
-                    const int64_t mc = min64(MC_T, M - i0);
+                if (q1 > q0) /* this thread's slivers of B, where pack_b would put them */
+                    FN(pack_b)(NR512, kc, q1 - q0, B + k0 * rsb + (j0 + q0) * csb, rsb, csb,
+                               packed_b + q0 * kc);
+#pragma omp barrier
+                for (int64_t i0 = r0; i0 < r1; i0 += MC_T) {
+                    const int64_t mc = min64(MC_T, r1 - i0);
                     FN(pack_a)(MR512, mc, kc, A + i0 * rsa + k0 * csa, rsa, csa, own_a);
                     for (int64_t q = 0; q < nc; q += NR512)
                         for (int64_t p = 0; p < mc; p += MR512)
@@ -135,6 +151,7 @@ static void FN(gemm_packed512_threads)(int64_t M, int64_t N, int64_t K, const T 
                                                 min64(MR512, mc - p), min64(NR512, nc - q),
                                                 alpha, acc);
                 }
+#pragma omp barrier
             }
         }
     }

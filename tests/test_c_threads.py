@@ -36,6 +36,28 @@ def test_two_threads_give_the_one_thread_product_bit_for_bit(dtype, trans, resto
     np.testing.assert_allclose(two, want, rtol=tol, atol=tol * scale)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("M, N, K", [(12, 17, 10300), (25, 40, 2100), (515, 70, 61)],
+                         ids=["one-row-sliver", "two-slivers-one-short", "rows-split-unevenly"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_thread_shares_at_the_edges_give_the_one_thread_product(dtype, M, N, K, threads,
+                                                                 restore_threads):
+    """Rows are shared out by whole 12-row slivers and B's packing by whole column slivers:
+    a thread may get no rows (M = 12) or no columns to pack; the product stays the one-thread
+    one bit for bit, and NumPy's to rounding. (Each shape is above the 128³ threshold.)"""
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((M, K)).astype(dtype)
+    B = rng.standard_normal((K, N)).astype(dtype)
+    cb.set_threads(1)
+    one = cb.matmul(A, B, "auto")
+    cb.set_threads(threads)
+    np.testing.assert_array_equal(cb.matmul(A, B, "auto"), one)
+    want = A.astype(np.float64) @ B.astype(np.float64)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    scale = float((np.abs(A).astype(np.float64) @ np.abs(B).astype(np.float64)).max())
+    np.testing.assert_allclose(one, want, rtol=tol, atol=tol * scale)
+
+
 def test_training_on_two_threads_is_the_same_run(restore_threads):
     import pyneuron as pn
     rng = np.random.default_rng(1)
