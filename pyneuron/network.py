@@ -226,11 +226,47 @@ class MLP:
     def is_classifier(self):
         return losses.is_classifier(self.loss_name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
+        """The architecture and how it trains: ``MLP(2-16-8-1, activation='relu', output='sigmoid',
+        loss='bce', ..., parameters=209)``, the settings that differ from the defaults
+        (dropout, batch norm, dtype, no bias, leaky slope, frozen parameters) and, once
+        trained, the epochs and the optimizer."""
         arch = "-".join(map(str, self.layer_sizes))
-        return (f"MLP({arch}, activation={self.hidden_activations!r}, output={self.output!r}, "
-                f"loss={self.loss_name!r}, backend={self.backend or _config.get_backend()!r}, "
-                f"parameters={self.n_parameters})")
+        hidden = self.hidden_activations
+        activation = hidden[0] if hidden and all(a == hidden[0] for a in hidden) else hidden
+        parts = [arch, f"activation={activation!r}", f"output={self.output!r}", f"loss={self.loss_name!r}"]
+        if "leaky_relu" in hidden:
+            parts.append(f"negative_slope={self.negative_slope}")
+        if any(self.dropout):
+            rate = self.dropout[0] if all(r == self.dropout[0] for r in self.dropout) else self.dropout
+            parts.append(f"dropout={rate!r}")
+        if self.batch_norm:
+            parts.append("batch_norm=True")
+        if self.dtype != np.float64:
+            parts.append(f"dtype={np.dtype(self.dtype).name!r}")
+        if self.bias != _check_bias(None, len(self.layers), self.batch_norm):
+            parts.append(f"bias={self.bias!r}")
+        parts.append(f"backend={self.backend or _config.get_backend()!r}")
+        parts.append(f"parameters={self.n_parameters}")
+        frozen = self.frozen
+        if frozen:
+            parts.append(f"frozen={frozen!r}")
+        if self.epochs_trained:
+            parts.append(f"epochs_trained={self.epochs_trained}")
+        if self.optimizer is not None:
+            parts.append(f"optimizer={self.optimizer!r}")
+        return f"MLP({', '.join(parts)})"
+
+    def summary(self, print_fn=print):
+        """Print a table of the layers (Keras's ``model.summary()``): each layer's type,
+        output shape, parameter count and how many are trainable / frozen, then the totals
+        (see :mod:`pyneuron.summary`). ``print_fn=None`` returns the text instead."""
+        from .summary import summary_text
+        text = summary_text(self)
+        if print_fn is None:
+            return text
+        print_fn(text)
+        return None
 
     @property
     def epochs_trained(self) -> int:
