@@ -2,7 +2,12 @@
 
 Each is the numpy backend with one kernel rewritten wrongly. ``PLANTED`` maps a name to
 ``(backend object, the kernel that is wrong, a network that exercises it)``; the tests
-of the conformance kit and of ``compare_backends`` both use it."""
+of the conformance kit and of ``compare_backends`` both use it.
+
+``STRICT_PLANTED`` adds one mistake for each kind of private differential test the kit
+replaced (tests/test_differential.py): each must fail the kit at the project's strict
+settings in the kernels listed (the blocked matmul's lost tail only there: it needs
+sizes above 16)."""
 from __future__ import annotations
 
 import numpy as np
@@ -78,6 +83,124 @@ class Float32AccumulationBug(NumpyBackend):
 
     def linear_forward(self, X, W, b):
         return self.matmul(X, W, trans_b=True) + b
+
+
+class BlockedTailBug(NumpyBackend):
+    """matmul summing the inner dimension in blocks of 16 and dropping the last, partial
+    block once there is more than one block (a blocked loop's bound off by one block)."""
+
+    def matmul(self, A, B, trans_a=False, trans_b=False):
+        A = A.T if trans_a else A
+        B = B.T if trans_b else B
+        k = A.shape[1]
+        blocks = k // 16 if k > 16 else 1
+        stop = min(k, 16 * blocks)
+        return A[:, :stop] @ B[:stop, :]
+
+
+class LeakySlopeBug(NumpyBackend):
+    """leaky relu with the slope 0.01 written in, ignoring ``alpha``."""
+
+    def activation_forward(self, name, Z, alpha=0.01):
+        return super().activation_forward(name, Z, 0.01 if name == "leaky_relu" else alpha)
+
+
+class TanhFormulaBug(NumpyBackend):
+    """tanh by its textbook formula (e^2z − 1)/(e^2z + 1): e^2z − 1 cancels near z = 0,
+    keeping ~1e-16/|z| of relative accuracy and nothing of a z below 1e-16 (saturated
+    |z| > 20 is left to np.tanh, so nothing overflows)."""
+
+    def activation_forward(self, name, Z, alpha=0.01):
+        if name == "tanh":
+            with np.errstate(over="ignore", invalid="ignore"):
+                e = np.exp(2 * Z)
+                return np.where(np.abs(Z) > 20, np.tanh(Z), (e - 1) / (e + 1))
+        return super().activation_forward(name, Z, alpha)
+
+
+class LogsumexpNoMaxBug(NumpyBackend):
+    """cross-entropy from logits with log(Σ e^z) taken without the row max: overflows."""
+
+    def loss_from_logits(self, loss, Z, Y):
+        if loss == "cce":
+            Z64 = Z.astype(np.float64)
+            return float(np.mean(np.log(np.exp(Z64).sum(axis=1)) - (Y * Z64).sum(axis=1)))
+        return super().loss_from_logits(loss, Z, Y)
+
+
+class MseGradientBug(NumpyBackend):
+    """mse's gradient without its factor 2 (the derivative of a square)."""
+
+    def loss_gradient(self, loss, A, Y):
+        if loss == "mse":
+            return (A - Y) / A.size
+        return super().loss_gradient(loss, A, Y)
+
+
+class PenaltyHalfBug(NumpyBackend):
+    """the L2 penalty without its ½ (so its gradient is no longer the gradient kernel's)."""
+
+    def penalty(self, W, l1, l2, m):
+        return float(l2 / m * np.sum(W * W) + l1 / m * np.sum(np.abs(W)))
+
+
+class DropoutScaleBug(NumpyBackend):
+    """dropout's backward without the division by the keep probability."""
+
+    def dropout_backward(self, dA, mask, keep_prob):
+        return dA * mask
+
+
+class BatchnormBackwardBug(NumpyBackend):
+    """batch norm's dZ without the Ẑ·dγ term (the variance's path is forgotten)."""
+
+    def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        dZ, dgamma, dbeta = super().batchnorm_backward(dY, Zhat, gamma, var, eps)
+        m = dY.shape[0]
+        return gamma / (m * np.sqrt(var + eps)) * (m * dY - dbeta), dgamma, dbeta
+
+
+class AdamBiasCorrectionBug(NumpyBackend):
+    """Adam without its bias correction (m and v used as they are)."""
+
+    def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        if weight_decay:
+            param *= 1.0 - lr * weight_decay
+        m *= beta1
+        m += (1.0 - beta1) * grad
+        v *= beta2
+        v += (1.0 - beta2) * grad * grad
+        param -= lr * m / (np.sqrt(v) + eps)
+
+
+class DenseForwardBiasBug(NumpyBackend):
+    """the fused dense_forward forgetting the bias (its primitives are right: only whole
+    training runs, which use the fused kernel, can see it)."""
+
+    def dense_forward(self, X, W, b, activation, alpha=0.01):
+        Z = X @ W.T
+        return Z, self.activation_forward(activation, Z, alpha)
+
+
+#: kind of deleted private test -> (backend, kernels the strict kit must fail in)
+STRICT_PLANTED = {
+    "matmul, blocked tail": (BlockedTailBug(), {"matmul"}),
+    "matmul, float32 accumulation": (Float32AccumulationBug(), {"matmul", "linear_forward"}),
+    "linear, transpose": (TransposeBug(), {"linear_forward"}),
+    "linear, off by one": (OffByOneBug(), {"linear_backward"}),
+    "activation, sign": (SignBug(), {"activation_backward"}),
+    "activation, leaky slope": (LeakySlopeBug(), {"activation_forward"}),
+    "activation, tanh near 0": (TanhFormulaBug(), {"activation_forward"}),
+    "softmax, no row max": (SoftmaxNoMaxBug(), {"softmax", "activation_forward"}),
+    "loss from logits, no row max": (LogsumexpNoMaxBug(), {"loss_from_logits"}),
+    "loss gradient, missing 2": (MseGradientBug(), {"loss_gradient"}),
+    "penalty, missing half": (PenaltyHalfBug(), {"penalty"}),
+    "dropout, missing scale": (DropoutScaleBug(), {"dropout_backward"}),
+    "batch norm forward, unbiased variance": (UnbiasedVarianceBug(), {"batchnorm_forward"}),
+    "batch norm backward, missing term": (BatchnormBackwardBug(), {"batchnorm_backward"}),
+    "optimizer, no bias correction": (AdamBiasCorrectionBug(), {"adam_step"}),
+    "training, fused kernel": (DenseForwardBiasBug(), {"training"}),
+}
 
 
 PLANTED = {

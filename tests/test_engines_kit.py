@@ -18,7 +18,8 @@ from engines_planted import KIT_FAILS, PLANTED
 from helpers import require_backend
 
 
-@pytest.mark.parametrize("name, reference", [("scalar", "numpy"), ("numpy", "scalar"), ("c", "numpy")])
+# numpy and c against scalar at the project's strict settings: tests/test_differential.py
+@pytest.mark.parametrize("name, reference", [("scalar", "numpy"), ("c", "numpy")])
 def test_pyneurons_backends_pass(name, reference):
     require_backend(name)
     report = check_backend(name, reference=reference, max_examples=5)
@@ -31,7 +32,7 @@ def test_pyneurons_backends_pass(name, reference):
 @pytest.mark.parametrize("bug", sorted(PLANTED))
 def test_each_planted_mistake_is_caught_in_its_kernel_only(bug):
     backend, _, _ = PLANTED[bug]
-    report = check_backend(backend, max_examples=5, training=False)
+    report = check_backend(backend, max_examples=5, training=False, dtypes=["float64"])
     assert not report.passed
     assert set(report.failed_kernels) == KIT_FAILS[bug]
     assert report.backend == type(backend).__name__
@@ -41,7 +42,7 @@ def test_each_planted_mistake_is_caught_in_its_kernel_only(bug):
 
 
 def test_sign_mistake_report_shows_both_values_and_the_smallest_input():
-    report = check_backend(PLANTED["sign"][0], max_examples=5, training=False)
+    report = check_backend(PLANTED["sign"][0], max_examples=5, training=False, kernels=["activation_backward"])
     f = next(r.failure for r in report.failures if r.dtype == "float64")
     assert f["actual"] == -f["expected"] != 0.0        # only the sign differs
     assert f["shapes"] == [(1, 1), (1, 1), (1, 1)]     # shrunk to one sample, one unit
@@ -50,15 +51,15 @@ def test_sign_mistake_report_shows_both_values_and_the_smallest_input():
 
 
 def test_off_by_one_is_shrunk_to_the_smallest_batch():
-    report = check_backend(PLANTED["off_by_one"][0], max_examples=5, training=False)
+    report = check_backend(PLANTED["off_by_one"][0], max_examples=5, training=False, kernels=["linear_backward"])
     f = next(r.failure for r in report.failures if r.dtype == "float64")
     assert f["output"] == 2 and f["actual"] == 0.0    # db of a one-row batch: the loop never ran
     assert f["shapes"][0][0] == 1
 
 
 def test_training_runs_catch_a_mistake_too():
-    report = check_backend(PLANTED["sign"][0], max_examples=2)
-    assert "training" in report.failed_kernels
+    report = check_backend(PLANTED["sign"][0], max_examples=2, kernels=[])
+    assert report.failed_kernels == ["training"]
 
 
 def test_a_kernel_that_writes_to_its_input_fails():
@@ -104,6 +105,31 @@ def test_bad_arguments():
         check_backend("numpy", max_examples=0)
     with pytest.raises(ValueError, match="backend: expected one of"):
         check_backend("gpu")
+    with pytest.raises(ValueError, match="max_dim: expected an int >= 1, got 0"):
+        check_backend("numpy", max_dim=0)
+    with pytest.raises(ValueError, match="rtol, ulps: expected one of them"):
+        check_backend("numpy", rtol=1e-12, ulps=4)
+    with pytest.raises(ValueError, match="ulps: expected an int >= 0, got -1"):
+        check_backend("numpy", ulps=-1)
+    with pytest.raises(ValueError, match="rtol: expected a float >= 0 .*got -1e-12"):
+        check_backend("numpy", rtol=-1e-12)
+    with pytest.raises(ValueError, match="dtypes: expected float64 or float32, got 'float16'"):
+        check_backend("numpy", dtypes=["float16"])
+    with pytest.raises(ValueError, match="dtypes: expected float64 or float32, got 'float16'"):
+        check_backend("numpy", rtol={"float16": 1e-3})
+    with pytest.raises(ValueError, match=r"kernels: expected names among matmul, .*got \['matmull'\]"):
+        check_backend("numpy", kernels=["matmull"])
+
+
+def test_strictness_options_are_applied():
+    report = check_backend("numpy", reference="scalar", ulps=4, kernels=["softmax"], training=False,
+                           max_examples=3, max_dim=40, dtypes=["float64"])
+    assert report.settings["rtol"]["float64"] == 4 * 2.0 ** -52       # 4 × float64's machine epsilon
+    assert report.settings["max_dim"] == 40
+    assert {r.kernel for r in report.results} == {"softmax"} and {r.dtype for r in report.results} == {"float64"}
+    assert "sizes up to 40" in str(report)
+    partial = check_backend("numpy", rtol={"float32": 1e-3}, kernels=[], training=False)
+    assert partial.settings["rtol"] == {"float64": 1e-9, "float32": 1e-3} and partial.results == []
 
 
 def test_ulp_distance_against_the_formats():

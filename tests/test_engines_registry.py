@@ -5,6 +5,7 @@ observed, not assumed) and the numpy backend's run from the same seed (a learner
 that computes the same formula must give the same run to rounding)."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -65,7 +66,7 @@ def test_report_lists_own_and_borrowed_kernels():
     assert report.reference == "numpy"
     text = str(report)
     assert "1 of 23 kernels its own" in text
-    assert "linear_backward       borrowed from numpy" in text
+    assert re.search(r"\n  linear_backward +borrowed from numpy\n", text)
 
 
 def test_a_named_reference_lends_its_kernels():

@@ -34,7 +34,7 @@ KERNELS = ("matmul", "linear_forward", "linear_backward", "activation_forward",
            "momentum_step", "rmsprop_step", "adam_step", "momentum_course_step", "adagrad_step")
 #: Kernels with a default composed of the primitives: the learner's if written, else the default.
 FUSED = ("dense_forward", "dense_backward", "sgd_train_step", "data_loss", "output_gradient",
-         "train_plan")
+         "sample_losses", "weighted_data_loss", "weighted_output_gradient", "scale_rows", "train_plan")
 
 #: Names a registered backend may not take (the built-ins, and the CLI's "all").
 RESERVED = ("scalar", "numpy", "c", "all")
