@@ -16,9 +16,13 @@ A fused kernel the backend overrides is one record (``fused: True``): the C back
 composition of the small kernels, recorded with them nested under it. ``expand=True``
 runs every built-in backend's fused kernels and training plan as those compositions
 (the per-operation path), to see inside them; a learner's own fused kernels stay theirs.
+That path computes the same equations but may round in another order than a fused one
+(the C plan's Adam folds ``lr/(1 - beta1^t)`` into one factor), so an expanded run agrees
+with an untraced one to rounding, not always bit for bit.
 
 Tracing never changes a result: the proxy passes each call through unchanged (copies
-are taken of the arguments, never given to the kernel).
+are taken of the arguments, never given to the kernel); only ``expand=True``, which asks
+for another path, can move the last bits.
 
 ``print(t)`` shows the tape; ``t.filter(layer=0, kernel="linear_forward")`` keeps some
 records; ``t.records`` (or ``list(t)``) is a list of dicts a DataFrame takes as is;

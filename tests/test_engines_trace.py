@@ -39,9 +39,16 @@ def test_tracing_never_changes_a_result(backend, fit, detail, expand):
     with pn.trace(detail=detail, expand=expand) as t:
         h2 = traced.fit(X, y, epochs=2, batch_size=4, **fit)
     assert len(t) > 0
-    for a, b in zip(plain.get_weights(), traced.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    assert h1.history["loss"] == h2.history["loss"]
+    if not expand:
+        for a, b in zip(plain.get_weights(), traced.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert h1.history["loss"] == h2.history["loss"]
+    else:
+        # expand=True asks for the per-operation path instead of the fused plan: the same
+        # equations, rounded in their own order (c's fused Adam folds lr/(1 - beta1^t))
+        for a, b in zip(plain.get_weights(), traced.get_weights()):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(h2.history["loss"], h1.history["loss"], rtol=1e-12)
 
 
 def test_one_step_of_the_per_operation_path_in_order():
