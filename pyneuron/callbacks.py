@@ -24,9 +24,12 @@ import inspect
 import math
 import os
 import warnings
-from typing import Any
+from typing import Any, Dict, Literal, Optional
 
 from .validation import check_bool, check_number, check_positive_int
+
+#: What a hook's ``logs`` is: the logged values by name, or None.
+Logs = Optional[Dict[str, float]]
 
 #: Each hook's positional parameters in Keras's form (after ``self``).
 HOOKS = {"on_train_begin": 1, "on_train_end": 1, "on_epoch_begin": 2, "on_epoch_end": 2,
@@ -42,12 +45,12 @@ class Callback:
     def set_model(self, model: Any) -> None:
         self.model = model
 
-    def on_train_begin(self, logs: dict | None = None) -> None: pass
-    def on_train_end(self, logs: dict | None = None) -> None: pass
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: pass
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: pass
-    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: pass
-    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: pass
+    def on_train_begin(self, logs: Logs = None) -> None: pass
+    def on_train_end(self, logs: Logs = None) -> None: pass
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None: pass
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None: pass
+    def on_batch_begin(self, batch: int, logs: Logs = None) -> None: pass
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None: pass
 
     def on_train_diverged(self, error: Exception) -> bool:
         """Called when ``fit`` is about to raise :class:`~pyneuron.training.TrainingDivergedError`
@@ -152,19 +155,20 @@ class EarlyStopping(_Monitor):
     by more than ``min_delta`` (as Keras and the tutorials count); with ``restore_best_weights`` the model ends with the
     weights of its best epoch (``history.best_epoch``)."""
 
-    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True, mode="auto"):
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
+                 restore_best_weights: bool = True, mode: Literal["auto", "min", "max"] = "auto") -> None:
         self._set_monitor(monitor, min_delta, mode)
         self.patience = check_positive_int(patience, "patience", minimum=1)
         self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
                 f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})")
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         value = self._value(logs)
         if self._improved(value, self.best):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -175,7 +179,7 @@ class EarlyStopping(_Monitor):
             if self.wait >= self.patience:  # `patience` epochs in a row without improvement
                 self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         if self.model.history is not None:
             self.model.history.best_epoch = self.best_epoch
         if self.restore_best_weights and self.best_weights is not None:
@@ -190,7 +194,8 @@ class ModelCheckpoint(_Monitor):
     ``filepath`` may hold ``{epoch}`` and any logged name (``"ckpt-{epoch:03d}-{val_loss:.3f}"``),
     filled in per epoch. ``saved`` lists the paths written; ``best`` the best value."""
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=True, mode="auto", min_delta=0.0):
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = True,
+                 mode: Literal["auto", "min", "max"] = "auto", min_delta: float = 0.0) -> None:
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"filepath: expected a path (str or os.PathLike), got {type(filepath).__name__}")
         self.filepath = os.fspath(filepath)
@@ -199,10 +204,10 @@ class ModelCheckpoint(_Monitor):
         self.best = None
         self.saved = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.best = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         from .io import save
         if self.save_best_only:
             value = self._value(logs)
@@ -226,8 +231,9 @@ class ReduceLROnPlateau(_Monitor):
     ``lr_schedule`` or an optimizer's ``decay`` (which set the rate themselves; ``fit``
     refuses the pair)."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0,
-                 min_lr=0.0, mode="auto"):
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
+                 mode: Literal["auto", "min", "max"] = "auto") -> None:
         self._set_monitor(monitor, min_delta, mode)
         self.factor = check_number(factor, "factor", 0.0, 1.0, low_open=True, high_open=True)
         self.patience = check_positive_int(patience, "patience", minimum=1)
@@ -235,10 +241,10 @@ class ReduceLROnPlateau(_Monitor):
         self.min_lr = check_number(min_lr, "min_lr", 0.0)
         self.best, self.wait, self.cooling = None, 0, 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.best, self.wait, self.cooling = None, 0, 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         value = self._value(logs)
         if self._improved(value, self.best):
             self.best, self.wait = value, 0
@@ -258,7 +264,7 @@ class CSVLogger(Callback):
     header if it already has lines), so a training continued by a second ``fit`` goes on
     in the same table."""
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
         if not isinstance(filename, (str, os.PathLike)):
             raise TypeError(f"filename: expected a path (str or os.PathLike), got {type(filename).__name__}")
         if not isinstance(separator, str) or len(separator) != 1:
@@ -268,12 +274,12 @@ class CSVLogger(Callback):
         self.append = check_bool(append, "append")
         self._file = self._writer = self._keys = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs = None) -> None:
         has_lines = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
         self._writer, self._keys, self._header_written = None, None, has_lines
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         logs = logs or {}
         if self._keys is None:
             self._keys = list(logs)
@@ -283,7 +289,7 @@ class CSVLogger(Callback):
         self._writer.writerow([epoch] + [logs.get(k, "") for k in self._keys])
         self._file.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Logs = None) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -296,10 +302,10 @@ class TerminateOnNaN(Callback):
     history so far with ``history.stopped_epoch`` set, and a ``RuntimeWarning`` says where.
     Also stops after an epoch whose logged values (e.g. ``val_loss``) are not finite."""
 
-    def __init__(self):
-        self.stopped_epoch = None
+    def __init__(self) -> None:
+        self.stopped_epoch: int | None = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         bad = sorted(k for k, v in (logs or {}).items() if not math.isfinite(v))
         if bad:
             warnings.warn(f"TerminateOnNaN: epoch {epoch} logged non-finite {', '.join(bad)}; "
@@ -307,7 +313,7 @@ class TerminateOnNaN(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_diverged(self, error):
+    def on_train_diverged(self, error: Exception) -> bool:
         warnings.warn(f"TerminateOnNaN: {error}", RuntimeWarning, stacklevel=2)
         self.stopped_epoch = getattr(error, "epoch", None)
         return True

@@ -7,9 +7,13 @@ Python loops of ``scalar``, the arrays of ``numpy`` or the C of ``c``.
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks, _config, backends
 from . import initializers as inits
@@ -17,6 +21,12 @@ from . import losses, nonfinite
 from .activations import HIDDEN_ACTIVATIONS, check_activation
 from .layers import Dense
 from .validation import as_float_matrix, check_bool, check_bytes_fit, check_dtype, check_number
+
+if TYPE_CHECKING:
+    from .callbacks import Callback, EarlyStopping
+    from .optimizers import Optimizer
+    from .schedules import Schedule
+    from .training import History
 
 
 def _check_bias(bias, n_layers, batch_norm):
@@ -133,9 +143,12 @@ class MLP:
     ``fit(..., dropout_masks=..., shuffle=...)``.
     """
 
-    def __init__(self, layer_sizes, activation="relu", output="sigmoid", loss=None, init="auto",
-                 seed=None, backend=None, negative_slope=None, dropout=0.0, batch_norm=False,
-                 dtype="float64", bias=None, *, alpha=None):
+    def __init__(self, layer_sizes: Sequence[int], activation: str | Sequence[str] = "relu",
+                 output: str = "sigmoid", loss: str | None = None, init: str = "auto",
+                 seed: int | None = None, backend: str | None = None, negative_slope: float | None = None,
+                 dropout: float | Sequence[float] = 0.0, batch_norm: bool = False,
+                 dtype: str | np.dtype[Any] | type = "float64", bias: bool | Sequence[bool] | None = None, *,
+                 alpha: float | None = None) -> None:
         is_sequence = isinstance(layer_sizes, (list, tuple)) or (
             isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1)
         sizes = list(layer_sizes) if is_sequence else None
@@ -205,25 +218,25 @@ class MLP:
 
     # ------------------------------------------------------------------ basics
     @property
-    def kernels(self):
+    def kernels(self) -> Any:
         """The backend object whose kernels this model calls right now."""
         return _config.resolve(self.backend)
 
     @property
-    def activations(self):
+    def activations(self) -> list[str]:
         """Every layer's activation name, the output's last."""
         return [layer.activation for layer in self.layers]
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.layer_sizes[0]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.layer_sizes[-1]
 
     @property
-    def is_classifier(self):
+    def is_classifier(self) -> bool:
         return losses.is_classifier(self.loss_name)
 
     def __repr__(self) -> str:
@@ -257,7 +270,7 @@ class MLP:
             parts.append(f"optimizer={self.optimizer!r}")
         return f"MLP({', '.join(parts)})"
 
-    def summary(self, print_fn=print):
+    def summary(self, print_fn: Callable[[str], object] | None = print) -> str | None:
         """Print a table of the layers (Keras's ``model.summary()``): each layer's type,
         output shape, parameter count and how many are trainable / frozen, then the totals
         (see :mod:`pyneuron.summary`). ``print_fn=None`` returns the text instead."""
@@ -278,7 +291,7 @@ class MLP:
         return history.epoch[-1] if history.epoch else getattr(history, "initial_epoch", 0)
 
     @property
-    def alpha(self):
+    def alpha(self) -> float:
         """The leaky-ReLU slope under its old name: read-only and deprecated (warns), kept for
         code written before ``negative_slope`` (use ``negative_slope``)."""
         from ._slope import warn_alpha_attribute
@@ -286,33 +299,33 @@ class MLP:
         return self.negative_slope
 
     @property
-    def n_parameters(self):
+    def n_parameters(self) -> int:
         return int(sum(p.size for layer in self.layers for p in layer.parameters()))
 
-    def parameters(self):
+    def parameters(self) -> list[np.ndarray]:
         """Every parameter array, layer by layer (W, b[, gamma, beta]); frozen ones
         included, absent biases not (see :meth:`trainable_parameters`)."""
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def named_parameters(self):
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
         """``[(name, array), ...]`` in :meth:`parameters`' order, named as the model file
         names them: ``"layer0/W"``, ``"layer0/b"``, ``"layer0/gamma"`` ..."""
         return [(f"layer{i}/{kind}", p) for i, layer in enumerate(self.layers)
                 for kind, p in zip(layer.parameter_kinds(), layer.parameters())]
 
-    def trainable_parameters(self):
+    def trainable_parameters(self) -> list[np.ndarray]:
         """The parameters training updates: :meth:`parameters` less the frozen ones. The
         optimizer keeps one state entry per array of this list, in this order."""
         return [p for layer in self.layers
                 for kind, p in zip(layer.parameter_kinds(), layer.parameters()) if kind not in layer.frozen]
 
     @property
-    def frozen(self):
+    def frozen(self) -> list[str]:
         """The names of the frozen parameters (``["layer0/b", ...]``), in parameter order."""
         return [f"layer{i}/{kind}" for i, layer in enumerate(self.layers)
                 for kind in layer.parameter_kinds() if kind in layer.frozen]
 
-    def parameter_names(self, name, what="names"):
+    def parameter_names(self, name: str, what: str = "names") -> list[str]:
         """The full parameter names ``name`` stands for: a full name (``"layer1/b"``), a
         layer (``"layer0"``: all of its parameters) or a kind across layers (``"W"``,
         ``"b"``, ``"gamma"``, ``"beta"``). Raises ``ValueError`` (naming ``what``) for a
@@ -338,7 +351,7 @@ class MLP:
         if self.frozen != before and self.optimizer is not None and self.optimizer.state:
             self.optimizer.reset()   # its state lists the trainable arrays, which just changed
 
-    def freeze(self, *names):
+    def freeze(self, *names: str) -> MLP:
         """Freeze parameters: still used forward, never updated by ``fit``, no optimizer
         state (``torch``'s ``requires_grad=False``). ``names`` as :meth:`parameter_names`
         reads them, e.g. ``model.freeze("b")`` keeps every bias at its value. Changing
@@ -347,19 +360,19 @@ class MLP:
         self._set_frozen(names, True, "freeze")
         return self
 
-    def unfreeze(self, *names):
+    def unfreeze(self, *names: str) -> MLP:
         """Undo :meth:`freeze` for ``names`` (no names: unfreeze everything)."""
         if not names:
             names = [n for n, _ in self.named_parameters()]
         self._set_frozen(names, False, "unfreeze")
         return self
 
-    def get_weights(self):
+    def get_weights(self) -> list[np.ndarray]:
         """Copies of ``[W1, b1, W2, b2, ...]`` (W of shape (n_out, n_in), b of shape (n_out,));
         a layer built without bias contributes its W alone."""
         return [a.copy() for layer in self.layers for a in ((layer.W, layer.b) if layer.has_bias else (layer.W,))]
 
-    def set_weights(self, weights):
+    def set_weights(self, weights: Sequence[ArrayLike]) -> None:
         """Load ``[W1, b1, W2, b2, ...]`` (as :meth:`get_weights` gives them: no b for a layer
         without bias); every shape is checked before anything changes."""
         slots = [(kind, i, getattr(layer, kind)) for i, layer in enumerate(self.layers)
@@ -378,17 +391,17 @@ class MLP:
             old[...] = arr
 
     # ------------------------------------------------------------------ inputs
-    def check_X(self, X, name="X"):
+    def check_X(self, X: ArrayLike, name: str = "X") -> np.ndarray:
         return as_float_matrix(X, name, self.dtype, self.n_features)
 
-    def encode_y(self, y, n_samples, name="y"):
+    def encode_y(self, y: ArrayLike, n_samples: int, name: str = "y") -> np.ndarray:
         Y = losses.encode_targets(y, self.n_outputs, self.loss_name, self.dtype, name)
         if Y.shape[0] != n_samples:
             raise ValueError(f"{name}: expected {n_samples} targets (one per row of X), got {Y.shape[0]}")
         return Y
 
     # ------------------------------------------------------------------ forward / backward
-    def forward(self, X, training=False):
+    def forward(self, X: ArrayLike, training: bool = False) -> np.ndarray:
         """The network's output for ``X`` (probabilities for sigmoid/softmax).
 
         Each layer keeps its ``cache`` (input, Z, A) for a later :meth:`backward`.
@@ -443,7 +456,8 @@ class MLP:
             return self.kernels.weighted_data_loss(self.loss_name, out.activation, A, Y, Z, weights)
         return self.kernels.data_loss(self.loss_name, out.activation, A, Y, Z)
 
-    def loss(self, X, y, l2=0.0, l1=0.0, penalty="mean"):
+    def loss(self, X: ArrayLike, y: ArrayLike, l2: float | Mapping[str, float] = 0.0,
+             l1: float | Mapping[str, float] = 0.0, penalty: Literal["mean", "sum"] = "mean") -> float:
         """Mean loss of the model's predictions on ``(X, y)``, plus the L1/L2 penalty when
         ``l2``/``l1`` are given (the same arguments as ``fit``; see
         :class:`pyneuron.penalties.Penalty` for both scalings, with ``m`` = the rows of X).
@@ -459,7 +473,7 @@ class MLP:
             value += terms.value(self.kernels, Xc.shape[0])
         return value
 
-    def gradients(self, X, y):
+    def gradients(self, X: ArrayLike, y: ArrayLike) -> list[np.ndarray]:
         """Gradients of :meth:`loss` for every parameter, ``[dW1, db1, dW2, db2, ...]``
         (plus dgamma, dbeta after each batch-normalized layer's db, matching
         :meth:`parameters`). Dropout is off; batch norm uses the batch's statistics
@@ -480,7 +494,7 @@ class MLP:
         nonfinite.check_output(self, what)
         return A
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit.
 
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
@@ -489,7 +503,7 @@ class MLP:
         # copies: the arrays returned must not be the layer's cache a later backward reads
         return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A.copy()
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """The output layer's pre-activation ``Z = A_prev Wᵀ + b`` (the logits), before
         sigmoid / softmax: ``(m,)`` for one output unit, ``(m, k)`` otherwise.
 
@@ -500,7 +514,7 @@ class MLP:
         Z = self.layers[-1].cache["Z"]
         return Z[:, 0].copy() if self.n_outputs == 1 else Z.copy()
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Class labels (classifiers) or predicted values (regression, 1-D for one output).
 
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
@@ -514,7 +528,7 @@ class MLP:
             return labels[:, 0] if self.n_outputs == 1 else labels
         return A[:, 0].copy() if self.n_outputs == 1 else A.copy()
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy for a classifier, mean squared error for regression."""
         from . import metrics
         Xc = self.check_X(X)
@@ -524,7 +538,7 @@ class MLP:
             return metrics.output_accuracy(A, Y, self.loss_name)   # as fit's history["accuracy"]
         return metrics.mean_squared_error(Y, A)
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> dict[str, Any]:
         """A dict of metrics suited to the task (see :func:`pyneuron.metrics.evaluate`).
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
         from . import metrics
@@ -535,39 +549,57 @@ class MLP:
         nonfinite.check_output(self, "evaluate")   # the caches hold evaluate's forward pass
         return result
 
-    def fit(self, X, y, **options):
-        """Train on ``(X, y)``; see :func:`pyneuron.training.fit` for every option.
-        Returns the :class:`~pyneuron.training.History`."""
+    def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 100, batch_size: int | None = 32,
+            lr: float | None = None, optimizer: Optimizer | str | None = None,
+            shuffle: bool | Callable[[int, int], ArrayLike] = True, verbose: Literal[0, 1, 2] = 0,
+            l2: float | Mapping[str, float] = 0.0, l1: float | Mapping[str, float] = 0.0,
+            validation_split: float = 0.0, validation_data: Sequence[ArrayLike] | None = None,
+            early_stopping: EarlyStopping | None = None, callbacks: Sequence[Callback] | None = None,
+            clip_value: float | None = None, clip_norm: float | None = None,
+            lr_schedule: Schedule | None = None, metrics: Literal["auto"] | Sequence[str] | None = "auto",
+            penalty: Literal["mean", "sum"] = "mean",
+            dropout_masks: Callable[[int, tuple[int, int]], ArrayLike] | None = None,
+            sample_weight: ArrayLike | None = None,
+            class_weight: Mapping[int, float] | Literal["balanced"] | None = None,
+            initial_epoch: int | None = None) -> History:
+        """Train on ``(X, y)``; every option is :func:`pyneuron.training.fit`'s (documented
+        there). A second call continues with the model's optimizer and epoch count.
+        Returns the :class:`~pyneuron.training.History` of this call."""
         from .training import fit
-        return fit(self, X, y, **options)
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                   shuffle=shuffle, verbose=verbose, l2=l2, l1=l1, validation_split=validation_split,
+                   validation_data=validation_data, early_stopping=early_stopping, callbacks=callbacks,
+                   clip_value=clip_value, clip_norm=clip_norm, lr_schedule=lr_schedule, metrics=metrics,
+                   penalty=penalty, dropout_masks=dropout_masks, sample_weight=sample_weight,
+                   class_weight=class_weight, initial_epoch=initial_epoch)
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> str:
         """Write architecture, weights, optimizer state and statistics to one ``.npz``
         (``.npz`` is added to ``path`` when missing); returns the path written
         (see :func:`pyneuron.io.save`)."""
         from .io import save
         return save(self, path)
 
-    def to_torch(self):
+    def to_torch(self) -> Any:
         """An equivalent ``torch.nn.Sequential`` with these weights (see :mod:`pyneuron.interop_torch`)."""
         from .interop_torch import to_torch
         return to_torch(self)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, np.ndarray]:
         """This model's parameters and batch-norm statistics under PyTorch's names for the
         equivalent ``nn.Sequential`` (``"0.weight"``, ``"0.bias"``, ``"1.running_mean"`` ...),
         as NumPy copies (see :mod:`pyneuron.state_dict`)."""
         from .state_dict import state_dict
         return state_dict(self)
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any:
         """Copy a ``state_dict`` (this model's or a torch ``Sequential``'s) into the model, every
         value checked first; ``strict`` as in torch. Returns ``(missing_keys, unexpected_keys)``
         (see :func:`pyneuron.state_dict.load_state_dict`)."""
         from .state_dict import load_state_dict
         return load_state_dict(self, state_dict, strict=strict)
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """Jupyter's display: a summary table (see :mod:`pyneuron.display`)."""
         from .display import mlp_html
         return mlp_html(self)
