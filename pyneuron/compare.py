@@ -273,20 +273,21 @@ __all__ = ["compare_backends", "Comparison", "Divergence"]
 
 
 # ------------------------------------------------------------------ the command line
-def load_plugin(spec):
+def load_plugin(spec, option="--plugin"):
     """Register the backend named by ``"MODULE:ATTR"`` or ``"MODULE:ATTR=NAME"`` (ATTR an
     object with kernels, or a class to instantiate; NAME defaults to ATTR in lower case)
-    and return its name. Raises ``ValueError`` for a malformed spec, ``ImportError`` for
-    a module that cannot be imported."""
+    and return its name. Raises ``ValueError`` for a malformed spec or a missing
+    attribute (messages start with ``option``, where the spec came from), ``ImportError``
+    for a module that cannot be imported, and what :func:`pyneuron.register_backend` raises."""
     import importlib
     from . import backends as registry
     target, _, name = spec.partition("=")
     module, _, attr = target.partition(":")
     if not module or not attr:
-        raise ValueError(f"--plugin: expected MODULE:ATTR or MODULE:ATTR=NAME, got {spec!r}")
+        raise ValueError(f"{option}: expected MODULE:ATTR or MODULE:ATTR=NAME, got {spec!r}")
     obj = getattr(importlib.import_module(module), attr, None)
     if obj is None:
-        raise ValueError(f"--plugin: module {module!r} has no attribute {attr!r}")
+        raise ValueError(f"{option}: module {module!r} has no attribute {attr!r}")
     name = name or attr.lower()
     registry.register_backend(name, obj() if isinstance(obj, type) else obj)
     return name

@@ -1,5 +1,6 @@
 """The backend flag: set_backend / get_backend / use_backend, a model's
-``backend=``, ``PYNEURON_BACKEND`` at import, available_backends."""
+``backend=``, ``PYNEURON_BACKEND`` (read when the default is first needed, a name or a
+plugin spec), available_backends."""
 from __future__ import annotations
 
 import os
@@ -114,8 +115,8 @@ def test_unavailable_c_raises_clearly(monkeypatch):
     assert "c" not in pyneuron.available_backends()
 
 
-def _run(env_value, code="import pyneuron; print(pyneuron.get_backend())"):
-    env = dict(os.environ)
+def _run(env_value, code="import pyneuron; print(pyneuron.get_backend())", **extra):
+    env = dict(os.environ, **extra)
     env.pop("PYNEURON_BACKEND", None)
     if env_value is not None:
         env["PYNEURON_BACKEND"] = env_value
@@ -139,23 +140,129 @@ def test_environment_variable_unset_gives_numpy():
 
 @pytest.mark.parametrize("value", ["cuda", "gpu", "NUMPY"])
 def test_environment_variable_invalid_fails_clearly(value):
-    proc = _run(value)
+    proc = _run(value, "import pyneuron; print(pyneuron.MLP([2, 1]).predict([[1.0, 2.0]]))")
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("pyneuron._config.BackendEnvironmentError: ")
     assert "PYNEURON_BACKEND" in last and repr(value) in last and "'scalar', 'numpy', 'c'" in last
-    proc = _run(value, "import pyneuron")
+    assert "register_backend" in last                  # how a name of one's own becomes valid
+    proc = _run(value, "import pyneuron; print(pyneuron.get_backend())")
     assert "PYNEURON_BACKEND" in proc.stderr.strip().splitlines()[-1]
+    # importing alone reads nothing: the name may still be registered by the script
+    proc = _run(value, "import pyneuron; print('imported')")
+    assert proc.returncode == 0 and proc.stdout.strip() == "imported", proc.stderr
+
+
+LEARNER = """
+import numpy as np
+import pyneuron as pn
+
+class Mine:
+    calls = 0
+    def linear_forward(self, X, W, b):
+        Mine.calls += 1
+        return X @ W.T + b
+
+pn.register_backend("mine", Mine())
+model = pn.MLP([2, 3, 1], seed=0)
+model.predict(np.array([[1.0, 2.0]]))
+print(pn.get_backend(), model.kernels.name, Mine.calls)
+"""
+
+
+def test_environment_variable_names_a_backend_registered_after_import():
+    proc = _run("mine", LEARNER)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["mine", "mine", "2"]           # two layers' forward passes
+
+
+def test_environment_variable_as_a_plugin_spec_imports_and_registers_it():
+    tests = str(Path(__file__).resolve().parent)
+    code = ("import os, sys; sys.path.insert(0, os.environ['TESTS'])\n"
+            "import pyneuron as pn\n"
+            "print(pn.get_backend(), pn.backend_report(pn.get_backend()).own)\n"
+            "print(pn.MLP([3, 4, 1], seed=0).kernels.name)\n")
+    for spec, name in (("engines_planted:OffByOneBug=mine", "mine"), ("engines_planted:SignBug", "signbug")):
+        proc = _run(spec, code, TESTS=tests)
+        assert proc.returncode == 0, proc.stderr
+        first, second = proc.stdout.splitlines()
+        assert first.split(" ", 1)[0] == name and second == name
+    assert "['linear_backward']" in _run("engines_planted:OffByOneBug=mine", code, TESTS=tests).stdout
+
+
+@pytest.mark.parametrize("spec, says", [("engines_planted:Nope", "module 'engines_planted' has no attribute 'Nope'"),
+                                        ("no_such_module_h6:Thing", "No module named 'no_such_module_h6'"),
+                                        ("engines_planted:", "expected MODULE:ATTR or MODULE:ATTR=NAME")])
+def test_a_plugin_spec_that_cannot_load_names_the_variable(spec, says):
+    tests = str(Path(__file__).resolve().parent)
+    code = "import os, sys; sys.path.insert(0, os.environ['TESTS']); import pyneuron; pyneuron.get_backend()"
+    proc = _run(spec, code, TESTS=tests)
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode != 0 and last.startswith("pyneuron._config.BackendEnvironmentError: ")
+    assert f"PYNEURON_BACKEND={spec!r}" in last and says in last
+
+
+def test_the_variable_is_not_read_where_the_backend_is_chosen():
+    code = ("import pyneuron as pn\n"
+            "with pn.use_backend('scalar'):\n"
+            "    print(pn.MLP([2, 1]).kernels.name)\n"
+            "print(pn.MLP([2, 1], backend='numpy').kernels.name)\n"
+            "pn.set_backend('numpy')\n"
+            "print(pn.MLP([2, 1]).kernels.name)\n")
+    proc = _run("gpu", code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["scalar", "numpy", "numpy"]
+
+
+def test_a_failed_read_is_not_remembered(monkeypatch):
+    """Asked before the name is registered: the clear error; registered, then asked again: it."""
+    from pyneuron import _config
+    monkeypatch.setattr(_config, "_default", None)
+    monkeypatch.setattr(_config, "_default_from_environment", False)
+    monkeypatch.setenv("PYNEURON_BACKEND", "later")
+    with pytest.raises(pyneuron.BackendEnvironmentError, match="PYNEURON_BACKEND='later' is not a backend"):
+        MLP([2, 1]).kernels
+    from pyneuron.backends.numpy_backend import NumpyBackend
+    pyneuron.register_backend("later", NumpyBackend())
+    try:
+        assert pyneuron.get_backend() == "later" and MLP([2, 1]).kernels.name == "later"
+        monkeypatch.setenv("PYNEURON_BACKEND", "scalar")
+        assert pyneuron.get_backend() == "later"        # read once it succeeded, not again
+        with pyneuron.use_backend("scalar"):
+            assert pyneuron.get_backend() == "scalar"
+    finally:
+        backends.unregister_backend("later")
+        pyneuron.set_backend("numpy")
+
+
+def test_the_command_line_takes_a_plugin_in_the_variable(tmp_path):
+    tests = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=tests + os.pathsep + str(ROOT))
+    for value, argv in (("engines_planted:OffByOneBug=mine", []),
+                        ("mine", ["--plugin", "engines_planted:OffByOneBug=mine"])):
+        env["PYNEURON_BACKEND"] = value
+        done = subprocess.run([sys.executable, "-m", "pyneuron.cli", *argv, "train", "--epochs", "1",
+                               "--samples", "20"], capture_output=True, text=True, cwd=str(ROOT), env=env,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "backend mine" in done.stdout
+    env["PYNEURON_BACKEND"] = "engines_planted:Nope"
+    done = subprocess.run([sys.executable, "-m", "pyneuron.cli", "train", "--epochs", "1"], capture_output=True,
+                          text=True, cwd=str(ROOT), env=env, timeout=120)
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("pyneuron train: error: PYNEURON_BACKEND='engines_planted:Nope' could not be "
+                                   "loaded as a plugin backend (MODULE:ATTR or MODULE:ATTR=NAME): "
+                                   "PYNEURON_BACKEND: module 'engines_planted' has no attribute 'Nope'")
 
 
 def test_environment_error_is_a_value_error():
     from pyneuron._config import BackendEnvironmentError, environment_error
     assert issubclass(BackendEnvironmentError, ValueError)
     assert pyneuron.BackendEnvironmentError is BackendEnvironmentError
-    for good in ("scalar", "numpy", "c", "", None):
-        if good is not None:
-            assert environment_error(good) is None
+    for good in ("scalar", "numpy", "c", "", "package.module:Kernels", "package.module:Kernels=mine"):
+        assert environment_error(good) is None
     assert "PYNEURON_BACKEND='tpu'" in str(environment_error("tpu"))
+    assert "is not a plugin spec" in str(environment_error("package.module:Kernels=my engine"))
 
 
 def test_environment_c_without_the_module_fails_only_when_used():
