@@ -216,7 +216,11 @@ typedef struct {
     void **stats;
     int loss;
     double alpha;
-    double l1, l2;
+    /* penalties, per parameter slot 4 l + q (q: W, b, gamma, beta): l2/(2 d) sum p^2 +
+     * l1/d sum |p|, d = m (pen_mean, the "mean" scaling) or 1 ("sum", with l2 doubled
+     * by the caller); pen_l1, pen_l2: NULL when nothing is penalized */
+    const double *pen_l1, *pen_l2;
+    int pen_mean;
     double clip_value, clip_norm;
     int rule;
     double momentum, dampening;

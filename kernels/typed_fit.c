@@ -12,7 +12,7 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
     const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1);
     double value = FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
                                      A, Y);
-    const double pen = net->l1 != 0 || net->l2 != 0 ? FN(fit_penalty)(net, m) : 0.0;
+    const double pen = net->pen_l1 ? FN(fit_penalty)(net, m) : 0.0;
     value += pen;
     if (penalty)
         *penalty = pen;

@@ -3,13 +3,26 @@
  * whole step). Part of the typed kernels (see typed_kernels.c): included once per
  * precision, after typed_fit_pass.c. */
 
-/* The penalty l2/(2m) sum W^2 + l1/m sum |W| over every layer's weights (not biases). */
+/* The number of elements of parameter slot 4 l + q (q: W, b, gamma, beta). */
+static int64_t FN(slot_size)(const pyn_net *net, int64_t l, int q)
+{
+    return q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
+}
+
+/* The penalty: sum over the penalized slots of l2/(2d) sum p^2 + l1/d sum |p|, d = m for
+ * the "mean" scaling and 1 for "sum" (pyneuron.penalties), in the slots' order -- the
+ * order of Penalty.value's terms. */
 static double FN(fit_penalty)(const pyn_net *net, int64_t m)
 {
+    const double d = net->pen_mean ? (double)m : 1.0;
     double total = 0;
     for (int64_t l = 0; l < net->L; ++l)
-        total += FN(pyn_penalty)(net->sizes[l + 1] * net->sizes[l], NET_W(net, l),
-                                 net->l2 / (2.0 * (double)m), net->l1 / (double)m);
+        for (int q = 0; q < 4; ++q) {
+            const int64_t s = 4 * l + q;
+            if (net->param[s] && (net->pen_l1[s] != 0 || net->pen_l2[s] != 0))
+                total += FN(pyn_penalty)(FN(slot_size)(net, l, q), (const T *)net->param[s],
+                                         net->pen_l2[s] / (2.0 * d), net->pen_l1[s] / d);
+        }
     return total;
 }
 
@@ -74,17 +87,22 @@ static void FN(fit_adam)(int64_t n, T *restrict param, const T *restrict grad, T
 static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, FN(fit_ws) *ws)
 {
     const int64_t L = net->L;
-    if (net->l1 != 0 || net->l2 != 0) { /* dW + (l2/m W + l1/m sign W), as numpy adds */
-        const T a = (T)(net->l2 / (double)m), c = (T)(net->l1 / (double)m);
-        for (int64_t l = 0; l < L; ++l) {
-            const T *W = NET_W(net, l);
-            T *dW = ws->layer[l].grad[0];
-            for (int64_t i = 0; i < net->sizes[l + 1] * net->sizes[l]; ++i) {
-                const T w = W[i];
-                const T sign = w > 0 ? (T)1 : w < 0 ? (T)-1 : w == 0 ? (T)0 : w;
-                dW[i] = dW[i] + (a * w + c * sign);
+    if (net->pen_l1) { /* g + (l2/d p + l1/d sign p), as Penalty.add_gradients adds */
+        const double d = net->pen_mean ? (double)m : 1.0;
+        for (int64_t l = 0; l < L; ++l)
+            for (int q = 0; q < 4; ++q) {
+                const int64_t s = 4 * l + q;
+                if (!net->param[s] || (net->pen_l1[s] == 0 && net->pen_l2[s] == 0))
+                    continue;
+                const T a = (T)(net->pen_l2[s] / d), c = (T)(net->pen_l1[s] / d);
+                const T *p = (const T *)net->param[s];
+                T *g = ws->layer[l].grad[q];
+                for (int64_t i = 0; i < FN(slot_size)(net, l, q); ++i) {
+                    const T w = p[i];
+                    const T sign = w > 0 ? (T)1 : w < 0 ? (T)-1 : w == 0 ? (T)0 : w;
+                    g[i] = g[i] + (a * w + c * sign);
+                }
             }
-        }
     }
     if (net->clip_value > 0) {
         const T cv = (T)net->clip_value;

@@ -97,17 +97,11 @@ def counted_items(Y, loss):
     return Y.shape[0] if loss == "cce" else Y.size
 
 
-def classic_penalty(l1, l2, penalty=None, sample_weight=None):
-    """``(l1, l2)`` for a backend's fused plan that knows only the classic penalty (one
-    ``"mean"`` strength on every weight matrix), given ``train_plan``'s arguments and its
-    extras; ``None`` when an extra needs the per-operation path (weighted samples, or a
-    :class:`~pyneuron.penalties.Penalty` that is not uniform). An unknown extra is a
-    ``TypeError`` through Python's own keyword check."""
-    if sample_weight is not None:
-        return None
-    if penalty is None:
-        return l1, l2
-    return penalty.uniform()
+def plan_extras(penalty=None, sample_weight=None):
+    """``(penalty, sample_weight)`` from ``train_plan``'s extras (see
+    :meth:`pyneuron.backends.base.Backend.train_plan`); an unknown extra is a ``TypeError``
+    through Python's own keyword check."""
+    return penalty, sample_weight
 
 
 class TrainPlan:

@@ -12,7 +12,7 @@ import pytest
 import pyneuron as pn
 from pyneuron import optimizers as O
 from pyneuron.penalties import Penalty
-from pyneuron.training_plan import TrainPlan, classic_penalty
+from pyneuron.training_plan import TrainPlan, plan_extras
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((10, 3))
@@ -23,20 +23,24 @@ def _model(backend, **kw):
     return pn.MLP([3, 4, 1], seed=2, backend=backend, **kw)
 
 
-@pytest.mark.parametrize("extras", [
-    {"penalty": "sum"}, {"penalty": "per-parameter"}, {"sample_weight": np.ones(10)}])
-def test_an_extra_no_fused_plan_runs_gets_the_per_operation_plan(backend, extras):
+def test_weighted_samples_get_the_per_operation_plan(backend):
     model = _model(backend)
-    if "penalty" in extras:
-        extras = {"penalty": Penalty(model, l2=0.1, scaling="sum") if extras["penalty"] == "sum"
-                  else Penalty(model, l2={"layer0/W": 0.1})}
-    plan = model.kernels.train_plan(model, O.SGD(0.1), **extras)
+    w = np.ones(10)
+    plan = model.kernels.train_plan(model, O.SGD(0.1), sample_weight=w)
     assert type(plan) is TrainPlan and plan.path == "per-operation"
-    if "penalty" in extras:
-        assert plan.penalty is extras["penalty"]
-        assert plan.sample_weight is None
-    else:
-        assert plan.sample_weight is extras["sample_weight"]
+    assert plan.sample_weight is w
+
+
+@pytest.mark.parametrize("kind", ["sum", "per-parameter"])
+def test_every_penalty_keeps_the_backends_own_plan_and_reaches_it(backend, kind):
+    model = _model(backend)
+    pen = (Penalty(model, l2=0.1, scaling="sum") if kind == "sum"
+           else Penalty(model, l2={"layer0/W": 0.1, "b": 0.2}))
+    default = model.kernels.train_plan(model, O.SGD(0.1))
+    plan = model.kernels.train_plan(model, O.SGD(0.1), penalty=pen)
+    assert type(plan) is type(default)
+    assert plan.penalty is pen and plan.sample_weight is None
+    assert (backend == "scalar") == (plan.path == "per-operation")
 
 
 def test_none_extras_and_a_uniform_penalty_keep_the_backends_own_plan(backend):
@@ -55,13 +59,12 @@ def test_an_unknown_extra_is_a_type_error_naming_it(backend):
         model.kernels.train_plan(model, O.SGD(0.1), weights=np.ones(10))
 
 
-def test_classic_penalty():
-    model = _model("numpy")
-    assert classic_penalty(0.2, 0.3) == (0.2, 0.3)
-    assert classic_penalty(0.2, 0.3, penalty=None, sample_weight=None) == (0.2, 0.3)
-    assert classic_penalty(0.0, 0.0, penalty=Penalty(model, l1=0.5, l2=0.25)) == (0.5, 0.25)
-    assert classic_penalty(0.0, 0.0, penalty=Penalty(model, l2=0.25, scaling="sum")) is None
-    assert classic_penalty(0.0, 0.0, sample_weight=np.ones(3)) is None
+def test_plan_extras():
+    pen, w = object(), np.ones(3)
+    assert plan_extras() == (None, None)
+    assert plan_extras(penalty=pen, sample_weight=w) == (pen, w)
+    with pytest.raises(TypeError, match="weights"):
+        plan_extras(weights=w)
 
 
 @pytest.mark.parametrize("optimizer", [lambda: O.SGD(0.1, momentum=0.9), lambda: O.Adam(0.01)])

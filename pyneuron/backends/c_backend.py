@@ -414,10 +414,13 @@ class CBackend(NumpyBackend):
         """The fused plan (:class:`~pyneuron.backends.c_plan.CTrainPlan`: one C call per
         epoch, or per step with per-batch callbacks) for every optimizer C knows; the
         per-operation plan otherwise (e.g. an optimizer subclass with its own update), and
-        for the extras (see :meth:`Backend.train_plan`) C cannot run."""
-        from ..training_plan import classic_penalty
+        for weighted samples (the ``sample_weight`` extra, see :meth:`Backend.train_plan`).
+        Every :class:`~pyneuron.penalties.Penalty` runs fused (per-parameter strengths,
+        the ``"sum"`` scaling)."""
+        from ..training_plan import plan_extras
         from .c_plan import CTrainPlan, supports
-        pair = classic_penalty(l1, l2, **extras)
-        if pair is not None and supports(model, optimizer):
-            return CTrainPlan(self, model, optimizer, *pair, clip_value, clip_norm, track_accuracy)
+        penalty, sample_weight = plan_extras(**extras)
+        if sample_weight is None and supports(model, optimizer):
+            return CTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
+                              penalty=penalty)
         return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)

@@ -105,8 +105,11 @@ class CTrainPlan(TrainPlan):
     records_penalties = True
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False):
-        super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+                 clip_norm=None, track_accuracy=False, penalty=None):
+        super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
+                         penalty=penalty)
+        self._penalized = bool(self.penalty)
+        self._pen_arrays = self._penalty_arrays()
         self.typed = _TYPED[np.dtype(model.dtype)]
         self._bound = None
         self._m_cap, self._work = 0, None
@@ -117,6 +120,21 @@ class CTrainPlan(TrainPlan):
         self._ensure_bound()
 
     # ------------------------------------------------------------ binding the buffers
+    def _penalty_arrays(self):
+        """The penalty as C reads it (``pyn_net.pen_l1``, ``pen_l2``, ``pen_mean``): per
+        parameter slot ``4 l + q`` (q: W, b, gamma, beta) the strengths the penalty kernel
+        takes with ``m = 1`` -- ``l2`` doubled for the ``"sum"`` scaling -- and whether they
+        are divided by the batch size (``"mean"``); ``None`` without a penalty."""
+        if not self._penalized:
+            return None
+        L = len(self.model.layers)
+        l1s, l2s = [0.0] * (4 * L), [0.0] * (4 * L)
+        for i, kind, a, b in self.penalty.terms:
+            l1k, l2k, _ = self.penalty._args(a, b, 1)
+            slot = 4 * i + ("W", "b", "gamma", "beta").index(kind)
+            l1s[slot], l2s[slot] = float(l1k), float(l2k)
+        return ffi.new("double[]", l1s), ffi.new("double[]", l2s), int(self.penalty.scaling == "mean")
+
     def _gather(self):
         """The arrays the C step reads and writes, in the order they are bound: per layer
         W, b (if it has one), gamma, beta, running_mean, running_var (with batch norm),
@@ -256,7 +274,10 @@ class CTrainPlan(TrainPlan):
         net.trainable = self._trainable_flags
         net.loss = _LOSS_CODES[model.loss_name]
         net.alpha = float(model.negative_slope)   # the C struct keeps the kernels' name
-        net.l1, net.l2 = float(self.l1), float(self.l2)
+        if self._pen_arrays is None:
+            net.pen_l1 = net.pen_l2 = ffi.NULL
+        else:
+            net.pen_l1, net.pen_l2, net.pen_mean = self._pen_arrays
         net.clip_value = float(self.clip_value or 0.0)
         net.clip_norm = float(self.clip_norm or 0.0)
         for key, value in rule.items():
@@ -377,7 +398,7 @@ class CTrainPlan(TrainPlan):
             Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
             n_rows = X.shape[0]
         err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
-                              work_len, c_losses, c_penalties if self.l1 or self.l2 else ffi.NULL,
+                              work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
                               c_correct if self.track_accuracy else ffi.NULL,
                               self._done, self._after if check_after else ffi.NULL)
         if err:
@@ -387,7 +408,7 @@ class CTrainPlan(TrainPlan):
         optimizer.t = t0 + k
         optimizer.lr = float(lrs[min(k, nb - 1)])
         result = EpochResult(losses=self._losses[:min(k + 1, nb)].tolist())
-        if self.l1 or self.l2:
+        if self._penalized:
             result.penalties = self._penalties[:min(k + 1, nb)].tolist()
         if self.track_accuracy:
             result.correct = sum(self._correct[:k].tolist())   # a few numbers: no NumPy reduction

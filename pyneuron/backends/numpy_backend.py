@@ -30,13 +30,15 @@ class NumpyBackend(Backend):
         whole step in NumPy, in buffers reused between steps) for every model it supports;
         the per-operation plan otherwise. A subclass (the ``c`` backend, a backend with
         kernels of its own) gets the per-operation plan over its kernels unless it makes
-        its own: the vectorized plan does not call the kernels it would override. The
-        extras (see :meth:`Backend.train_plan`) it cannot run get the per-operation plan."""
-        from ..training_plan import classic_penalty
+        its own: the vectorized plan does not call the kernels it would override. It runs
+        every :class:`~pyneuron.penalties.Penalty`; weighted samples (the ``sample_weight``
+        extra, see :meth:`Backend.train_plan`) get the per-operation plan."""
+        from ..training_plan import plan_extras
         from .numpy_plan import NumpyTrainPlan, supports
-        pair = classic_penalty(l1, l2, **extras)
-        if pair is not None and type(self) is NumpyBackend and supports(model):
-            return NumpyTrainPlan(self, model, optimizer, *pair, clip_value, clip_norm, track_accuracy)
+        penalty, sample_weight = plan_extras(**extras)
+        if sample_weight is None and type(self) is NumpyBackend and supports(model):
+            return NumpyTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
+                                  penalty=penalty)
         return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)
 
     # linear algebra

@@ -95,8 +95,9 @@ class NumpyTrainPlan(TrainPlan):
         return True
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False):
-        super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy)
+                 clip_norm=None, track_accuracy=False, penalty=None):
+        super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
+                         penalty=penalty)
         self._bufs = {}
         self._grads = {}     # id(layer) -> {"dW": ..., ...}, reused between steps
         self._scratch = {}   # id(parameter) -> a scratch array of its shape
@@ -203,8 +204,11 @@ class NumpyTrainPlan(TrainPlan):
                 np.add.reduce(dZ, axis=0, out=g["db"])
             if l > 0:
                 np.matmul(dZ, layer.W, out=bufs.dA[l])
-            if penalized:
-                g["dW"] += kernels.penalty_gradient(layer.W, self.l1, self.l2, m)
+        if penalized:   # as Penalty.add_gradients: every penalized parameter, its own strengths
+            penalty = self.penalty
+            for i, kind, a, b in penalty.terms:
+                self._layer_g[i]["d" + kind] += kernels.penalty_gradient(
+                    getattr(layers[i], kind), *penalty._args(a, b, m))
         grads = self._grad_list
         if self.clip_value is not None or self.clip_norm is not None:
             grads = [g.copy() for g in grads]
