@@ -28,7 +28,7 @@ from .backends.base import ACTIVATIONS
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 
 
-def check_activation(name, argument="activation", allowed=ACTIVATIONS):
+def check_activation(name: object, argument: str = "activation", allowed: tuple[str, ...] = ACTIVATIONS) -> str:
     """``name`` if it is one of ``allowed`` (a string); else a ``ValueError`` naming
     ``argument``, the allowed names and what was given."""
     if not isinstance(name, str) or name not in allowed:
@@ -36,7 +36,7 @@ def check_activation(name, argument="activation", allowed=ACTIVATIONS):
     return name
 
 
-def _as_rows(z):
+def _as_rows(z: np.typing.ArrayLike) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.float64]]:
     try:
         raw = np.asarray(z)
     except ValueError:          # ragged nested lists
@@ -50,7 +50,7 @@ def _as_rows(z):
     return arr, np.ascontiguousarray(np.atleast_2d(arr) if arr.ndim < 2 else arr)
 
 
-def apply(name, z, negative_slope=None, *, alpha=None):
+def apply(name: str, z: np.typing.ArrayLike, negative_slope: float | None = None, *, alpha: float | None = None) -> np.typing.NDArray[np.float64]:
     """``f(z)`` for a number, vector or matrix (softmax works per row). ``negative_slope``:
     leaky ReLU's slope for z <= 0 (default 0.01; ``alpha=`` is its deprecated old name)."""
     check_activation(name, "name")
@@ -60,7 +60,7 @@ def apply(name, z, negative_slope=None, *, alpha=None):
     return A.reshape(original.shape) if original.ndim < 2 else A
 
 
-def derivative(name, z, negative_slope=None, *, alpha=None):
+def derivative(name: str, z: np.typing.ArrayLike, negative_slope: float | None = None, *, alpha: float | None = None) -> np.typing.NDArray[np.float64]:
     """``f'(z)`` element-wise (for softmax: the diagonal term a(1-a)). ``negative_slope`` as
     in :func:`apply`."""
     check_activation(name, "name")

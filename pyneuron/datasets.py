@@ -22,17 +22,17 @@ from .validation import as_float_matrix, check_number, check_positive_int
 WORKING_COPIES = 4
 
 
-def _check_seed(seed):
+def _check_seed(seed: int | None) -> int | None:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise TypeError(f"seed: expected a non-negative integer or None, got {seed!r}")
     return seed
 
 
-def _rng(seed):
+def _rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(_check_seed(seed))
 
 
-def _check_fits(n_samples, n_features, name="n_samples"):
+def _check_fits(n_samples: int, n_features: int, name: str = "n_samples") -> int:
     """Refuse, before allocating, a set whose working arrays exceed the machine's
     memory (:func:`pyneuron.validation.check_array_fits`), naming ``name``."""
     try:
@@ -47,13 +47,13 @@ def _check_fits(n_samples, n_features, name="n_samples"):
     return n_samples
 
 
-def _check_bool(value, name):
+def _check_bool(value: object, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, got {value!r}")
     return bool(value)
 
 
-def make_xor(n_samples=4, noise=0.0, seed=None):
+def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """The XOR truth table: inputs in {0,1}², label x1 XOR x2. With ``n_samples``
     > 4 the four corners repeat (cycled), jittered by Gaussian ``noise``."""
     n = _check_fits(check_positive_int(n_samples, "n_samples"), 2)
@@ -67,7 +67,8 @@ def make_xor(n_samples=4, noise=0.0, seed=None):
     return X, y
 
 
-def make_blobs(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0), seed=None):
+def make_blobs(n_samples: int = 300, centers: int | np.typing.ArrayLike = 3, std: float = 1.0,
+               box: tuple[float, float] = (-10.0, 10.0), seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Gaussian clusters: ``centers`` (an int, drawn uniformly in ``box``, or an
     array of points), each of standard deviation ``std``, samples split evenly."""
     n = check_positive_int(n_samples, "n_samples")
@@ -93,7 +94,8 @@ def make_blobs(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0), seed=None):
     return X[perm], y[perm].astype(np.int64)
 
 
-def make_circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
+def make_circles(n_samples: int = 200, noise: float = 0.1, factor: float = 0.5,
+                 seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Two concentric circles: outer radius 1 (class 0), inner radius ``factor`` (class 1)."""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(factor, "factor", 0.0, 1.0, low_open=True, high_open=True)
@@ -110,7 +112,7 @@ def make_circles(n_samples=200, noise=0.1, factor=0.5, seed=None):
     return X[perm], y[perm]
 
 
-def make_moons(n_samples=200, noise=0.1, seed=None):
+def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Two interleaving half circles: class 0 on the upper arc (cos t, sin t),
     class 1 on the lower arc (1 − cos t, 0.5 − sin t), t in [0, π], plus noise."""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
@@ -127,7 +129,8 @@ def make_moons(n_samples=200, noise=0.1, seed=None):
     return X[perm], y[perm]
 
 
-def make_spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
+def make_spiral(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
+                seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """``n_classes`` interleaved spiral arms (the classic CS231n-style set)."""
     n = _check_fits(check_positive_int(n_samples, "n_samples"), 2)
     k = check_positive_int(n_classes, "n_classes", minimum=2)
@@ -147,7 +150,9 @@ def make_spiral(n_samples=300, n_classes=3, noise=0.2, seed=None):
     return X[perm], y[perm].astype(np.int64)
 
 
-def train_test_split(X, y, test_size=0.2, seed=None, stratify=None):
+def train_test_split(X: np.typing.ArrayLike, y: np.typing.ArrayLike, test_size: float = 0.2, seed: int | None = None,
+                     stratify: bool | np.typing.ArrayLike | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into ``X_train, X_test, y_train, y_test``.
 
     Parameters
@@ -200,7 +205,7 @@ def train_test_split(X, y, test_size=0.2, seed=None, stratify=None):
     return X[train], X[test], y[train], y[test]
 
 
-def _stratify_labels(stratify, y, n):
+def _stratify_labels(stratify: object, y: np.ndarray, n: int) -> np.typing.NDArray[np.int64] | None:
     """The class of each sample as integers 0..k-1, or None for no stratification."""
     if stratify is None:
         return None
@@ -216,7 +221,7 @@ def _stratify_labels(stratify, y, n):
     return _class_codes(labels, "stratify")
 
 
-def _class_codes(labels, name):
+def _class_codes(labels: np.ndarray, name: str) -> np.typing.NDArray[np.int64]:
     if labels.ndim not in (1, 2):
         raise ValueError(f"{name}: expected class labels of shape (n,) or (n, k), got shape {labels.shape}")
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
@@ -228,7 +233,7 @@ def _class_codes(labels, name):
     return codes.reshape(-1)
 
 
-def _stratified_indices(codes, n_test, rng):
+def _stratified_indices(codes: np.typing.NDArray[np.int64], n_test: int, rng: np.random.Generator) -> tuple[np.typing.NDArray[np.int64], np.typing.NDArray[np.int64]]:
     """(train, test) indices keeping each class's share (see :func:`train_test_split`)."""
     n = codes.shape[0]
     counts = np.bincount(codes)
@@ -262,14 +267,14 @@ class Standardizer:
     centred (see :func:`constant_columns`).
     """
 
-    def __init__(self):
-        self.mean_ = None
-        self.scale_ = None
+    def __init__(self) -> None:
+        self.mean_: np.typing.NDArray[np.float64] | None = None
+        self.scale_: np.typing.NDArray[np.float64] | None = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Standardizer(fitted)" if self.mean_ is not None else "Standardizer()"
 
-    def fit(self, X):
+    def fit(self, X: np.typing.ArrayLike) -> Standardizer:
         """Learn ``mean_`` and ``scale_`` from ``X`` (n_samples, n_features), finite."""
         X = as_float_matrix(X, "X")
         mean = X.mean(axis=0)
@@ -278,25 +283,25 @@ class Standardizer:
         self.scale_ = np.where(constant_columns(var, mean, X.shape[0]), 1.0, np.sqrt(var))
         return self
 
-    def _check_fitted(self, method):
+    def _check_fitted(self, method: str) -> None:
         if self.mean_ is None:
             raise ValueError(f"Standardizer: call fit(X_train) before {method}")
 
-    def transform(self, X):
+    def transform(self, X: np.typing.ArrayLike) -> np.typing.NDArray[np.float64]:
         self._check_fitted("transform")
         X = as_float_matrix(X, "X", n_features=self.mean_.shape[0])
         return (X - self.mean_) / self.scale_
 
-    def fit_transform(self, X):
+    def fit_transform(self, X: np.typing.ArrayLike) -> np.typing.NDArray[np.float64]:
         return self.fit(X).transform(X)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: np.typing.ArrayLike) -> np.typing.NDArray[np.float64]:
         self._check_fitted("inverse_transform")
         X = as_float_matrix(X, "X", n_features=self.mean_.shape[0])
         return X * self.scale_ + self.mean_
 
 
-def constant_columns(var, mean, n_samples):
+def constant_columns(var: np.typing.NDArray[np.float64], mean: np.typing.NDArray[np.float64], n_samples: int) -> np.typing.NDArray[np.bool_]:
     r"""Which columns' variance is zero up to the round-off of computing it.
 
     The two-pass variance of ``n`` float64 values (mean first, then the mean
@@ -320,7 +325,7 @@ def constant_columns(var, mean, n_samples):
 # the same order gives exactly the points the tutorials trained on.
 
 
-def make_tutorial_blobs(n_samples=1000, seed=42):
+def make_tutorial_blobs(n_samples: int = 1000, seed: int | None = 42) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Seed 000's linearly separable set: two unit-variance Gaussian clouds,
     class 0 around (−2, −2) and class 1 around (2, 2), shuffled.
 
@@ -337,7 +342,7 @@ def make_tutorial_blobs(n_samples=1000, seed=42):
     return np.ascontiguousarray(X[order]), y[order]
 
 
-def make_tutorial_circles(n_samples=1000, noise=0.1, seed=42):
+def make_tutorial_circles(n_samples: int = 1000, noise: float = 0.1, seed: int | None = 42) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Seed 000's non-linear set: a disc of radius 0.5 (class 0) inside a ring
     reaching radius 1 (class 1), then Gaussian ``noise`` on every coordinate.
 
@@ -360,7 +365,7 @@ def make_tutorial_circles(n_samples=1000, noise=0.1, seed=42):
     return X, y
 
 
-def make_tutorial_moons(n_samples=500, noise=0.2, seed=42):
+def make_tutorial_moons(n_samples: int = 500, noise: float = 0.2, seed: int | None = 42) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """Seed 003's two moons: upper arc (cos t, sin t) for class 0, lower arc
     (1 − cos t, 0.5 − sin t) for class 1, t evenly spaced in [0, π], Gaussian
     ``noise``, shuffled. With the defaults these are exactly the tutorial's
@@ -378,7 +383,7 @@ def make_tutorial_moons(n_samples=500, noise=0.2, seed=42):
     return X[order], y[order]
 
 
-def load_digits():
+def load_digits() -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """The 8×8 handwritten digits: ``X`` (1797, 64) pixel intensities 0–16 as
     float64, ``y`` the digit 0–9.
 

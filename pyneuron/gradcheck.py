@@ -27,10 +27,14 @@ the errors. The others are judged as usual.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .validation import check_number, check_positive_int
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 #: Denominator floor of the relative error (see the module docstring).
 NORM_FLOOR = 1e-3
@@ -48,21 +52,21 @@ class GradientCheckResult:
     come from the other entries.
     """
 
-    errors: dict
+    errors: dict[str, float]
     overall: float
     threshold: float
     eps: float
-    checked: dict = field(default_factory=dict)
-    kinks: dict = field(default_factory=dict)
+    checked: dict[str, int] = field(default_factory=dict)
+    kinks: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return bool(self.overall < self.threshold)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.passed
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"gradient check (central differences, eps={self.eps:g}, threshold={self.threshold:g})"]
         for name, err in self.errors.items():
             at_kinks = len(self.kinks.get(name, ()))
@@ -75,15 +79,16 @@ class GradientCheckResult:
     __repr__ = __str__
 
 
-def _names(model):
+def _names(model: MLP) -> list[str]:
     names = []
     for i, layer in enumerate(model.layers, start=1):
         names += [f"{kind}{i}" for kind in layer.parameter_kinds()]   # no b{i} for a layer without bias
     return names
 
 
-def gradient_check(model, X, y, eps=1e-6, threshold=1e-6, max_checks_per_array=None, seed=0,
-                   gradients=None):
+def gradient_check(model: MLP, X: np.typing.ArrayLike, y: np.typing.ArrayLike, eps: float = 1e-6, threshold: float = 1e-6,
+                   max_checks_per_array: int | None = None, seed: int | None = 0,
+                   gradients: list[np.typing.ArrayLike] | None = None) -> GradientCheckResult:
     """Check ``model.gradients(X, y)`` against central differences of ``model``'s loss.
 
     ``max_checks_per_array`` samples that many entries of each parameter array

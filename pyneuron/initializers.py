@@ -25,7 +25,7 @@ glorot_aliases = {"glorot_normal": "xavier_normal", "glorot_uniform": "xavier_un
                   "xavier": "xavier_normal", "glorot": "xavier_normal"}
 
 
-def resolve(name, activation):
+def resolve(name: str, activation: str) -> str:
     """The concrete initializer name for a layer with ``activation``."""
     name = glorot_aliases.get(name, name)
     if name == "auto":
@@ -35,7 +35,8 @@ def resolve(name, activation):
     return name
 
 
-def initial_weights(name, n_in, n_out, rng, dtype=np.float64):
+def initial_weights(name: str, n_in: int, n_out: int, rng: np.random.Generator,
+                    dtype: np.typing.DTypeLike = np.float64) -> np.ndarray:
     """Draw the ``(n_out, n_in)`` weight matrix for one layer."""
     shape = (n_out, n_in)
     if name == "he_normal":

@@ -31,10 +31,15 @@ import secrets
 import stat
 import zipfile
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import _checks, validation
 from ._npz import NpzError, NpzReader
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 FORMAT = "pyneuron-model-2"
 #: Formats this version reads. Version 1 had no batch-norm eps/momentum (they
@@ -53,7 +58,7 @@ class ModelFileError(ValueError):
     """A file that is not a valid pyneuron model (the message says what is wrong)."""
 
 
-def model_path(path, name="path"):
+def model_path(path: str | os.PathLike[str], name: str = "path") -> str:
     """``path`` (a ``str`` or ``os.PathLike``) as a string ending in ``.npz``:
     ``save`` and ``load`` both add the suffix when it is missing, as
     ``numpy.savez`` does. Raises ``TypeError`` for anything else (an integer is
@@ -114,7 +119,7 @@ def _arrays_of(model):
     return arrays
 
 
-def save(model, path):
+def save(model: MLP, path: str | os.PathLike[str]) -> str:
     """Write ``model`` to ``path`` atomically and return the name written.
 
     ``path`` is a ``str`` or ``os.PathLike``; ``.npz`` is appended when missing
@@ -153,7 +158,7 @@ def save(model, path):
 
 
 # ---------------------------------------------------------------------------- load
-def load(path):
+def load(path: str | os.PathLike[str]) -> MLP:
     """Read a model written by :func:`save`; it predicts bit-identically and
     trains on from the same optimizer state and random-generator position.
 

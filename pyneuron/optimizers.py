@@ -18,42 +18,44 @@ steps, not epochs (for a per-epoch decay use ``fit(lr_schedule=...)``).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .validation import check_bool, check_choice, check_number
 
 
 class Optimizer:
     """Base class: ``step(kernels, params, grads)`` updates ``params`` in place."""
 
-    def __init__(self, lr, decay=0.0):
+    def __init__(self, lr: float, decay: float = 0.0) -> None:
         self.lr = check_number(lr, "lr", 0.0, low_open=True)
         self.initial_lr = self.lr
         self.decay = check_number(decay, "decay", 0.0)
         self.t = 0
         self.state = []
 
-    def _settings(self):
+    def _settings(self) -> dict[str, object]:
         return {"lr": self.lr}
 
-    def _all_settings(self):
+    def _all_settings(self) -> dict[str, object]:
         settings = self._settings()
         if self.decay:
             settings["decay"] = self.decay
         return settings
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._all_settings().items())
         return f"{type(self).__name__}({args})"
 
-    def get_config(self):
+    def get_config(self) -> dict[str, object]:
         """The constructor arguments (for saving)."""
         return dict(self._all_settings(), lr=self.initial_lr)
 
-    def lr_at(self, t):
+    def lr_at(self, t: int) -> float:
         """The learning rate of the step that follows ``t`` steps: ``η₀ / (1 + decay·t)``
         (the current ``lr`` when ``decay`` is 0)."""
         return self.initial_lr / (1.0 + self.decay * t) if self.decay else self.lr
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget all state (moments, velocities, the step count)."""
         self.t = 0
         self.state = []
@@ -63,7 +65,7 @@ class Optimizer:
                 s[n].shape != p.shape for s, p in zip(self.state, params) for n in names):
             self.state = [{n: p.copy() * 0 for n in names} for p in params]
 
-    def step(self, kernels, params, grads):
+    def step(self, kernels: object, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Apply one update to every parameter array (in place); with ``decay``, the
         learning rate is first set to :meth:`lr_at` of the steps taken so far."""
         if self.decay:
@@ -73,13 +75,13 @@ class Optimizer:
         for p, g, s in zip(params, grads, self.state):
             self._update(kernels, p, g, s)
 
-    state_names: tuple = ()
+    state_names: tuple[str, ...] = ()
 
     def _update(self, kernels, p, g, s):
         raise NotImplementedError
 
 
-def _check_form(form, choices):
+def _check_form(form: str, choices: tuple[str, ...]) -> str:
     return check_choice(form, "form", choices)
 
 
@@ -103,7 +105,8 @@ class SGD(Optimizer):
     :math:`\theta \leftarrow \theta - \eta g`.
     """
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, decay=0.0, form="torch"):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False, decay: float = 0.0,
+                 form: str = "torch") -> None:
         super().__init__(lr, decay)
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         nesterov = check_bool(nesterov, "nesterov")
@@ -116,8 +119,8 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.state_names = ("velocity",) if self.momentum else ()
 
-    def _settings(self):
-        settings = {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
+    def _settings(self) -> dict[str, object]:
+        settings: dict[str, object] = {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
         if self.form != "torch":
             settings["form"] = self.form
         return settings
@@ -146,13 +149,13 @@ class Momentum(Optimizer):
 
     state_names = ("velocity",)
 
-    def __init__(self, lr=0.01, beta=0.9, decay=0.0, form="average"):
+    def __init__(self, lr: float = 0.01, beta: float = 0.9, decay: float = 0.0, form: str = "average") -> None:
         super().__init__(lr, decay)
         self.beta = check_number(beta, "beta", 0.0, 1.0, high_open=True)
         self.form = _check_form(form, ("average", "course"))
 
-    def _settings(self):
-        settings = {"lr": self.lr, "beta": self.beta}
+    def _settings(self) -> dict[str, object]:
+        settings: dict[str, object] = {"lr": self.lr, "beta": self.beta}
         if self.form != "average":
             settings["form"] = self.form
         return settings
@@ -179,11 +182,11 @@ class Adagrad(Optimizer):
 
     state_names = ("square_sum",)
 
-    def __init__(self, lr=0.01, eps=1e-10, decay=0.0):
+    def __init__(self, lr: float = 0.01, eps: float = 1e-10, decay: float = 0.0) -> None:
         super().__init__(lr, decay)
         self.eps = check_number(eps, "eps", 0.0, low_open=True)
 
-    def _settings(self):
+    def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "eps": self.eps}
 
     def _update(self, kernels, p, g, s):
@@ -201,12 +204,12 @@ class RMSprop(Optimizer):
 
     state_names = ("square_avg",)
 
-    def __init__(self, lr=0.001, rho=0.9, eps=1e-8, decay=0.0):
+    def __init__(self, lr: float = 0.001, rho: float = 0.9, eps: float = 1e-8, decay: float = 0.0) -> None:
         super().__init__(lr, decay)
         self.rho = check_number(rho, "rho", 0.0, 1.0, high_open=True)
         self.eps = check_number(eps, "eps", 0.0, low_open=True)
 
-    def _settings(self):
+    def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps}
 
     def _update(self, kernels, p, g, s):
@@ -228,13 +231,14 @@ class Adam(Optimizer):
     state_names = ("m", "v")
     decoupled_weight_decay = 0.0
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, decay=0.0):
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 decay: float = 0.0) -> None:
         super().__init__(lr, decay)
         self.beta1 = check_number(beta1, "beta1", 0.0, 1.0, high_open=True)
         self.beta2 = check_number(beta2, "beta2", 0.0, 1.0, high_open=True)
         self.eps = check_number(eps, "eps", 0.0, low_open=True)
 
-    def _settings(self):
+    def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def _update(self, kernels, p, g, s):
@@ -250,11 +254,12 @@ class AdamW(Adam):
     rescale), the decay here shrinks every weight by the same fraction.
     """
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, decay=0.0):
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.01, decay: float = 0.0) -> None:
         super().__init__(lr, beta1, beta2, eps, decay)
         self.decoupled_weight_decay = check_number(weight_decay, "weight_decay", 0.0)
 
-    def _settings(self):
+    def _settings(self) -> dict[str, object]:
         return dict(super()._settings(), weight_decay=self.decoupled_weight_decay)
 
 
@@ -262,7 +267,7 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam
               "adagrad": Adagrad}
 
 
-def get(name_or_optimizer, lr=None):
+def get(name_or_optimizer: Optimizer | str, lr: float | None = None) -> Optimizer:
     """An optimizer from a name (``"adam"``) or an instance (returned as is)."""
     if isinstance(name_or_optimizer, Optimizer):
         return name_or_optimizer

@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 
-def as_float_matrix(X, name="X", dtype=np.float64, n_features=None):
+def as_float_matrix(X: np.typing.ArrayLike, name: str = "X", dtype: np.typing.DTypeLike = np.float64, n_features: int | None = None) -> np.ndarray:
     """``X`` as a C-contiguous 2-D float array of ``dtype``, finite and non-empty."""
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name}: expected a 2-D array of numbers, got a {type(X).__name__}")
@@ -36,7 +36,7 @@ def as_float_matrix(X, name="X", dtype=np.float64, n_features=None):
     return arr
 
 
-def as_vector(v, name, length=None, dtype=np.float64):
+def as_vector(v: np.typing.ArrayLike, name: str, length: int | None = None, dtype: np.typing.DTypeLike = np.float64) -> np.ndarray:
     """A 1-D finite float array (optionally of a given length). Complex, text and
     object values are a ``TypeError`` (casting complex to float would drop the
     imaginary part)."""
@@ -56,7 +56,7 @@ def as_vector(v, name, length=None, dtype=np.float64):
     return arr
 
 
-def check_positive_int(value, name, minimum=1, allow_none=False):
+def check_positive_int(value: object, name: str, minimum: int = 1, allow_none: bool = False) -> int:
     """``value`` as an ``int`` if it is an integer ``>= minimum`` (not a bool; ``None``
     passes with ``allow_none``); else a ``ValueError`` naming ``name``."""
     if value is None and allow_none:
@@ -66,7 +66,7 @@ def check_positive_int(value, name, minimum=1, allow_none=False):
     return int(value)
 
 
-def check_number(value, name, low=None, high=None, low_open=False, high_open=False):
+def check_number(value: object, name: str, low: float | None = None, high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
     """A real, finite number inside [low, high] (ends open if asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value!r}")
@@ -78,7 +78,7 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return value
 
 
-def check_choice(value, name, choices):
+def check_choice(value: object, name: str, choices: tuple[str, ...] | list[str]) -> str:
     """``value`` if it is one of the strings ``choices``; else a ``ValueError`` naming
     ``name``, the choices and what was given."""
     if not isinstance(value, str) or value not in choices:
@@ -86,7 +86,7 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_dtype(dtype, name="dtype"):
+def check_dtype(dtype: object, name: str = "dtype") -> np.dtype[np.floating]:
     """``dtype`` as ``np.dtype('float64')`` or ``np.dtype('float32')``; anything that is
     not a dtype is a ``TypeError``, another dtype a ``ValueError``, each naming ``name``."""
     try:
@@ -98,14 +98,14 @@ def check_dtype(dtype, name="dtype"):
     return dt
 
 
-def _physical_memory_bytes():
+def _physical_memory_bytes() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, OSError, ValueError):   # not a POSIX system
         return 64 * 2**30
 
 
-def _available_memory_bytes():
+def _available_memory_bytes() -> int:
     """The memory a new allocation can get now: Linux's ``MemAvailable`` (free memory
     plus caches it can drop), else the physical memory."""
     try:
@@ -124,12 +124,12 @@ def _available_memory_bytes():
 MAX_ARRAY_BYTES = None
 
 
-def memory_limit():
+def memory_limit() -> int:
     """The limit the size checks apply now, in bytes (see :data:`MAX_ARRAY_BYTES`)."""
     return _available_memory_bytes() if MAX_ARRAY_BYTES is None else MAX_ARRAY_BYTES
 
 
-def check_array_fits(shape, dtype, name, max_bytes=None):
+def check_array_fits(shape: tuple[int, ...], dtype: np.typing.DTypeLike, name: str, max_bytes: int | None = None) -> int:
     """Refuse, before allocating, an array of ``shape`` and ``dtype`` whose size
     exceeds ``max_bytes`` (default :func:`memory_limit`, the memory available now).
 
@@ -143,7 +143,7 @@ def check_array_fits(shape, dtype, name, max_bytes=None):
     return check_bytes_fit(n_bytes, name, what, max_bytes)
 
 
-def check_bytes_fit(n_bytes, name, what, max_bytes=None):
+def check_bytes_fit(n_bytes: int, name: str, what: str, max_bytes: int | None = None) -> int:
     """Refuse, before allocating, ``n_bytes`` of memory (several arrays together, e.g.
     all of a model's parameters) beyond ``max_bytes`` (default :func:`memory_limit`).
 
@@ -157,7 +157,7 @@ def check_bytes_fit(n_bytes, name, what, max_bytes=None):
     return n_bytes
 
 
-def check_bool(value, name):
+def check_bool(value: object, name: str) -> bool:
     """``value`` if it is ``True`` or ``False`` (a Python or NumPy bool), else ``TypeError``.
 
     Any other object is refused, not judged by its truth: ``batch_norm="no"`` is a
