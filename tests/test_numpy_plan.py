@@ -96,10 +96,12 @@ def test_the_numpy_backend_hands_fit_its_fused_plan_and_others_keep_theirs():
     plan = SignBug().train_plan(model, O.Adam())
     assert type(plan) is TrainPlan
     # dropout masks handed in (fit(dropout_masks=...) sets each layer's mask_source):
-    # the per-operation plan draws them through the layer
+    # the fused plan takes them from the layer too (tests/test_fused_masks.py)
     masked = pn.MLP([4, 3, 1], backend="numpy", dropout=0.5)
     masked.layers[0].mask_source = lambda shape: np.ones(shape)
-    assert type(get_backend("numpy").train_plan(masked, O.SGD(0.1))) is TrainPlan
+    assert type(get_backend("numpy").train_plan(masked, O.SGD(0.1))) is NumpyTrainPlan
+    # weighted samples: the per-operation plan
+    assert type(get_backend("numpy").train_plan(model, O.SGD(0.1), sample_weight=np.ones(4))) is TrainPlan
     if "c" in pn.backends.available():
         c_model = pn.MLP([4, 3, 1], backend="c")
         assert get_backend("c").train_plan(c_model, O.Adam()).path == "fused"

@@ -3,11 +3,12 @@
 :class:`CTrainPlan` is what :meth:`CBackend.train_plan` returns for every configuration
 of ``fit`` it can describe to C (``kernels/typed_fit*.c``): the optimizers SGD (with
 momentum, Nesterov, or the courses' form), Momentum, RMSprop, Adam, AdamW and Adagrad;
-L1/L2 on every weight matrix; inverted dropout; batch norm; layers without bias; frozen
-parameters; clipping by value and by norm; per-step learning rates (schedules, decay);
-float32 and float64. Anything else (an optimizer subclass with its own update,
-per-parameter penalties, dropout masks handed in) gets the per-operation plan of
-:mod:`pyneuron.training_plan`, which composes the C kernels.
+every penalty (L1/L2 on every weight matrix, per-parameter strengths, the ``"sum"``
+scaling); inverted dropout, with masks from the model's generator or handed in by
+``fit(dropout_masks=...)``; batch norm; layers without bias; frozen parameters; clipping
+by value and by norm; per-step learning rates (schedules, decay); float32 and float64.
+Anything else (an optimizer subclass with its own update, weighted samples) gets the
+per-operation plan of :mod:`pyneuron.training_plan`, which composes the C kernels.
 
 Buffers are checked once, when the plan binds them (dtype, shape, C-contiguity,
 alignment, writability, no two sharing memory), and C keeps raw pointers to them.
@@ -16,8 +17,9 @@ arrays with the bound ones -- identity, shape, dtype, writability -- and the set
 reads (optimizer constants, dropout rates, ...), and binds again (checking again) if
 anything changed, so a weight made read-only, reshaped or replaced after the plan was
 made is noticed before C touches it (issue 15, item 5).
-Randomness stays in Python: the dropout masks come from ``model.rng.random`` in the
-order the per-operation path draws them (batch by batch, layer by layer).
+Randomness stays in Python: the dropout masks come from ``model.rng.random`` (or a
+layer's ``mask_source``) in the order the per-operation path draws them (batch by batch,
+layer by layer), see ``CTrainPlan._uniforms``.
 """
 from __future__ import annotations
 
@@ -65,12 +67,9 @@ def supports(model, optimizer):
     """Can the C plan run this model with this optimizer?
 
     Every optimizer :func:`describe_optimizer` knows, layers with or without bias, frozen
-    parameters. Not (the per-operation path runs them, on the C kernels) dropout masks
-    handed in by ``fit(dropout_masks=...)``, or an optimizer class with an update of its
-    own. (Per-parameter or ``"sum"`` penalties never reach here: ``fit`` gives them the
-    per-operation plan; a learning-rate ``decay`` reaches C as per-step rates.)"""
-    if any(getattr(layer, "mask_source", None) is not None for layer in model.layers):
-        return False
+    parameters, dropout masks handed in, float32 and float64, up to ``_MAX_LAYERS`` layers.
+    Not (the per-operation path runs them, on the C kernels) an optimizer class with an
+    update of its own. (A learning-rate ``decay`` reaches C as per-step rates.)"""
     return (np.dtype(model.dtype) in _TYPED and 1 <= len(model.layers) <= _MAX_LAYERS
             and describe_optimizer(optimizer) is not None)
 
@@ -369,6 +368,28 @@ class CTrainPlan(TrainPlan):
             self._nb_cap = nb
         return self._c_out
 
+    def _uniforms(self, n, batch):
+        """The numbers C draws its dropout masks from (``mask = u < keep``) for ``n`` rows in
+        batches of ``batch``: batch by batch, layer by layer, ``m × width`` each, as the
+        per-operation path draws them. From the model's generator in one call, or, for a
+        layer with masks handed in (``fit(dropout_masks=...)``), from its ``mask_source``:
+        a kept unit (1) becomes 0.0 and a dropped one (0) 1.0, so C makes the very mask.
+        The masks of a whole epoch are asked for before it runs: if it diverges, the
+        source has also been asked for the batches after the one that stopped it."""
+        layers = [layer for layer, k in zip(self.model.layers, self._keep) if k < 1.0]
+        if all(getattr(layer, "mask_source", None) is None for layer in layers):
+            return self.model.rng.random(self._dropout_width * n)
+        parts = []
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            for layer in layers:
+                if layer.mask_source is None:
+                    parts.append(self.model.rng.random(m * layer.n_out))
+                else:
+                    mask = layer.mask_source((m, layer.n_out))
+                    parts.append(np.subtract(1.0, mask, dtype=np.float64).ravel())
+        return np.concatenate(parts)
+
     def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after):
         """Batches of rows ``start:stop`` (of ``order``) in one C call."""
         t, optimizer = self.typed, self.optimizer
@@ -384,9 +405,8 @@ class CTrainPlan(TrainPlan):
             lrs[k] = lr
         if lr_for_step is None:
             lrs[1:nb] = lr
-        dropout_rows = self._dropout_width
-        if dropout_rows:
-            u = self.model.rng.random(dropout_rows * n)
+        if self._dropout_width:
+            u = self._uniforms(n, batch)
             u_ptr = ffi.from_buffer("double[]", u)
         else:
             u_ptr = ffi.NULL

@@ -49,13 +49,13 @@ _ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
 
 
 def supports(model):
-    """Can :class:`NumpyTrainPlan` run ``model``? Yes unless a layer draws its dropout
-    masks from a ``mask_source``, the dtype is not float32/float64, or an activation is
-    one this module does not write out."""
+    """Can :class:`NumpyTrainPlan` run ``model``? Yes unless the dtype is not
+    float32/float64 or an activation is one this module does not write out. (Dropout
+    masks handed in by ``fit(dropout_masks=...)`` are taken from each layer's
+    ``mask_source``, as :meth:`pyneuron.layers.Dense.forward` takes them.)"""
     if np.dtype(model.dtype) not in (np.dtype(np.float64), np.dtype(np.float32)):
         return False
-    return all(getattr(layer, "mask_source", None) is None and layer.activation in _ACTIVATIONS
-               for layer in model.layers)
+    return all(layer.activation in _ACTIVATIONS for layer in model.layers)
 
 
 def _mean(a):
@@ -268,7 +268,10 @@ class NumpyTrainPlan(TrainPlan):
             A[...] = self.kernels.activation_forward(act, Zn, layer.negative_slope)
         if layer.dropout > 0.0:
             keep = 1.0 - layer.dropout
-            mask = (self.model.rng.random(A.shape) < keep).astype(A.dtype)
+            if layer.mask_source is not None:   # fit(dropout_masks=...): as Dense.forward takes it
+                mask = layer.mask_source(A.shape).astype(A.dtype, copy=False)
+            else:
+                mask = (self.model.rng.random(A.shape) < keep).astype(A.dtype)
             cache["mask"] = mask
             A = np.multiply(A, mask)
             A /= keep
