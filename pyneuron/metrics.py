@@ -13,10 +13,15 @@ naming the argument — never a number computed from it.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from .network import MLP
 
-def _array(y, name):
+
+def _array(y: np.typing.ArrayLike, name: str) -> np.ndarray:
     """``y`` as an array of real numbers or labels, 1-D or 2-D, NaN/inf refused."""
     if isinstance(y, (str, bytes)):
         raise TypeError(f"{name}: expected an array, got a {type(y).__name__}")
@@ -38,7 +43,7 @@ def _array(y, name):
     return arr
 
 
-def _labels(y, name):
+def _labels(y: np.typing.ArrayLike, name: str) -> np.ndarray:
     """Class labels: a 1-D array (or one column) as it is, rows of one-hot
     vectors or probabilities as their argmax. Continuous values in one column
     (probabilities of class 1?) are refused: threshold them first."""
@@ -53,20 +58,20 @@ def _labels(y, name):
     return flat
 
 
-def _pair(y_true, y_pred):
+def _pair(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if t.shape[0] != p.shape[0]:
         raise ValueError(f"y_pred: expected {t.shape[0]} samples to match y_true, got {p.shape[0]}")
     return t, p
 
 
-def accuracy(y_true, y_pred):
+def accuracy(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> float:
     """Fraction of labels predicted exactly."""
     t, p = _pair(y_true, y_pred)
     return float(np.mean(t == p))
 
 
-def output_accuracy(A, Y, loss):
+def output_accuracy(A: np.ndarray, Y: np.ndarray, loss: str) -> float:
     """Accuracy of a network's outputs ``A`` against its encoded targets ``Y``:
     argmax against argmax for softmax (``cce``), and element-wise ``A >= 0.5``
     against the 0/1 labels for sigmoid units (``bce``; multi-label counts each
@@ -76,7 +81,7 @@ def output_accuracy(A, Y, loss):
     return float(np.mean((A >= 0.5) == (Y >= 0.5)))
 
 
-def confusion_matrix(y_true, y_pred, labels=None):
+def confusion_matrix(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike, labels: np.typing.ArrayLike | None = None) -> np.typing.NDArray[np.int64]:
     """``C[i, j]`` = number of samples of true class ``labels[i]`` predicted as ``labels[j]``."""
     t, p = _pair(y_true, y_pred)
     labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
@@ -91,7 +96,7 @@ def confusion_matrix(y_true, y_pred, labels=None):
     return C
 
 
-def precision_recall_f1(y_true, y_pred, labels=None):
+def precision_recall_f1(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike, labels: np.typing.ArrayLike | None = None) -> dict[str, Any]:
     """Per-class precision TP/(TP+FP), recall TP/(TP+FN), F1 = 2PR/(P+R), and
     their unweighted (macro) means. A class never predicted has precision 0."""
     t, p = _pair(y_true, y_pred)
@@ -108,7 +113,7 @@ def precision_recall_f1(y_true, y_pred, labels=None):
             "macro_f1": float(f1.mean())}
 
 
-def log_loss(y_true, proba):
+def log_loss(y_true: np.typing.ArrayLike, proba: np.typing.ArrayLike) -> float:
     r"""Mean cross-entropy of predicted probabilities,
     :math:`-\frac1m\sum_i \sum_c y_{ic} \log p_{ic}`.
 
@@ -155,7 +160,7 @@ def log_loss(y_true, proba):
     return float(-np.mean(np.sum(t * np.log(np.clip(P, eps, 1 - eps)), axis=1)))
 
 
-def _real_pair(y_true, y_pred):
+def _real_pair(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.float64]]:
     """Both targets as float ``(n_samples, n_outputs)`` arrays of matching shape."""
     t, p = _array(y_true, "y_true"), _array(y_pred, "y_pred")
     for name, arr in (("y_true", t), ("y_pred", p)):
@@ -170,19 +175,19 @@ def _real_pair(y_true, y_pred):
     return t, p
 
 
-def mean_squared_error(y_true, y_pred):
+def mean_squared_error(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> float:
     r""":math:`\frac1m\sum_i (y_i - \hat y_i)^2`, averaged uniformly over outputs."""
     t, p = _real_pair(y_true, y_pred)
     return float(np.mean(np.mean((t - p) ** 2, axis=0)))
 
 
-def mean_absolute_error(y_true, y_pred):
+def mean_absolute_error(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> float:
     r""":math:`\frac1m\sum_i |y_i - \hat y_i|`, averaged uniformly over outputs."""
     t, p = _real_pair(y_true, y_pred)
     return float(np.mean(np.mean(np.abs(t - p), axis=0)))
 
 
-def r2_score(y_true, y_pred):
+def r2_score(y_true: np.typing.ArrayLike, y_pred: np.typing.ArrayLike) -> float:
     r"""Coefficient of determination, per output
     :math:`R^2 = 1 - \sum_i (y_i - \hat y_i)^2 / \sum_i (y_i - \bar y)^2`,
     then the unweighted mean over outputs (scikit-learn's default).
@@ -202,7 +207,7 @@ def r2_score(y_true, y_pred):
     return float(np.mean(scores))
 
 
-class MetricsReport(dict):
+class MetricsReport(dict[str, float]):
     """What :func:`evaluate` returns: a ``dict`` of metric name to ``float`` (compare it,
     index it, serialize it as any dict), which a notebook shows as a table saying what
     each number measures (:func:`pyneuron.display.metrics_html`).
@@ -217,24 +222,25 @@ class MetricsReport(dict):
         n_classes: classes of a classifier (``None`` for regression).
     """
 
-    def __init__(self, values, kind, loss_name, n_samples, n_classes=None):
+    def __init__(self, values: dict[str, float], kind: str, loss_name: str, n_samples: int,
+                 n_classes: int | None = None) -> None:
         super().__init__(values)
         self.kind, self.loss_name, self.n_samples, self.n_classes = kind, loss_name, n_samples, n_classes
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         from .display import metrics_html
         return metrics_html(self)
 
 
-def evaluate(model, X, y):
+def evaluate(model: MLP, X: np.typing.ArrayLike, y: np.typing.ArrayLike) -> MetricsReport:
     """Metrics for ``model`` on ``(X, y)``, as a :class:`MetricsReport` (a ``dict``):
     loss and accuracy/precision/recall/F1 for classifiers (of the positive class for
     one sigmoid output, macro-averaged over classes for softmax), loss, MSE, MAE and
     R² for regression."""
     Xc = model.check_X(X)
     Y = model.encode_y(y, Xc.shape[0])
-    A = model._forward(Xc)
-    result = {"loss": model._data_loss(A, Y)}
+    A, Z = model._outputs(Xc, "evaluate")    # inference mode, in chunks, NaN/inf refused
+    result = {"loss": model._data_loss(A, Y, Z)}
     n = Xc.shape[0]
     if model.loss_name == "cce":
         t, p = np.argmax(Y, axis=1), np.argmax(A, axis=1)

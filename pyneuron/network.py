@@ -468,7 +468,8 @@ class MLP:
         terms = Penalty(self, l1=l1, l2=l2, scaling=penalty)
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        value = self._data_loss(self._answer(Xc, "loss"), Y)
+        A, Z = self._outputs(Xc, "loss")
+        value = self._data_loss(A, Y, Z)
         if terms:
             value += terms.value(self.kernels, Xc.shape[0])
         return value
@@ -485,23 +486,76 @@ class MLP:
         return [g.copy() for layer in self.layers for g in layer.gradients()]
 
     # ------------------------------------------------------------------ use
-    def _answer(self, Xc, what):
-        """Forward ``Xc`` (inference mode) and return the output, after checking that
-        nothing on the way is NaN or inf (:func:`pyneuron.nonfinite.check_output`)."""
-        nonfinite.check_parameters(self, what, Xc.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
-            A = self._forward(Xc)
-        nonfinite.check_output(self, what)
-        return A
+    #: Answering methods forward their input in chunks of about this many values per layer
+    #: (rows = this / the widest layer): memory stays bounded on large inputs, and the
+    #: answers are those of one whole pass (every row is computed on its own).
+    answer_chunk_values = 1 << 20
+
+    def _outputs(self, Xc, what, check=True):
+        """The output layer's activation ``A`` and pre-activation ``Z`` (both ``(m, k)``) for
+        the checked input ``Xc``, in inference mode, forwarded in chunks of rows (see
+        :attr:`answer_chunk_values`). With ``check``, raises
+        :class:`~pyneuron.nonfinite.NonFiniteOutputError` (named after ``what``) when a
+        parameter or a row's value on the way is NaN or inf, naming every such row of
+        ``Xc`` and the first layer where it happened. No layer cache outlives the call."""
+        m = Xc.shape[0]
+        if check:
+            nonfinite.check_parameters(self, what, m)
+        step = max(1, self.answer_chunk_values // max(self.layer_sizes))
+        bounds = list(range(0, m, step)) + [m]
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+            # no lone last row: NumPy computes a one-row product with another BLAS routine
+            # (gemv), whose rounding may differ in the last bit from the whole pass's
+            del bounds[-2]
+        A = Z = source = None
+        bad = []
+        try:
+            for start, stop in zip(bounds[:-1], bounds[1:]):
+                with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
+                    a = self._forward(Xc[start:stop])
+                z = self.layers[-1].cache["Z"]
+                if len(bounds) == 2:            # one chunk: its own arrays
+                    A, Z = a, z
+                else:
+                    if A is None:
+                        A = np.empty((m, a.shape[1]), dtype=a.dtype)
+                        Z = np.empty((m, z.shape[1]), dtype=z.dtype)
+                    A[start:stop], Z[start:stop] = a, z
+                if check:
+                    source = self._bad_rows(start, bad, source)
+        finally:
+            for layer in self.layers:
+                layer.cache = {}
+        if bad:
+            raise nonfinite._error(self, what, np.concatenate(bad), m, source)
+        return A, Z
+
+    def _bad_rows(self, start, bad, source):
+        """Record the rows of the chunk at ``start`` whose values are not finite (as row
+        numbers of the whole input); returns the source sentence of the first such chunk."""
+        masks = nonfinite._bad_rows_by_layer(self)
+        rows = np.zeros(self.layers[0].cache["X"].shape[0], dtype=bool)
+        for steps in masks:
+            for _, mask in steps:
+                rows |= mask
+        if not rows.any():
+            return source
+        bad.append(np.flatnonzero(rows) + start)
+        if source is None:
+            source = "the output"
+            for number, steps in enumerate(masks, start=1):
+                hit = next(((key, mask) for key, mask in steps if mask.any()), None)
+                if hit is not None:
+                    return nonfinite._describe(self, number, hit[0], np.flatnonzero(hit[1]))
+        return source
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit.
 
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
         output is NaN or inf, naming the rows and where it came from."""
-        A = self._answer(self.check_X(X), "predict_proba")
-        # copies: the arrays returned must not be the layer's cache a later backward reads
-        return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A.copy()
+        A, _ = self._outputs(self.check_X(X), "predict_proba")
+        return A[:, 0].copy() if self.output == "sigmoid" and self.n_outputs == 1 else A
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """The output layer's pre-activation ``Z = A_prev Wᵀ + b`` (the logits), before
@@ -510,9 +564,8 @@ class MLP:
         For a sigmoid unit, ``Z > 0`` exactly where the probability is above 0.5; for
         softmax, the class with the largest ``Z`` is the predicted one. Raises
         :class:`~pyneuron.nonfinite.NonFiniteOutputError` if a logit is NaN or inf."""
-        self._answer(self.check_X(X), "decision_function")
-        Z = self.layers[-1].cache["Z"]
-        return Z[:, 0].copy() if self.n_outputs == 1 else Z.copy()
+        _, Z = self._outputs(self.check_X(X), "decision_function")
+        return Z[:, 0].copy() if self.n_outputs == 1 else Z
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Class labels (classifiers) or predicted values (regression, 1-D for one output).
@@ -520,20 +573,20 @@ class MLP:
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` (a ``ValueError``) if the
         output is NaN or inf — a NaN row has no class — naming the rows and the first
         layer or parameter where the value stopped being finite."""
-        A = self._answer(self.check_X(X), "predict")
+        A, _ = self._outputs(self.check_X(X), "predict")
         if self.loss_name == "cce":
             return np.argmax(A, axis=1)
         if self.loss_name == "bce":
             labels = (A >= 0.5).astype(np.int64)
             return labels[:, 0] if self.n_outputs == 1 else labels
-        return A[:, 0].copy() if self.n_outputs == 1 else A.copy()
+        return A[:, 0].copy() if self.n_outputs == 1 else A
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy for a classifier, mean squared error for regression."""
         from . import metrics
         Xc = self.check_X(X)
         Y = self.encode_y(y, Xc.shape[0])
-        A = self._answer(Xc, "score")
+        A, _ = self._outputs(Xc, "score")
         if self.is_classifier:
             return metrics.output_accuracy(A, Y, self.loss_name)   # as fit's history["accuracy"]
         return metrics.mean_squared_error(Y, A)
@@ -543,11 +596,8 @@ class MLP:
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if the output is NaN or inf."""
         from . import metrics
         Xc = self.check_X(X)
-        nonfinite.check_parameters(self, "evaluate", Xc.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
-            result = metrics.evaluate(self, Xc, y)
-        nonfinite.check_output(self, "evaluate")   # the caches hold evaluate's forward pass
-        return result
+        with np.errstate(over="ignore", invalid="ignore"):
+            return metrics.evaluate(self, Xc, y)
 
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 100, batch_size: int | None = 32,
             lr: float | None = None, optimizer: Optimizer | str | None = None,

@@ -367,8 +367,8 @@ def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuf
         if track_accuracy:
             logs["accuracy"] = run.accuracy
         if X_val is not None:
-            A_val = model._forward(X_val)
-            logs["val_loss"] = model._data_loss(A_val, Y_val, weights=w_val)
+            A_val, Z_val = model._outputs(X_val, "val_loss", check=False)    # in chunks
+            logs["val_loss"] = model._data_loss(A_val, Y_val, Z_val, weights=w_val)
             if track_accuracy:
                 logs["val_accuracy"] = output_accuracy(A_val, Y_val, model.loss_name)
         logs["lr"] = optimizer.lr
