@@ -67,6 +67,59 @@ def _first_batch(X, batch=6, seed=0):
     return X[np.random.default_rng(seed).permutation(len(X))[:batch]]
 
 
+def _first_index(expected, actual, rtol=1e-10):
+    """The first (row-major) index where ``actual`` is not within ``rtol`` of ``expected``."""
+    bad = ~np.isclose(actual, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _index_by_hand(bug, model, X, y):
+    """The array index of the first difference at step 0, recomputed with NumPy: the right
+    formula and the planted one on the first batch (rows drawn from seed 0, as compare does)."""
+    rows = np.random.default_rng(0).permutation(len(X))[:6]
+    Xb, yb = X[rows], y[rows].reshape(-1, 1).astype(float)
+    W0, b0 = model.layers[0].W, model.layers[0].b
+    Z0 = Xb @ W0.T + b0
+    if bug == "transpose":
+        return _first_index(Z0, Xb @ W0 + b0)
+    if bug == "float32_accumulation":
+        return _first_index(Z0, (Xb.astype(np.float32) @ W0.T.astype(np.float32)).astype(float) + b0)
+    if bug == "unbiased_variance":
+        centred = Z0 - Z0.mean(axis=0)
+        eps = model.layers[0].bn_eps
+        return _first_index(centred / np.sqrt(Z0.var(axis=0) + eps), centred / np.sqrt(Z0.var(axis=0, ddof=1) + eps))
+    A0 = np.tanh(Z0)
+    W1, b1 = model.layers[1].W, model.layers[1].b
+    out = 1 / (1 + np.exp(-(A0 @ W1.T + b1)))
+    dZ1 = (out - yb) / out.size                      # sigmoid + bce: (A - Y)/N
+    if bug == "off_by_one":
+        return _first_index(dZ1.sum(axis=0), dZ1[:-1].sum(axis=0))
+    dA0 = dZ1 @ W1                                   # sign: tanh' = 1 - a², planted a² - 1
+    return _first_index(dA0 * (1 - A0 ** 2), dA0 * (A0 ** 2 - 1))
+
+
+@pytest.mark.parametrize("bug", sorted(WHERE))
+def test_each_planted_mistake_is_localized_to_its_index(planted, bug):
+    model = planted(bug)
+    X, y, _ = _data()
+    d = compare_backends(model, X, y, backends=("numpy", "planted"), steps=1, batch_size=6).divergences["planted"]
+    assert d.index == _index_by_hand(bug, model, X, y)
+
+
+def test_softmax_without_the_row_max_is_localized_to_an_overflowing_logit(planted):
+    """exp(z) overflows past z = log(max float) ≈ 709.78: that row's probabilities become nan."""
+    model = planted("softmax_no_max")
+    X, _, labels = _data(scale=1000.0)              # logits past 709.78 from the first step
+    d = compare_backends(model, X, labels, backends=("numpy", "planted"), steps=1).divergences["planted"]
+    assert (d.step, d.layer, d.kernel) == (0, 1, "activation_forward")
+    rows = np.random.default_rng(0).permutation(len(X))
+    L0, L1 = model.layers
+    Z1 = np.maximum(X[rows] @ L0.W.T + L0.b, 0) @ L1.W.T + L1.b       # relu hidden layer, then logits
+    overflowing = np.flatnonzero(Z1.max(axis=1) > np.log(np.finfo(np.float64).max))
+    assert d.index[0] == overflowing[0]
+    assert Z1[d.index] > np.log(np.finfo(np.float64).max)              # its own exp overflowed
+
+
 def test_sign_values(planted):
     model = planted("sign")
     X, y, _ = _data()
