@@ -333,6 +333,17 @@ def trace(detail="summary", expand=False):
 __all__ = ["trace", "Trace", "TracedBackend", "phase_of"]
 
 
+def get_without_hook(name):
+    """:func:`pyneuron.backends.get` without the trace hook's test (``_wrap is None``): the
+    baseline of :func:`overhead` and of ``bench/test_bench_trace.py``. Not for other use."""
+    backends.check_name(name)
+    if name == "c":
+        backends._load_c()
+        if "c" not in backends._instances:
+            raise backends.BackendUnavailableError(backends._c_error)
+    return backends._instances[name] if name in backends._instances else backends._registered[name]
+
+
 def overhead(repeats=15, epochs=300, backend="c"):
     """What the trace hook costs when no trace is recording: CPU time of a fused ``fit``
     (``MLP([8, 32, 1])``, 256 rows, batches of 32, ``epochs`` epochs) with
@@ -343,15 +354,7 @@ def overhead(repeats=15, epochs=300, backend="c"):
     import time
 
     from . import MLP
-    hooked = backends.get
-
-    def bare(name):
-        backends.check_name(name)
-        if name == "c":
-            backends._load_c()
-            if "c" not in backends._instances:
-                raise backends.BackendUnavailableError(backends._c_error)
-        return backends._instances[name] if name in backends._instances else backends._registered[name]
+    hooked, bare = backends.get, get_without_hook
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((256, 8))
