@@ -12,7 +12,8 @@ import numbers
 import numpy as np
 
 
-def check_parameter(value, name, shape, dtype, nonnegative=False):
+def check_parameter(value: object, name: str, shape: tuple[int, ...], dtype: np.typing.DTypeLike,
+                    nonnegative: bool = False) -> np.ndarray:
     """``value`` as a new C-contiguous array of ``dtype`` and exactly ``shape``,
     every entry finite (and ``>= 0`` if ``nonnegative``, as a variance must be).
 
@@ -42,7 +43,7 @@ def check_parameter(value, name, shape, dtype, nonnegative=False):
     return arr
 
 
-def check_batchnorm_settings(eps, momentum, name):
+def check_batchnorm_settings(eps: object, momentum: object, name: str) -> tuple[float, float]:
     """Batch norm's ``eps`` (a finite number > 0, added to the variance) and
     ``momentum`` (a finite number in [0, 1], PyTorch's convention:
     ``running = (1 − momentum)·running + momentum·batch``). Returns them as floats."""
@@ -61,7 +62,7 @@ def check_batchnorm_settings(eps, momentum, name):
 BATCHNORM_ARRAYS = (("gamma", False), ("beta", False), ("running_mean", False), ("running_var", True))
 
 
-def check_batchnorm_arrays(arrays, n_out, dtype, name):
+def check_batchnorm_arrays(arrays: dict[str, object], n_out: int, dtype: np.typing.DTypeLike, name: str) -> dict[str, np.ndarray]:
     """Check a layer's ``{"gamma", "beta", "running_mean", "running_var"}``:
     each of shape ``(n_out,)``, finite, the running variance ``>= 0`` (a negative
     one makes every prediction NaN). Returns the checked copies in a new dict."""

@@ -38,7 +38,7 @@ class NpzReader:
     would read depends on the zip library; here it is an error).
     """
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj: object) -> None:
         self._zip = zipfile.ZipFile(fileobj)
         names = self._zip.namelist()
         twice = sorted(name for name, count in Counter(names).items() if count > 1)
@@ -46,23 +46,23 @@ class NpzReader:
             raise NpzError(f"the archive names a member more than once: {twice[:5]}")
         self.names = {n[:-4] for n in names if n.endswith(".npy")}
 
-    def __enter__(self):
+    def __enter__(self) -> NpzReader:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._zip.close()
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return name in self.names
 
-    def read_array(self, name, shape, dtype):
+    def read_array(self, name: str, shape: tuple[int, ...], dtype: np.typing.DTypeLike) -> np.ndarray:
         """The member ``name`` as an array, which must be C-ordered, of ``dtype``
         (exactly, byte order included) and of ``shape``. Returns a writable,
         aligned array that owns its memory."""
         with self._failures_named(name):
             return self._read_array(name, shape, dtype)
 
-    def read_text(self, name, max_chars):
+    def read_text(self, name: str, max_chars: int) -> str:
         """The member ``name``: one string (a 0-d unicode array, as ``numpy.savez``
         writes ``np.array("...")``) of at most ``max_chars`` characters."""
         with self._failures_named(name):

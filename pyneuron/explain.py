@@ -20,8 +20,12 @@ transpose, ``(n_in, n_out)``; their ``W[j][i]`` is our ``W[i, j]``.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 #: How many samples, neurons and terms per sum the text writes out in full.
 MAX_SAMPLES = 4
@@ -29,20 +33,20 @@ MAX_NEURONS = 8
 MAX_TERMS = 8
 
 
-def fmt(value):
+def fmt(value: float) -> str:
     """A number as the tutorials print it: four decimals, and never ``-0.0000``."""
     text = f"{float(value):.4f}"
     return "0.0000" if text == "-0.0000" else text
 
 
-def fmt_vector(values, limit=MAX_NEURONS):
+def fmt_vector(values: np.typing.ArrayLike, limit: int = MAX_NEURONS) -> str:
     values = np.ravel(values)
     shown = ", ".join(fmt(v) for v in values[:limit])
     more = f", … ({values.size - limit} more)" if values.size > limit else ""
     return f"[{shown}{more}]"
 
 
-def fmt_matrix(M, indent="    ", limit=MAX_NEURONS):
+def fmt_matrix(M: np.typing.ArrayLike, indent: str = "    ", limit: int = MAX_NEURONS) -> str:
     M = np.atleast_2d(M)
     rows = [indent + fmt_vector(row, limit) for row in M[:limit]]
     if M.shape[0] > limit:
@@ -50,7 +54,7 @@ def fmt_matrix(M, indent="    ", limit=MAX_NEURONS):
     return "\n".join(rows)
 
 
-def _softplus(z):
+def _softplus(z: float) -> float:
     """log(1 + e^z) = max(z, 0) + log(1 + e^(−|z|)), without overflow."""
     return max(z, 0.0) + np.log1p(np.exp(-abs(z)))
 
@@ -84,24 +88,24 @@ class LayerExplanation:
     Z_normalized: np.ndarray | None = None
 
     @property
-    def delta(self):
+    def delta(self) -> np.ndarray:
         """δ[l] = ∂L/∂z[l], the tutorials' name for ``dZ``."""
         return self.dZ
 
     @property
-    def n_in(self):
+    def n_in(self) -> int:
         return self.W.shape[1]
 
     @property
-    def n_out(self):
+    def n_out(self) -> int:
         return self.W.shape[0]
 
-    def terms(self, sample, neuron):
+    def terms(self, sample: int, neuron: int) -> list[tuple[float, float]]:
         """The products ``w_j·x_j`` that sum (with the bias) to ``Z[sample, neuron]``,
         as ``(w_j, x_j)`` pairs."""
         return list(zip(self.W[neuron].tolist(), self.inputs[sample].tolist()))
 
-    def z_equation(self, sample, neuron, max_terms=MAX_TERMS):
+    def z_equation(self, sample: int, neuron: int, max_terms: int = MAX_TERMS) -> str:
         """``z = w₁·x₁ + w₂·x₂ + … + b = value`` for one neuron and sample; beyond
         ``max_terms`` products the middle ones are summed into one figure."""
         pairs = self.terms(sample, neuron)
@@ -136,34 +140,34 @@ class Explanation:
     lr: float
     backend: str
     fused: bool
-    layers: list = field(default_factory=list)
+    layers: list[LayerExplanation] = field(default_factory=list)
     max_samples: int = MAX_SAMPLES
     max_neurons: int = MAX_NEURONS
     max_terms: int = MAX_TERMS
 
     @property
-    def output(self):
+    def output(self) -> np.ndarray:
         """The network's prediction ŷ for every sample."""
         return self.layers[-1].A
 
-    def updated_weights(self):
+    def updated_weights(self) -> list[np.ndarray]:
         """``[W1_new, b1_new, W2_new, …]``, ready for ``model.set_weights``."""
         return [a for layer in self.layers for a in (layer.W_new, layer.b_new)]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.text()
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         """Jupyter's display: the worked example (see :mod:`pyneuron.display`)."""
         from .display import explanation_html
         return explanation_html(self)
 
-    def _repr_pretty_(self, printer, cycle):
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """IPython's text display: the calculation, not a dump of the fields."""
         printer.text(self.text())
 
     # ------------------------------------------------------------------ text
-    def text(self):
+    def text(self) -> str:
         """The calculation written out in the tutorials' order and notation."""
         m = self.X.shape[0]
         samples = list(range(min(m, self.max_samples)))
@@ -297,7 +301,7 @@ class Explanation:
         return out
 
 
-def _rows(X, sample):
+def _rows(X: np.ndarray, sample: int | slice | None) -> np.ndarray:
     if sample is None:
         return X
     if isinstance(sample, (int, np.integer)):
@@ -312,8 +316,9 @@ def _rows(X, sample):
     raise TypeError(f"sample: expected None, an int or a slice, got {type(sample).__name__}")
 
 
-def explain(model, X, y, lr=0.1, sample=None, max_samples=MAX_SAMPLES, max_neurons=MAX_NEURONS,
-            max_terms=MAX_TERMS):
+def explain(model: MLP, X: np.typing.ArrayLike, y: np.typing.ArrayLike, lr: float = 0.1, sample: int | slice | None = None,
+            max_samples: int = MAX_SAMPLES, max_neurons: int = MAX_NEURONS,
+            max_terms: int = MAX_TERMS) -> Explanation:
     """Work out one forward and backward pass of ``model`` on ``(X, y)``.
 
     Parameters

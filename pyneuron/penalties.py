@@ -33,14 +33,19 @@ Both scalings run through the backend's ``penalty`` / ``penalty_gradient`` kerne
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .validation import check_choice, check_number
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 #: The scalings ``penalty=`` accepts.
 SCALINGS = ("mean", "sum")
 
 
-def _strengths(model, value, name):
+def _strengths(model: MLP, value: float | Mapping[str, float], name: str) -> dict[str, float]:
     """``{full parameter name: strength}`` for ``value`` (a float or a mapping)."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         strength = check_number(value, name, 0.0)
@@ -70,21 +75,22 @@ class Penalty:
     Raises ``ValueError``/``TypeError`` naming ``l1``, ``l2`` or ``penalty`` for a
     negative or non-finite strength, an unknown parameter name or scaling."""
 
-    def __init__(self, model, l1=0.0, l2=0.0, scaling="mean"):
+    def __init__(self, model: MLP, l1: float | Mapping[str, float] = 0.0, l2: float | Mapping[str, float] = 0.0,
+                 scaling: str = "mean") -> None:
         self.scaling = check_choice(scaling, "penalty", SCALINGS)
         s1, s2 = _strengths(model, l1, "l1"), _strengths(model, l2, "l2")
         self.model = model
-        self.terms = []
+        self.terms: list[tuple[int, str, float, float]] = []
         for name, _ in model.named_parameters():
             a, b = s1.get(name, 0.0), s2.get(name, 0.0)
             if a or b:
                 layer, kind = name.split("/")
                 self.terms.append((int(layer[len("layer"):]), kind, a, b))
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.terms)
 
-    def uniform(self):
+    def uniform(self) -> tuple[float, float] | None:
         """``(l1, l2)`` if this is the classic configuration (``"mean"``, one strength on
         every weight matrix and nothing else) -- what a backend's fused plan knows --
         else ``None``."""
@@ -97,16 +103,16 @@ class Penalty:
             return None
         return pairs.pop()
 
-    def _args(self, l1, l2, m):
+    def _args(self, l1: float, l2: float, m: int) -> tuple[float, float, int]:
         return (l1, l2, m) if self.scaling == "mean" else (l1, 2.0 * l2, 1)
 
-    def value(self, kernels, m):
+    def value(self, kernels: object, m: int) -> float:
         """The penalty ``P`` of the model's current parameters for a batch of ``m``."""
         layers = self.model.layers
         return sum(kernels.penalty(getattr(layers[i], kind), *self._args(a, b, m))
                    for i, kind, a, b in self.terms)
 
-    def add_gradients(self, kernels, m):
+    def add_gradients(self, kernels: object, m: int) -> None:
         """Add ``∂P/∂θ`` to each penalized parameter's gradient in ``layer.grads``."""
         layers = self.model.layers
         for i, kind, a, b in self.terms:
