@@ -275,6 +275,13 @@ def test_network_diagram_of_a_wrapper_names_its_classes_and_features():
     with pytest.raises(ValueError, match="input_names: expected 2 names"):
         plot.plot_network(two, input_names=["only one"])
     assert len(plot.plot_weight_histograms(three).axes) == 2          # the wrapper's two layers
+    labels = np.array(["low", "mid", "high", "mid"] * 5)
+    fig = plot.plot_weight_histograms(three, X, labels)
+    codes = np.searchsorted(three.classes_, labels)                    # classes_ is sorted
+    expected = three.model_.gradients(X, codes)[0]                     # layer 1's dW on the codes
+    counts = [p.get_height() for p in fig.axes[2].patches]            # row 2, column 1: its histogram
+    assert sum(counts) == expected.size
+    assert fig.axes[2].patches[0].get_x() == pytest.approx(expected.min())
 
 
 # ------------------------------------------------------------------ speed chart in percent of NumPy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._figure import NEGATIVE, POSITIVE, finish, new_figure
-from ._models import network_of
+from ._models import classifier_view, network_of
 
 #: Horizontal room per layer column, in inches: enough for a caption such as "hidden 12".
 COLUMN_WIDTH = 1.35
@@ -14,13 +14,16 @@ COLUMN_WIDTH = 1.35
 def plot_weight_histograms(model, X=None, y=None, path=None, bins=30):
     """One column per layer: a histogram of its weights and, when ``X, y`` are
     given, of their gradients on that data (``model.gradients``) below it.
-    ``model`` is an MLP or a fitted pyneuron.sklearn estimator (its ``model_``)."""
+    ``model`` is an MLP or a fitted pyneuron.sklearn estimator (its ``model_``; a
+    classifier's labels ``y``, strings too, are encoded by its ``classes_``)."""
     net = network_of(model)
     weights = [layer.W for layer in net.layers]
     grads = None
     if X is not None:
         if y is None:
             raise ValueError("y: the gradient histograms need targets y together with X")
+        if model is not net and getattr(model, "classes_", None) is not None and np.ndim(model.classes_) == 1:
+            y = classifier_view(model, y)[1].codes(y, len(X))     # the network's own class codes
         everything = net.gradients(X, y)
         per_layer = [len(layer.parameters()) for layer in net.layers]
         starts = np.cumsum([0] + per_layer[:-1])
