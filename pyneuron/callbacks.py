@@ -24,7 +24,10 @@ import inspect
 import math
 import os
 import warnings
-from typing import Any, Dict, Literal, Optional
+from collections.abc import Callable
+from typing import Any, Dict, Literal, Optional, TextIO
+
+import numpy as np
 
 from .validation import check_bool, check_number, check_positive_int
 
@@ -59,7 +62,7 @@ class Callback:
         return False
 
 
-def _takes_model(method, keras_count):
+def _takes_model(method: Callable[..., Any], keras_count: int) -> bool:
     """Does this hook take the model first (the earlier form)?"""
     try:
         params = list(inspect.signature(method).parameters.values())
@@ -71,7 +74,7 @@ def _takes_model(method, keras_count):
     return len(positional) > keras_count
 
 
-def has_batch_hooks(callback):
+def has_batch_hooks(callback: Callback) -> bool:
     """Does this callback do anything between batches? (If none does, a backend may run
     a whole epoch in one call.)"""
     cls = type(callback)
@@ -84,27 +87,27 @@ class Hooks:
     earlier form; the training plans call :meth:`on_batch_begin` / :meth:`on_batch_end`
     with the model first, as before."""
 
-    def __init__(self, callback, model):
+    def __init__(self, callback: Callback, model: Any) -> None:
         self.callback = callback
         callback.set_model(model)
         self._old = {name: _takes_model(getattr(callback, name), n) for name, n in HOOKS.items()}
 
-    def call(self, name, model, *args, logs=None):
+    def call(self, name: str, model: Any, *args: int, logs: Logs = None) -> Any:
         hook = getattr(self.callback, name)
         if self._old[name]:
             return hook(model, *args, logs)
         return hook(*args, logs)
 
-    def on_batch_begin(self, model, batch, logs=None):
+    def on_batch_begin(self, model: Any, batch: int, logs: Logs = None) -> None:
         self.call("on_batch_begin", model, batch, logs=logs)
 
-    def on_batch_end(self, model, batch, logs=None):
+    def on_batch_end(self, model: Any, batch: int, logs: Logs = None) -> None:
         self.call("on_batch_end", model, batch, logs=logs)
 
 
-def snapshot(model):
+def snapshot(model: Any) -> list[np.ndarray]:
     """Copies of every array that defines the model's predictions."""
-    arrays = []
+    arrays: list[np.ndarray] = []
     for layer in model.layers:
         arrays += [p.copy() for p in layer.parameters()]
         if layer.batch_norm:
@@ -112,7 +115,7 @@ def snapshot(model):
     return arrays
 
 
-def restore(model, arrays):
+def restore(model: Any, arrays: list[np.ndarray]) -> None:
     """Put back the arrays :func:`snapshot` took."""
     it = iter(arrays)
     for layer in model.layers:
@@ -124,7 +127,7 @@ def restore(model, arrays):
 class _Monitor(Callback):
     """A callback watching one logged value for improvement (``mode`` "min" or "max")."""
 
-    def _set_monitor(self, monitor, min_delta, mode):
+    def _set_monitor(self, monitor: str, min_delta: float, mode: str) -> None:
         if not isinstance(monitor, str):
             raise TypeError(f"monitor: expected the name of a logged value such as 'val_loss', got {monitor!r}")
         self.monitor = monitor
@@ -135,13 +138,13 @@ class _Monitor(Callback):
             raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
         self.mode = mode
 
-    def _value(self, logs):
+    def _value(self, logs: Logs) -> float:
         if self.monitor not in (logs or {}):
             raise ValueError(f"{type(self).__name__}: monitor {self.monitor!r} is not recorded; "
                              f"available: {sorted(logs or {})}")
-        return logs[self.monitor]
+        return (logs or {})[self.monitor]
 
-    def _improved(self, value, best):
+    def _improved(self, value: float, best: float | None) -> bool:
         """Better than ``best`` by more than ``min_delta`` (anything beats None; NaN never wins)."""
         if best is None:
             return not math.isnan(value)
@@ -166,7 +169,10 @@ class EarlyStopping(_Monitor):
                 f"min_delta={self.min_delta}, restore_best_weights={self.restore_best_weights})")
 
     def on_train_begin(self, logs: Logs = None) -> None:
-        self.best, self.best_epoch, self.wait, self.best_weights = None, None, 0, None
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.best_weights: list[np.ndarray] | None = None
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         value = self._value(logs)
@@ -201,8 +207,8 @@ class ModelCheckpoint(_Monitor):
         self.filepath = os.fspath(filepath)
         self._set_monitor(monitor, min_delta, mode)
         self.save_best_only = check_bool(save_best_only, "save_best_only")
-        self.best = None
-        self.saved = []
+        self.best: float | None = None
+        self.saved: list[str] = []
 
     def on_train_begin(self, logs: Logs = None) -> None:
         self.best = None
@@ -239,7 +245,8 @@ class ReduceLROnPlateau(_Monitor):
         self.patience = check_positive_int(patience, "patience", minimum=1)
         self.cooldown = check_positive_int(cooldown, "cooldown", minimum=0)
         self.min_lr = check_number(min_lr, "min_lr", 0.0)
-        self.best, self.wait, self.cooling = None, 0, 0
+        self.best: float | None = None
+        self.wait, self.cooling = 0, 0
 
     def on_train_begin(self, logs: Logs = None) -> None:
         self.best, self.wait, self.cooling = None, 0, 0
@@ -272,7 +279,10 @@ class CSVLogger(Callback):
         self.filename = os.fspath(filename)
         self.separator = separator
         self.append = check_bool(append, "append")
-        self._file = self._writer = self._keys = None
+        self._file: TextIO | None = None
+        self._writer: Any = None
+        self._keys: list[str] | None = None
+        self._header_written = False
 
     def on_train_begin(self, logs: Logs = None) -> None:
         has_lines = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
@@ -280,13 +290,17 @@ class CSVLogger(Callback):
         self._writer, self._keys, self._header_written = None, None, has_lines
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
-        logs = logs or {}
+        values: dict[str, float] = logs or {}
+        if self._file is None:
+            raise RuntimeError("CSVLogger: on_epoch_end before on_train_begin (fit calls them in order)")
         if self._keys is None:
-            self._keys = list(logs)
+            self._keys = list(values)
             self._writer = csv.writer(self._file, delimiter=self.separator)
             if not self._header_written:
                 self._writer.writerow(["epoch"] + self._keys)
-        self._writer.writerow([epoch] + [logs.get(k, "") for k in self._keys])
+        row: list[object] = [epoch]
+        row += [values.get(k, "") for k in self._keys]
+        self._writer.writerow(row)
         self._file.flush()
 
     def on_train_end(self, logs: Logs = None) -> None:

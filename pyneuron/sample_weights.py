@@ -20,11 +20,13 @@ the rows given to ``fit``. With both, a row's weight is the product, as Keras do
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 
-def check_sample_weight(sample_weight, m, name="sample_weight"):
+def check_sample_weight(sample_weight: Any, m: int, name: str = "sample_weight") -> np.ndarray:
     """``sample_weight`` as a float64 array ``(m,)``: finite, >= 0, not all 0.
 
     Raises ``TypeError`` for non-numbers and ``ValueError`` for a wrong length or a
@@ -49,7 +51,7 @@ def check_sample_weight(sample_weight, m, name="sample_weight"):
     return w
 
 
-def row_classes(model, Y):
+def row_classes(model: Any, Y: np.ndarray) -> tuple[np.ndarray, int]:
     """The class of each row of the encoded targets ``Y``: the one-hot column for ``cce``,
     the 0/1 label for one sigmoid output. ``ValueError`` for regression and multi-label."""
     if model.loss_name == "cce":
@@ -61,31 +63,34 @@ def row_classes(model, Y):
                      f"output), got {what}; give sample_weight instead")
 
 
-def class_weight_rows(class_weight, model, Y):
+def class_weight_rows(class_weight: Mapping[int, float] | str, model: Any, Y: np.ndarray) -> np.ndarray:
     """One weight per row of ``Y`` from ``class_weight`` (a mapping or ``"balanced"``)."""
     classes, k = row_classes(model, Y)
-    table = np.ones(k)
+    table: np.ndarray = np.ones(k)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
             raise ValueError(f"class_weight: expected a mapping {{class: weight}} or 'balanced', got {class_weight!r}")
         counts = np.bincount(classes, minlength=k)
         present = counts > 0
         table[present] = classes.shape[0] / (np.count_nonzero(present) * counts[present])
-        return table[classes]
+        weights: np.ndarray = table[classes]
+        return weights
     if not hasattr(class_weight, "items"):
         raise TypeError(f"class_weight: expected a mapping {{class: weight}} or 'balanced', "
                         f"got {type(class_weight).__name__}")
     for c, weight in class_weight.items():
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < k:
+        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= int(c) < k:
             raise ValueError(f"class_weight: expected classes 0..{k - 1} as keys, got {c!r}")
         if (isinstance(weight, bool) or not isinstance(weight, numbers.Real)
-                or not np.isfinite(weight) or weight < 0):
+                or not np.isfinite(float(weight)) or weight < 0):
             raise ValueError(f"class_weight: expected a finite weight >= 0 for class {c}, got {weight!r}")
         table[int(c)] = float(weight)
-    return table[classes]
+    weights = table[classes]
+    return weights
 
 
-def training_weights(model, Y, sample_weight, class_weight):
+def training_weights(model: Any, Y: np.ndarray, sample_weight: Any,
+                     class_weight: Mapping[int, float] | str | None) -> np.ndarray | None:
     """The per-row weights of a ``fit`` call (``None`` when neither is given): the checked
     ``sample_weight`` times the rows' ``class_weight``."""
     if sample_weight is None and class_weight is None:

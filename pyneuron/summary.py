@@ -32,12 +32,12 @@ def layer_rows(model: Any) -> list[tuple[str, str, str, int, int, int]]:
 def summary_text(model: Any) -> str:
     """The table :meth:`~pyneuron.network.MLP.summary` prints."""
     header = ("Layer", "Type", "Output shape", "Params", "Trainable", "Frozen")
-    rows = [("input", f"{model.n_features} features", f"(None, {model.n_features})", "", "", "")]
+    rows: list[tuple[object, ...]] = [("input", f"{model.n_features} features", f"(None, {model.n_features})", "", "", "")]
     rows += [(name, what, shape, f"{n:,}", f"{t:,}", f"{f:,}") for name, what, shape, n, t, f in layer_rows(model)]
     widths = [max(len(str(r[c])) for r in [header] + rows) for c in range(len(header))]
     right = {3, 4, 5}
 
-    def line(cells):
+    def line(cells: tuple[object, ...]) -> str:
         return "  ".join(str(v).rjust(w) if c in right else str(v).ljust(w)
                          for c, (v, w) in enumerate(zip(cells, widths))).rstrip()
 
