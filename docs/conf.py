@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,7 +47,6 @@ html_title = f"pyneuron {release}"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"                 # the docstrings say the types, shapes and dtypes in words
-autodoc_preserve_defaults = True
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 napoleon_use_param = False                 # "name (type) -- text": types as words, not cross-references
@@ -73,7 +73,8 @@ EXECUTE = os.environ.get("PYNEURON_DOCS_EXECUTE", "1") != "0"
 nb_execution_mode = "force" if EXECUTE else "off"
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
-nb_execution_in_temp = True                 # a lesson's files land in a temporary folder, not in docs/
+nb_execution_in_temp = True
+smartquotes = False                         # "--fast" stays two hyphens, quotes stay as typed                 # a lesson's files land in a temporary folder, not in docs/
 nb_execution_show_tb = True
 nb_merge_streams = True
 
@@ -170,11 +171,36 @@ def skip_foreign_members(app, what, name, obj, skip, options):
 
 def drop_private_bases(app, name, obj, options, bases):
     """``show-inheritance`` names only public base classes (a private one has no page)."""
-    bases[:] = [b for b in bases if not any(part.startswith("_") for part in
+    bases[:] = [b for b in bases if b is not object and not any(part.startswith("_") for part in
                                             f"{getattr(b, '__module__', '')}.{getattr(b, '__qualname__', '')}".split("."))]
 
 
+#: NumPy-style sections whose entries are fields ("name : type" lines).
+FIELD_SECTIONS = {"parameters", "params", "other parameters", "attributes", "keyword arguments",
+                  "raises", "returns", "yields", "warns"}
+FIELD = re.compile(r"^\*{0,2}[A-Za-z_][\w.]*(\s*,\s*\*{0,2}[A-Za-z_][\w.]*)*(\s+:(\s.*)?)?\s*$")
+
+
+def end_field_sections(app, what, name, obj, options, lines):
+    """A NumPy-style section (``Parameters`` then dashes) has no end of its own, so
+    napoleon reads a closing paragraph ("Dropout masks ... can also come from ...")
+    as more parameters. A paragraph after a blank line that does not start like a
+    field ends the section here: it is put under a ``Notes`` heading."""
+    out, in_fields = [], False
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if line.strip() and nxt and set(nxt) == {"-"} and len(nxt) >= len(line.strip()):
+            in_fields = line.strip().lower() in FIELD_SECTIONS
+        elif (in_fields and out and not out[-1].strip() and line.strip() and not line[0].isspace()
+              and set(line.strip()) != {"-"} and not FIELD.match(line)):
+            out += ["Notes", "-----"]
+            in_fields = False
+        out.append(line)
+    lines[:] = out
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", end_field_sections, priority=400)   # before napoleon (500)
     app.connect("autodoc-process-bases", drop_private_bases)
     app.connect("missing-reference", resolve_short_names)
     app.connect("autodoc-skip-member", skip_foreign_members)

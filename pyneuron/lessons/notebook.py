@@ -88,15 +88,16 @@ def percent_script(name, backend="numpy", fast=False):
     tree = ast.parse(source)
     doc = ast.get_docstring(tree) or summary
 
+    seeds = [line.strip() for line in seed_lines(doc)]
+    times = [line.strip() for line in (expected_time(lesson, False), expected_time(lesson, True)) if line]
     cells = [_markdown(f"# Lesson {number}: {summary}\n\n{doc}\n\n"
-                       + "\n".join(line.strip() for line in seed_lines(doc))),
+                       + (seeds[0] + "\n\n" + "\n".join(f"- {line}" for line in seeds[1:]) if seeds else "")),
              _markdown("This notebook is generated from `pyneuron/lessons/" + lesson + ".py` "
                        "(`pyneuron lessons --notebook " + number + "`), so it runs the same code as "
                        "`pyneuron lessons " + lesson + "`. Change `BACKEND` to `\"scalar\"` to run the "
-                       "textbook loops (slower: see the times below), or `FAST` to `True` for the quick "
-                       "setting.\n\n" + "\n".join(
-                           line.strip() for line in (expected_time(lesson, False), expected_time(lesson, True))
-                           if line)),
+                       "textbook loops (slower: see the times below), " + (
+                           "or `FAST` to `False` for the full run (`FAST = True` is the lesson's quick "
+                           "setting)." if fast else "or `FAST` to `True` for the quick setting.") + "\n\n" + "\n".join(f"- {line}" for line in times)),
              _code(f"BACKEND = {backend!r}\nFAST = {bool(fast)!r}")]
 
     main, previous = None, None
