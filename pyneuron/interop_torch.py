@@ -47,9 +47,16 @@ PyTorch is imported only when these functions run (``pip install torch``).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, NoReturn
+
 import numpy as np
 
 from . import _checks, losses
+
+if TYPE_CHECKING:
+    import torch
+
+    from .network import MLP
 
 #: pyneuron activation name -> the torch.nn class name that computes it.
 TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
@@ -90,7 +97,7 @@ _FULLY_CONNECTED_ONLY = ("pyneuron has fully connected layers only (a chain of L
                          "has to stay in torch")
 
 
-def _hint(module):
+def _hint(module: Any) -> str:
     """What to do about a module from_torch cannot read (a sentence), or ''."""
     kind = type(module).__name__
     if kind in _HINTS:
@@ -109,12 +116,12 @@ class UnsupportedModuleError(ValueError):
     """A module of the Sequential has no pyneuron counterpart. ``position`` is
     its index in the Sequential and ``module`` the module itself."""
 
-    def __init__(self, message, position, module):
+    def __init__(self, message: str, position: int, module: Any) -> None:
         super().__init__(message)
         self.position, self.module = position, module
 
 
-def _import_torch():
+def _import_torch() -> Any:
     try:
         import torch
     except ImportError:
@@ -123,16 +130,16 @@ def _import_torch():
     return torch
 
 
-def _torch_dtype(torch, dtype):
+def _torch_dtype(torch: Any, dtype: np.typing.DTypeLike) -> Any:
     return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[np.dtype(dtype)]
 
 
-def _tensor(torch, array):
+def _tensor(torch: Any, array: np.ndarray) -> Any:
     return torch.from_numpy(np.array(array, copy=True))
 
 
 # ---------------------------------------------------------------------- out
-def to_torch(model):
+def to_torch(model: MLP) -> torch.nn.Sequential:
     """An equivalent ``torch.nn.Sequential`` with a copy of ``model``'s weights.
 
     Same dtype as the model (float64 -> ``torch.float64``). Batch-norm layers
@@ -187,20 +194,20 @@ def to_torch(model):
 class _LayerSpec:
     """What ``from_torch`` learns about one pyneuron layer while reading modules."""
 
-    def __init__(self, position, linear):
+    def __init__(self, position: int, linear: Any) -> None:
         self.position = position
         self.linear = linear
-        self.batch_norm = None          # (position, module)
+        self.batch_norm: tuple[int, Any] | None = None          # (position, module)
         self.activation = "linear"
-        self.activation_position = None
-        self.activation_module = None
-        self.slope = None               # (position, slope, module) of a LeakyReLU
+        self.activation_position: int | None = None
+        self.activation_module: Any = None
+        self.slope: tuple[int, float, Any] | None = None   # (position, slope, module) of a LeakyReLU
         self.dropout = 0.0
-        self.dropout_position = None
-        self.dropout_module = None
+        self.dropout_position: int | None = None
+        self.dropout_module: Any = None
 
 
-def _refuse(position, module, why, hint=None):
+def _refuse(position: int, module: Any, why: str, hint: str | None = None) -> NoReturn:
     hint = _hint(module) if hint is None and type(module).__name__ not in SUPPORTED_MODULES else hint
     raise UnsupportedModuleError(
         f"from_torch: module {position} of the Sequential, {module!r}, {why}. "
@@ -209,9 +216,9 @@ def _refuse(position, module, why, hint=None):
         f"built from: {', '.join(SUPPORTED_MODULES)}.", position, module)
 
 
-def _read_layers(sequential):
+def _read_layers(sequential: Any) -> list[_LayerSpec]:
     """Group the Sequential's modules into layers, refusing what does not fit."""
-    specs = []
+    specs: list[_LayerSpec] = []
     for position, module in enumerate(sequential):
         kind = type(module).__name__
         current = specs[-1] if specs else None
@@ -256,7 +263,7 @@ def _read_layers(sequential):
     return specs
 
 
-def _check_network(specs):
+def _check_network(specs: list[_LayerSpec]) -> bool:
     """Whole-network rules: hidden activations, one slope, batch norm and dropout placement."""
     *hidden, out = specs
     for spec in hidden:
@@ -293,7 +300,7 @@ def _check_network(specs):
     return bool(with_bn)
 
 
-def _output_activation(out, output):
+def _output_activation(out: _LayerSpec, output: str | None) -> str:
     """The pyneuron output activation for the last layer ``out`` given ``from_torch``'s ``output``."""
     if output is None:
         return out.activation
@@ -311,7 +318,8 @@ def _output_activation(out, output):
     return output
 
 
-def from_torch(sequential, loss=None, seed=None, backend=None, output=None):
+def from_torch(sequential: torch.nn.Sequential, loss: str | None = None, seed: int | None = None,
+               backend: str | None = None, output: str | None = None) -> MLP:
     """Build a pyneuron :class:`~pyneuron.MLP` from a ``torch.nn.Sequential``.
 
     Parameters
@@ -358,7 +366,7 @@ def from_torch(sequential, loss=None, seed=None, backend=None, output=None):
     dtype = "float64" if torch_dtype == torch.float64 else "float32"
     slopes = [s.slope[1] for s in specs if s.slope is not None]
 
-    def numpy_of(tensor):
+    def numpy_of(tensor: Any) -> np.ndarray:
         return tensor.detach().cpu().numpy().astype(dtype, copy=True)
 
     batch_norms = {}            # layer index -> (checked arrays, eps, momentum)
