@@ -22,11 +22,7 @@ from .compare import compare_backends
 
 __version__ = _version.version()   # the installed pyneuron-mlp, else the source tree's
 
-
-def from_torch(sequential, **options):
-    """Build an :class:`MLP` from a ``torch.nn.Sequential`` (see :mod:`pyneuron.interop_torch`)."""
-    from .interop_torch import from_torch as _from_torch
-    return _from_torch(sequential, **options)
+from .interop_torch import from_torch   # torch is imported only when it runs
 
 
 __all__ = ["explain", "Explanation", "from_torch", "MLP", "Neuron", "Callback", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "callbacks", "History", "TrainingDivergedError",
