@@ -79,7 +79,8 @@ nb_execution_show_tb = True
 nb_merge_streams = True
 
 pages.write_api(os.path.join(HERE, "api"))
-pages.write_lessons(os.path.join(HERE, "lessons"), fast=True)
+UNRUNNABLE = pages.write_lessons(os.path.join(HERE, "lessons"), fast=True, executed=EXECUTE)
+nb_execution_excludepatterns = [f"lessons/{name}" for name in UNRUNNABLE]
 
 
 # ------------------------------------------------------------------------------------------------

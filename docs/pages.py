@@ -160,24 +160,48 @@ def write_api(directory):
         _write(os.path.join(directory, f"{modname}.rst"), module_page(modname))
 
 
-def write_lessons(directory, fast=True):
+#: Optional packages a lesson may import; a lesson that needs one that is missing is
+#: rendered without running it.
+LESSON_PACKAGES = {"torch": "PyTorch", "sklearn": "scikit-learn", "matplotlib": "matplotlib"}
+
+
+def missing_packages(lesson):
+    """The optional packages lesson ``lesson`` imports that cannot be imported here."""
+    import importlib.util
+    import re
+    from pyneuron import lessons
+    source = inspect.getsource(lessons.load(lesson))
+    return [LESSON_PACKAGES[name] for name in LESSON_PACKAGES
+            if re.search(rf"^\s*(import|from) {name}\b", source, re.M) and importlib.util.find_spec(name) is None]
+
+
+def write_lessons(directory, fast=True, executed=True):
     """Write every lesson as ``NN_name.ipynb`` into ``directory`` (numpy backend,
-    ``FAST`` as given), and an ``index.md`` listing them in learning order."""
+    ``FAST`` as given), and an ``index.md`` listing them in learning order. Returns
+    the notebooks that cannot run here (a package they import is missing)."""
     from pyneuron import lessons
     from pyneuron.lessons import notebook
     os.makedirs(directory, exist_ok=True)
-    entries = []
+    entries, unrunnable, notes = [], [], []
     for number, name, summary in lessons.LESSONS:
         path = notebook.write(name, directory, backend="numpy", fast=fast)
         entries.append(os.path.splitext(os.path.basename(path))[0])
+        missing = missing_packages(name)
+        if missing:
+            unrunnable.append(os.path.basename(path))
+            notes.append(f"Lesson {number} is shown without its outputs: it needs {', '.join(missing)}, "
+                         "which these pages were built without.")
     index = ["# Lessons", "",
              "The tutorials pyneuron grew from, as runnable lessons, in learning order. Each page is the "
              "lesson's notebook, generated from its source in `pyneuron/lessons/` when these pages were "
              "built; `pyneuron lessons --notebook NN` writes the same notebook for you to run "
-             "(`--backend scalar` to step through the loops).", "",
+             "(`--backend scalar` to step through the loops). " + (
+                 "Here they ran on numpy with the lessons' quick setting (`FAST = True`)." if executed else
+                 "Here they are shown without running them (the pages were built with "
+                 "`PYNEURON_DOCS_EXECUTE=0`)."), "", *(f"{line}\n" for line in notes),
              "```{toctree}", ":maxdepth: 1", "", *entries, "```", ""]
     _write(os.path.join(directory, "index.md"), "\n".join(index))
-    return entries
+    return unrunnable
 
 
 def _write(path, text):

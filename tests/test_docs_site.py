@@ -117,3 +117,19 @@ def test_the_coverage_check_passes_a_complete_build(fake_module, tmp_path, monke
 def test_the_coverage_check_without_a_build_says_so(tmp_path, capsys):
     assert check_coverage.main([str(tmp_path)]) == 2
     assert "build the HTML pages first" in capsys.readouterr().err
+
+
+def test_a_lesson_whose_package_is_missing_is_rendered_without_running(tmp_path, monkeypatch):
+    pytest.importorskip("jupytext")
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    assert pages.missing_packages("graduating") == ["PyTorch"]      # it imports torch
+    assert pages.missing_packages("xor") == []
+    unrunnable = pages.write_lessons(str(tmp_path))
+    assert unrunnable == ["13_graduating.ipynb"]
+    index = (tmp_path / "index.md").read_text()
+    assert "Lesson 13 is shown without its outputs: it needs PyTorch" in index
+    from pyneuron import lessons
+    for number, name, _ in lessons.LESSONS:
+        assert (tmp_path / f"{number}_{name}.ipynb").exists() and f"\n{number}_{name}\n" in index
