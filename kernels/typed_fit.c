@@ -3,15 +3,40 @@
  * typed_fit_update.c. Part of the typed kernels (see typed_kernels.c): included once per
  * precision. */
 
+/* dst[0:n] = src[0:n] for one row of a gathered batch. Rows of a few numbers (two moons'
+ * 2 features, a single output) are copied by assignments: a call to memcpy for 8 or 16
+ * bytes, twice per row, cost more than the copy. (A plain loop would not do: GCC turns
+ * copy loops back into memcpy calls.) */
+static inline void FN(copy_row)(T *restrict dst, const T *restrict src, int64_t n)
+{
+    switch (n) {
+    case 4:
+        dst[3] = src[3]; /* fall through */
+    case 3:
+        dst[2] = src[2]; /* fall through */
+    case 2:
+        dst[1] = src[1]; /* fall through */
+    case 1:
+        dst[0] = src[0]; /* fall through */
+    case 0:
+        return;
+    default:
+        memcpy(dst, src, sizeof(T) * (size_t)n);
+    }
+}
+
 /* One step on m rows (see the header). uniforms may be NULL when no layer drops out. */
 static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
                           const double **uniforms, double lr, int64_t t, FN(fit_ws) *ws,
                           int64_t *correct, double *penalty)
 {
     const int64_t L = net->L, k = net->sizes[L];
-    const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1);
-    double value = FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
-                                     A, Y);
+    const int shared = FN(shared_output)(net);
+    const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1, shared);
+    double value = shared ? FN(output_and_loss)(m, k, net->acts[L - 1], ws->layer[L - 1].Z, Y,
+                                                ws->layer[L - 1].A)
+                          : FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
+                                          A, Y);
     const double pen = net->pen_l1 ? FN(fit_penalty)(net, m) : 0.0;
     value += pen;
     if (penalty)
@@ -79,8 +104,8 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
         if (order) { /* gather the batch's rows, as X[order[start:start+m]] */
             for (int64_t s = 0; s < m; ++s) {
                 const int64_t row = order[start + s];
-                memcpy(ws.Xb + s * n0, X + row * n0, sizeof(T) * (size_t)n0);
-                memcpy(ws.Yb + s * k, Y + row * k, sizeof(T) * (size_t)k);
+                FN(copy_row)(ws.Xb + s * n0, X + row * n0, n0);
+                FN(copy_row)(ws.Yb + s * k, Y + row * k, k);
             }
             Xb = ws.Xb;
             Yb = ws.Yb;
@@ -96,9 +121,11 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
     }
     /* the last update is checked too: the last batch's loss with the new parameters */
     if (after_loss && FN(params_finite)(net)) {
-        const T *A = FN(fit_forward)(net, m, Xb, &ws, NULL, 0);
-        *after_loss = FN(data_loss)(m, k, net->acts[net->L - 1], net->loss,
-                                        ws.layer[net->L - 1].Z, A, Yb);
+        const int shared = FN(shared_output)(net);
+        const FN(fit_layer) *top = &ws.layer[net->L - 1];
+        const T *A = FN(fit_forward)(net, m, Xb, &ws, NULL, 0, shared);
+        *after_loss = shared ? FN(output_and_loss)(m, k, net->acts[net->L - 1], top->Z, Yb, top->A)
+                             : FN(data_loss)(m, k, net->acts[net->L - 1], net->loss, top->Z, A, Yb);
     }
     return 0;
 }

@@ -90,11 +90,74 @@ int64_t FN(pyn_fit_workspace)(const pyn_net *net, int64_t m)
     return FN(fit_layout)(net, max64(m, 1), NULL, &ws);
 }
 
+/* Does the output layer's activation share its exponentials with the loss (see
+ * output_and_loss)? For sigmoid + bce and softmax + cce in double, where the activation
+ * and the loss from the logits compute the very same e^x, and no dropout on the output. */
+static int FN(shared_output)(const pyn_net *net)
+{
+    const int act = net->acts[net->L - 1];
+    return sizeof(T) == sizeof(double) && net->keep[net->L - 1] >= 1.0 &&
+           ((act == ACT_SIGMOID && net->loss == LOSS_BCE) ||
+            (act == ACT_SOFTMAX && net->loss == LOSS_CCE));
+}
+
+/* The output A = f(Z) and the data loss in one pass, for the pairs of shared_output:
+ * each e^x once where the activation and data_loss would each compute it. Operation for
+ * operation those two, so the same numbers (T is double here):
+ *   sigmoid + bce  e = e^-|z|;  a = 1/(1+e) (z >= 0) or e/(1+e);
+ *                  loss term (max(z,0) - y z) + log1p(e)
+ *   softmax + cce  e_j = e^(z_j - max);  a_j = e_j / sum_j e_j;
+ *                  loss term (max - sum_j y_j z_j) + log1p(sum_{j != argmax} e_j)
+ * A row of softmax holding a NaN goes the two separate ways (its loss is NaN either way). */
+static double FN(output_and_loss)(int64_t m, int64_t k, int act, const T *Z, const T *Y, T *A)
+{
+    double total = 0;
+    if (act == ACT_SIGMOID) {
+        for (int64_t i = 0; i < m * k; ++i) {
+            const double z = (double)Z[i], e = exp(-fabs(z));
+            A[i] = (T)(z >= 0 ? 1 / (1 + e) : e / (1 + e));
+            total += ((z > 0 ? z : 0.0) - (double)Y[i] * z) + log1p(e);
+        }
+        return total / (double)(m * k);
+    }
+    for (int64_t s = 0; s < m; ++s) {
+        const T *z = Z + s * k, *y = Y + s * k;
+        T *a = A + s * k;
+        int64_t top = 0;
+        for (int64_t j = 1; j < k && z[top] == z[top]; ++j)
+            if (z[j] > z[top] || z[j] != z[j])
+                top = j;
+        int finite_max = z[top] == z[top];
+        for (int64_t j = 0; j < k && finite_max; ++j)
+            finite_max = z[j] == z[j];
+        if (!finite_max) { /* a NaN in the row: as softmax_row and data_loss do it */
+            FN(softmax_row)(k, z, a);
+            total += FN(data_loss)(1, k, ACT_SOFTMAX, LOSS_CCE, z, a, y);
+            continue;
+        }
+        const double mx = (double)z[top];
+        double sum = 0, rest = 0, dot = 0;
+        for (int64_t j = 0; j < k; ++j) {
+            const double e = exp((double)z[j] - mx);
+            a[j] = (T)e;
+            sum += e;
+            if (j != top)
+                rest += e;
+            dot += (double)y[j] * (double)z[j];
+        }
+        for (int64_t j = 0; j < k; ++j)
+            a[j] = (T)((double)a[j] / sum);
+        total += (mx - dot) + log1p(rest);
+    }
+    return total / (double)m;
+}
+
 /* Forward through every layer. training: batch statistics (running ones updated when
  * m >= 2) and dropout from *uniforms (advanced past the numbers used); otherwise the
- * inference graph (running statistics, no dropout). Returns the output layer's A. */
+ * inference graph (running statistics, no dropout). Returns the output layer's A --
+ * not yet computed when skip_output (output_and_loss computes it with the loss). */
 static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fit_ws) *ws,
-                                const double **uniforms, int training)
+                                const double **uniforms, int training, int skip_output)
 {
     const T alpha = (T)net->alpha;
     const T *in = X;
@@ -128,7 +191,8 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
                                             ws->bn_work, n);
             }
         }
-        FN(pyn_activation_forward)(m, n, net->acts[l], alpha, ly->Z, ly->A);
+        if (!(skip_output && l == net->L - 1))
+            FN(pyn_activation_forward)(m, n, net->acts[l], alpha, ly->Z, ly->A);
         in = ly->A;
         if (training && ly->mask) {
             const double keep = net->keep[l];
