@@ -58,10 +58,10 @@ class MaskSource:
     """A hidden layer's dropout masks from the user's ``dropout_masks(layer_index, shape)``,
     checked: an array of ``shape`` holding only 0 and 1."""
 
-    def __init__(self, fn, index):
+    def __init__(self, fn: Callable[..., Any], index: int) -> None:
         self.fn, self.index = fn, index
 
-    def __call__(self, shape):
+    def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
         mask = self.fn(self.index, tuple(shape))
         arr = np.asarray(mask) if not isinstance(mask, np.ndarray) else mask
         if arr.shape != tuple(shape) or arr.dtype.kind not in "biuf":
@@ -208,8 +208,8 @@ class MLP:
             self.layers.append(Dense(W, b, act, self.negative_slope,
                                      dropout=0.0 if is_output else rates[i],
                                      batch_norm=self.batch_norm and not is_output))
-        self.history = None
-        self.optimizer = None
+        self.history: History | None = None
+        self.optimizer: Optimizer | None = None
         self.stop_training = False
         #: An optional fitted :class:`~pyneuron.datasets.Standardizer` for this model's
         #: inputs. It is saved and loaded with the model; it is *not* applied by
@@ -412,13 +412,14 @@ class MLP:
         A = self.check_X(X)
         return self._forward(A, batch_stats=training, rng=self.rng if training else None)
 
-    def _forward(self, A, batch_stats=False, rng=None, update_stats=True):
+    def _forward(self, A: np.ndarray, batch_stats: bool = False, rng: np.random.Generator | None = None,
+                 update_stats: bool = True) -> np.ndarray:
         kernels = self.kernels
         for layer in self.layers:
             A = layer.forward(kernels, A, batch_stats=batch_stats, rng=rng, update_stats=update_stats)
         return A
 
-    def _backward(self, Y, weights=None):
+    def _backward(self, Y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Backprop from the last forward pass; fills each layer's ``grads``. With
         ``weights`` (float64 ``(m,)``), of the weighted mean loss (see :meth:`_data_loss`)."""
         kernels = self.kernels
@@ -434,7 +435,8 @@ class MLP:
             dA = layer.backward(kernels, dA=dA)
         return dA
 
-    def _data_loss(self, A, Y, Z=None, weights=None):
+    def _data_loss(self, A: np.ndarray, Y: np.ndarray, Z: np.ndarray | None = None,
+                   weights: np.ndarray | None = None) -> float:
         """Mean loss of the output ``A`` of the last forward pass against ``Y``; with
         ``weights`` (float64 ``(m,)``, >= 0) the weighted mean ``Σ w_s ℓ_s / Σ w_s``
         (:meth:`~pyneuron.backends.base.Backend.weighted_data_loss`).
@@ -491,7 +493,7 @@ class MLP:
     #: answers are those of one whole pass (every row is computed on its own).
     answer_chunk_values = 1 << 20
 
-    def _outputs(self, Xc, what, check=True):
+    def _outputs(self, Xc: np.ndarray, what: str, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The output layer's activation ``A`` and pre-activation ``Z`` (both ``(m, k)``) for
         the checked input ``Xc``, in inference mode, forwarded in chunks of rows (see
         :attr:`answer_chunk_values`). With ``check``, raises
@@ -507,8 +509,10 @@ class MLP:
             # no lone last row: NumPy computes a one-row product with another BLAS routine
             # (gemv), whose rounding may differ in the last bit from the whole pass's
             del bounds[-2]
-        A = Z = source = None
-        bad = []
+        A: Any = None
+        Z: Any = None
+        source: str | None = None
+        bad: list[np.ndarray] = []
         try:
             for start, stop in zip(bounds[:-1], bounds[1:]):
                 with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
@@ -530,7 +534,7 @@ class MLP:
             raise nonfinite._error(self, what, np.concatenate(bad), m, source)
         return A, Z
 
-    def _bad_rows(self, start, bad, source):
+    def _bad_rows(self, start: int, bad: list[np.ndarray], source: str | None) -> str | None:
         """Record the rows of the chunk at ``start`` whose values are not finite (as row
         numbers of the whole input); returns the source sentence of the first such chunk."""
         masks = nonfinite._bad_rows_by_layer(self)

@@ -86,10 +86,12 @@ class History:
     def _repr_html_(self) -> str:
         """Jupyter's display: the curves and the last values (see :mod:`pyneuron.display`)."""
         from .display import history_html
-        return history_html(self)
+        html: str = history_html(self)
+        return html
 
 
-def _split_validation(model, X, Y, w, validation_split, validation_data):
+def _split_validation(model: MLP, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, validation_split: float,
+                      validation_data: Sequence[Any] | None) -> tuple[Any, ...]:
     """``(X_tr, Y_tr, w_tr, X_val, Y_val, w_val)``: the held-out part of the data (and of
     the weights ``w``, when given) or ``validation_data`` ``(X, y[, sample_weight])``."""
     if validation_data is not None:
@@ -126,16 +128,16 @@ class _PenaltyRecorder(Callback):
     """Reads the penalty of the weights before each step (what that step's loss includes),
     so the history can show data loss and penalty apart on every training path."""
 
-    def __init__(self, penalty, kernels, m, batch):
+    def __init__(self, penalty: Penalty, kernels: Any, m: int, batch: int) -> None:
         self.penalty, self.kernels, self.m, self.batch = penalty, kernels, m, batch
-        self.values = []
+        self.values: list[float] = []
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
         size = min(self.batch, self.m - batch * self.batch)
         self.values.append(self.penalty.value(self.kernels, size))
 
 
-def _check_order(order, m):
+def _check_order(order: Any, m: int) -> np.ndarray:
     """``shuffle(epoch, m)``'s answer as an int64 permutation of ``range(m)``."""
     arr = np.asarray(order)
     if arr.shape != (m,) or arr.dtype.kind not in "iu":
@@ -148,7 +150,7 @@ def _check_order(order, m):
     return arr
 
 
-def _optimizer(model, optimizer, lr):
+def _optimizer(model: MLP, optimizer: opt.Optimizer | str | None, lr: float | None) -> opt.Optimizer:
     """The optimizer of this fit: the one given (an object as is, a name new), else the
     model's own (its state kept; ``lr`` sets its learning rate), else ``SGD(lr or 0.01)``."""
     if optimizer is None:
@@ -267,9 +269,10 @@ def fit(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = 
     if dropout_masks is not None and not callable(dropout_masks):
         raise TypeError(f"dropout_masks: expected None or a callable (layer_index, shape) -> 0/1 "
                         f"mask, got {type(dropout_masks).__name__}")
-    if getattr(optimizer, "decay", 0.0) and lr_schedule is not None:
+    decay = getattr(optimizer, "decay", 0.0)    # an Optimizer subclass may not set it
+    if decay and lr_schedule is not None:
         raise ValueError(f"lr_schedule: the optimizer already decays its learning rate "
-                         f"(decay={optimizer.decay}); give one or the other")
+                         f"(decay={decay}); give one or the other")
     if clip_value is not None:
         clip_value = check_number(clip_value, "clip_value", 0.0, low_open=True)
     if clip_norm is not None:
@@ -285,10 +288,11 @@ def fit(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = 
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks: expected pyneuron Callback objects, got {type(cb).__name__}")
-        if getattr(cb, "monitor", "").startswith("val_") and X_val is None:
-            raise ValueError(f"{type(cb).__name__}: monitors {cb.monitor!r} but there is no validation "
+        monitor = getattr(cb, "monitor", "")
+        if monitor.startswith("val_") and X_val is None:
+            raise ValueError(f"{type(cb).__name__}: monitors {monitor!r} but there is no validation "
                              "data; pass validation_split or validation_data, or monitor='loss'")
-        if isinstance(cb, ReduceLROnPlateau) and (lr_schedule is not None or getattr(optimizer, "decay", 0.0)):
+        if isinstance(cb, ReduceLROnPlateau) and (lr_schedule is not None or decay):
             raise ValueError("callbacks: ReduceLROnPlateau sets the learning rate, and so does "
                              f"{'lr_schedule' if lr_schedule is not None else 'the optimizer decay'}; give one")
 
@@ -302,8 +306,10 @@ def fit(model: MLP, X: Any, y: Any, epochs: int = 100, batch_size: int | None = 
             layer.mask_source = None
 
 
-def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuffle, verbose, terms,
-         clip_value, clip_norm, lr_schedule, track_accuracy, callbacks):
+def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validation: tuple[Any, ...],
+         initial_epoch: int, epochs: int, batch: int, shuffle: bool | Callable[[int, int], Any],
+         verbose: int, terms: Penalty, clip_value: float | None, clip_norm: float | None,
+         lr_schedule: Schedule | None, track_accuracy: bool, callbacks: list[Callback]) -> History:
     """The epochs of :func:`fit`, its arguments checked."""
     X_tr, Y_tr, w_tr = train
     X_val, Y_val, w_val = validation
@@ -325,14 +331,14 @@ def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuf
         batch_hooks.insert(0, Hooks(recorder, model))
     lr_for_step = None
     if lr_schedule is not None and lr_schedule.per == "step":
-        def lr_for_step(t):
+        def lr_for_step(t: int) -> float:
             return lr_schedule(optimizer.initial_lr, t)
     elif getattr(optimizer, "decay", 0.0):      # an Optimizer subclass may not set it
         lr_for_step = optimizer.lr_at
     last_epoch = initial_epoch + epochs
     progress = None
     if verbose == 1:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
         progress = tqdm(total=epochs, desc="training", unit="epoch", file=sys.stderr)
 
     for h in hooks:
@@ -343,6 +349,7 @@ def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuf
         for h in hooks:
             h.call("on_epoch_begin", model, epoch)
         last_good = snapshot(model)
+        order: np.ndarray | None
         if callable(shuffle):
             order = _check_order(shuffle(epoch, m), m)
         else:
@@ -393,7 +400,7 @@ def _fit(model, optimizer, train, validation, initial_epoch, epochs, batch, shuf
     return history
 
 
-def _diverged(run, epoch, optimizer, history):
+def _diverged(run: Any, epoch: int, optimizer: opt.Optimizer, history: History) -> TrainingDivergedError:
     """The :class:`TrainingDivergedError` for an epoch that stopped at a non-finite loss."""
     if run.diverged_batch is not None:
         b = run.diverged_batch
