@@ -54,8 +54,6 @@ import numpy as np
 from . import _checks, losses
 
 if TYPE_CHECKING:
-    import torch
-
     from .network import MLP
 
 #: pyneuron activation name -> the torch.nn class name that computes it.
@@ -139,7 +137,7 @@ def _tensor(torch: Any, array: np.ndarray) -> Any:
 
 
 # ---------------------------------------------------------------------- out
-def to_torch(model: MLP) -> torch.nn.Sequential:
+def to_torch(model: MLP) -> Any:                 # a torch.nn.Sequential
     """An equivalent ``torch.nn.Sequential`` with a copy of ``model``'s weights.
 
     Same dtype as the model (float64 -> ``torch.float64``). Batch-norm layers
@@ -318,7 +316,7 @@ def _output_activation(out: _LayerSpec, output: str | None) -> str:
     return output
 
 
-def from_torch(sequential: torch.nn.Sequential, loss: str | None = None, seed: int | None = None,
+def from_torch(sequential: Any, loss: str | None = None, seed: int | None = None,
                backend: str | None = None, output: str | None = None) -> MLP:
     """Build a pyneuron :class:`~pyneuron.MLP` from a ``torch.nn.Sequential``.
 
