@@ -14,7 +14,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 #: Import names of everything the oracles and extras bring (none is a dependency of pyneuron).
-OPTIONAL = ["torch", "sklearn", "matplotlib", "pandas", "jupytext", "nbclient", "nbformat", "ipykernel"]
+OPTIONAL = ["torch", "sklearn", "matplotlib", "pandas", "jupytext", "nbclient", "nbformat", "ipykernel", "mypy"]
 
 #: Words in a skip message that mean "an optional package was missing".
 MISSING_MARKERS = ("could not import", "No module named", "needs matplotlib", "needs scikit-learn",
