@@ -168,8 +168,8 @@ class CTrainPlan(TrainPlan):
         at every step, so a callback may change them between steps or epochs. (Compared
         with ``==``: the rule stays a dict, the layers' part a list, nothing is sorted.)"""
         return (describe_optimizer(self.optimizer), self.model.negative_slope,
-                [(layer.dropout, getattr(layer, "bn_eps", None), getattr(layer, "bn_momentum", None),
-                  frozenset(getattr(layer, "frozen", ()))) for layer in self.model.layers])
+                [(layer.dropout, layer.bn_eps, layer.bn_momentum, frozenset(layer.frozen))
+                 for layer in self.model.layers])
 
     def _ensure_bound(self):
         """Bind again (checking everything) unless every array is the very one bound, with
