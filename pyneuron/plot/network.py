@@ -131,6 +131,7 @@ def plot_network(model, path=None, max_neurons=16, title=None, input_names=None,
     left = 0.45 + 1.0 * bool(inputs)
     right = 0.45 + 1.0 * bool(outputs)
     ax.set_xlim(-left, len(sizes) - 1 + right)
-    ax.set_ylim(-(tallest - 1) / 2.0 - 1.1, (tallest - 1) / 2.0 + 0.6)
+    below = 1.1 if any(n > m for n, m in zip(sizes, shown)) else 0.6      # room for the "⋮"
+    ax.set_ylim(-(tallest - 1) / 2.0 - below, (tallest - 1) / 2.0 + 0.6)
     ax.set_title(title or "-".join(map(str, sizes)) + "  (blue +, red −, width |w|)")
     return finish(fig, path)
