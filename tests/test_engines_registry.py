@@ -157,11 +157,17 @@ def test_a_kernel_taking_args_loosely_is_accepted():
 
 
 def test_saved_with_a_registered_backend_loads_without_it(tmp_path):
-    pn.register_backend("mine", CountingLinear())
+    learner = CountingLinear()
+    pn.register_backend("mine", learner)
     model = pn.MLP([2, 3, 1], seed=1, backend="mine")
     path = tmp_path / "m.npz"
     model.save(path)
-    assert pn.load(path).backend == "mine"
+    back = pn.load(path)
+    assert back.backend == "mine"
+    before = learner.calls
+    X1 = np.array([[0.5, -1.0], [2.0, 0.25]])
+    np.testing.assert_array_equal(back.predict_proba(X1), model.predict_proba(X1))
+    assert learner.calls - before == 4                # the loaded model runs the learner's kernel (2 layers x 2)
     backends.unregister_backend("mine")
     with pytest.warns(UserWarning, match="saved with backend 'mine', which is not registered here"):
         loaded = pn.load(path)
@@ -185,6 +191,13 @@ def test_works_with_the_sklearn_wrappers():
     ref = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0, backend="numpy").fit(X, y)
     assert learner.calls > 0
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-10)
+    from sklearn.base import clone
+    assert clone(clf).get_params()["backend"] == "mine"
+    import pickle
+    again = pickle.loads(pickle.dumps(clf))
+    calls = learner.calls
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert learner.calls > calls                     # the unpickled wrapper still runs the learner's kernel
 
 
 def test_every_kernel_of_the_interface_is_delegated_and_checked():
