@@ -141,8 +141,8 @@ def test_an_explicit_loss_overrides_the_recorded_one():
 
 
 # ---------------------------------------------------------------- training goes on
-def _steps_in_torch(seq, X, Y, steps, lr):
-    optim = torch.optim.SGD(seq.parameters(), lr=lr)
+def _steps_in_torch(seq, X, Y, steps, lr, momentum=0.0, nesterov=False):
+    optim = torch.optim.SGD(seq.parameters(), lr=lr, momentum=momentum, nesterov=nesterov)
     seq.train()
     for _ in range(steps):
         optim.zero_grad()
@@ -152,7 +152,8 @@ def _steps_in_torch(seq, X, Y, steps, lr):
 
 @pytest.mark.parametrize("backend", pn.available_backends())
 @pytest.mark.parametrize("batch_norm", [False, True])
-def test_a_torch_trained_net_keeps_training_in_pyneuron_as_in_torch(backend, batch_norm):
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_a_torch_trained_net_keeps_training_in_pyneuron_as_in_torch(backend, batch_norm, momentum, nesterov):
     rng = np.random.default_rng(4)
     X = rng.normal(size=(32, 3))
     Y = np.stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]], axis=1)
@@ -163,8 +164,9 @@ def test_a_torch_trained_net_keeps_training_in_pyneuron_as_in_torch(backend, bat
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     _steps_in_torch(seq, Xt, Yt, steps=15, lr=0.1)           # trained in torch ...
     model = pn.from_torch(seq, backend=backend, seed=0)
-    _steps_in_torch(seq, Xt, Yt, steps=10, lr=0.1)           # ... torch goes on
-    model.fit(X, Y, epochs=10, batch_size=None, optimizer=pn.optimizers.SGD(lr=0.1), shuffle=False)
+    _steps_in_torch(seq, Xt, Yt, steps=10, lr=0.1, momentum=momentum, nesterov=nesterov)   # ... torch goes on
+    model.fit(X, Y, epochs=10, batch_size=None, shuffle=False,     # ... and so does pyneuron, from the same weights
+              optimizer=pn.optimizers.SGD(lr=0.1, momentum=momentum, nesterov=nesterov))
     expected = {k: v.numpy() for k, v in seq.state_dict().items()}
     got = model.state_dict()
     assert list(got) == list(expected)
