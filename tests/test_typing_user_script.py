@@ -87,8 +87,25 @@ def round_trip(model: pn.MLP, folder: Path) -> pn.MLP:
     return again
 
 
+def look_inside(X: npt.NDArray[np.float64], y: npt.NDArray[np.int64]) -> bool:
+    model = pn.MLP([2, 3, 1], activation="relu", seed=2)
+    step = pn.explain(model, X[:2], y[:2], lr=0.1, sample=None)
+    text: str = step.text()
+    new_weights: list[npt.NDArray[np.float64]] = step.updated_weights()
+    check = pn.gradient_check(model, X[:8], y[:8], eps=1e-6, max_checks_per_array=4)
+    relu: npt.NDArray[np.float64] = pn.activations.apply("leaky_relu", [-1.0, 2.0], negative_slope=0.1)
+    slope = pn.activations.derivative("tanh", np.zeros(3))
+    schedule = schedules.CosineDecay(total=10, min_lr=0.001)
+    rates = [schedule(0.1, k) for k in range(3)] + [schedules.ExponentialDecay(gamma=0.9)(0.1, 2)]
+    X_r, y_r = datasets.make_blobs(n_samples=30, centers=2, seed=0)
+    fit_quality = metrics.r2_score(y_r, y_r + 0.1) + metrics.mean_absolute_error(y_r, y_r)
+    return bool(check) and bool(text) and len(new_weights) == 4 and relu.shape == (2,) and \
+        slope.shape == (3,) and min(rates) > 0 and fit_quality > 0 and X_r.shape == (30, 2)
+
+
 def main() -> float:
     X_train, X_test, y_train, y_test = prepare(seed=1)
+    assert look_inside(X_train, y_train)
     choices: list[optimizers.Optimizer] = [optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True),
                                            optimizers.Adam(lr=0.01), optimizers.get("rmsprop", lr=0.01)]
     best = 0.0
