@@ -146,6 +146,19 @@ def _check_counter(value: Any, key: str) -> None:
                          f"an integer >= 0 (torch's num_batches_tracked), got {value!r}")
 
 
+def _prefix_hint(unexpected: list[str], known: set[str]) -> str:
+    """A sentence for keys that are this model's keys behind a prefix, as a wrapper module's
+    ``state_dict`` names them (``DistributedDataParallel``: ``"module.0.weight"``), or ''."""
+    for prefix in sorted({key.split(".", 1)[0] + "." for key in unexpected if "." in key}):
+        inner = [key[len(prefix):] for key in unexpected if key.startswith(prefix)]
+        if not prefix[:-1].isdigit() and inner and all(key in known for key in inner):
+            return (f"The keys starting with {prefix!r} are this model's keys inside a wrapper module "
+                    f"(DistributedDataParallel's 'module.', for one): load "
+                    f"{{k.removeprefix({prefix!r}): v for k, v in state_dict.items()}}, or the wrapped "
+                    f"module's own state_dict(). ")
+    return ""
+
+
 def load_state_dict(model: MLP, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
     """Copy ``state_dict`` (torch's names, see the module's table) into ``model``'s parameters
     and batch-norm statistics, in place.
@@ -183,13 +196,11 @@ def load_state_dict(model: MLP, state_dict: Mapping[str, Any], strict: bool = Tr
     unexpected = [key for key in state_dict if key not in known]
     if strict and (missing or unexpected):
         names = [key for key, _, kind in expected if kind != _COUNTER]
-        raise ValueError("state_dict: does not fit this model ("
-                         + "; ".join(part for part in (
-                             f"missing keys: {', '.join(map(repr, missing))}" if missing else "",
-                             f"unexpected keys: {', '.join(map(repr, unexpected))}" if unexpected else "")
-                                     if part)
-                         + f"); this model's keys are {', '.join(names)} (model.state_dict().keys()). "
-                         "Pass strict=False to load only the keys that match")
+        parts = ([f"missing keys: {', '.join(map(repr, missing))}"] if missing else []) + (
+            [f"unexpected keys: {', '.join(map(repr, unexpected))}"] if unexpected else [])
+        raise ValueError(f"state_dict: does not fit this model ({'; '.join(parts)}); this model's keys are "
+                         f"{', '.join(names)} (model.state_dict().keys()). "
+                         + _prefix_hint(unexpected, known) + "Pass strict=False to load only the keys that match")
     updates = []
     for key, i, kind in expected:
         if key not in state_dict:

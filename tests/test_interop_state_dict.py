@@ -186,3 +186,16 @@ def test_torch_is_never_imported():
             "print('torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_keys_behind_a_wrappers_prefix_get_a_hint():
+    model = pn.MLP([2, 3, 1], seed=0)
+    wrapped = {"module." + k: v for k, v in model.state_dict().items()}     # as DistributedDataParallel names them
+    with pytest.raises(ValueError) as info:
+        model.load_state_dict(wrapped)
+    assert "k.removeprefix('module.')" in str(info.value)
+    model.load_state_dict({k.removeprefix("module."): v for k, v in wrapped.items()})
+    other = {"extra.0.weight": np.zeros((3, 2)), "0.weight": np.zeros((3, 2))}   # not this model's keys behind it
+    with pytest.raises(ValueError) as info:
+        model.load_state_dict(other)
+    assert "removeprefix" not in str(info.value)

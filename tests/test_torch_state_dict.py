@@ -117,3 +117,14 @@ def test_a_bad_tensor_is_refused_by_key():
     sd["2.weight"] = torch.zeros((1, 3), dtype=torch.int64)
     with pytest.raises(TypeError, match=r"'2.weight'.*floating-point"):
         model.load_state_dict(sd)
+
+
+def test_a_distributed_data_parallel_checkpoint_is_explained():
+    """DDP's state_dict puts 'module.' before every name; the error says how to load it."""
+    model = pn.MLP([2, 3, 1], seed=0)
+    net = model.to_torch()
+    prefixed = nn.ModuleDict({"module": net}).state_dict()      # the names DDP's state_dict gives
+    assert list(prefixed) == ["module." + k for k in net.state_dict()]
+    with pytest.raises(ValueError, match=r"removeprefix\('module\.'\)"):
+        model.load_state_dict(prefixed)
+    model.load_state_dict({k.removeprefix("module."): v for k, v in prefixed.items()})
