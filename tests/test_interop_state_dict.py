@@ -195,7 +195,7 @@ def test_keys_behind_a_wrappers_prefix_get_a_hint():
         model.load_state_dict(wrapped)
     assert "k.removeprefix('module.')" in str(info.value)
     model.load_state_dict({k.removeprefix("module."): v for k, v in wrapped.items()})
-    other = {"extra.0.weight": np.zeros((3, 2)), "0.weight": np.zeros((3, 2))}   # not this model's keys behind it
+    other = {"extra.9.weight": np.zeros((3, 2)), "0.weight": np.zeros((3, 2))}   # no key of this model behind it
     with pytest.raises(ValueError) as info:
         model.load_state_dict(other)
     assert "removeprefix" not in str(info.value)
