@@ -489,69 +489,16 @@ class MLP:
 
     # ------------------------------------------------------------------ use
     #: Answering methods forward their input in chunks of about this many values per layer
-    #: (rows = this / the widest layer): memory stays bounded on large inputs, and the
-    #: answers are those of one whole pass (every row is computed on its own).
+    #: (rows = this / the widest layer, rounded down to a multiple of 48, at least 48):
+    #: memory stays bounded on large inputs, and the answers are those of one whole pass
+    #: (see :mod:`pyneuron.chunks`).
     answer_chunk_values = 1 << 20
 
     def _outputs(self, Xc: np.ndarray, what: str, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """The output layer's activation ``A`` and pre-activation ``Z`` (both ``(m, k)``) for
-        the checked input ``Xc``, in inference mode, forwarded in chunks of rows (see
-        :attr:`answer_chunk_values`). With ``check``, raises
-        :class:`~pyneuron.nonfinite.NonFiniteOutputError` (named after ``what``) when a
-        parameter or a row's value on the way is NaN or inf, naming every such row of
-        ``Xc`` and the first layer where it happened. No layer cache outlives the call."""
-        m = Xc.shape[0]
-        if check:
-            nonfinite.check_parameters(self, what, m)
-        step = max(1, self.answer_chunk_values // max(self.layer_sizes))
-        bounds = list(range(0, m, step)) + [m]
-        if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
-            # no lone last row: NumPy computes a one-row product with another BLAS routine
-            # (gemv), whose rounding may differ in the last bit from the whole pass's
-            del bounds[-2]
-        A: Any = None
-        Z: Any = None
-        source: str | None = None
-        bad: list[np.ndarray] = []
-        try:
-            for start, stop in zip(bounds[:-1], bounds[1:]):
-                with np.errstate(over="ignore", invalid="ignore"):   # reported below, with its source
-                    a = self._forward(Xc[start:stop])
-                z = self.layers[-1].cache["Z"]
-                if len(bounds) == 2:            # one chunk: its own arrays
-                    A, Z = a, z
-                else:
-                    if A is None:
-                        A = np.empty((m, a.shape[1]), dtype=a.dtype)
-                        Z = np.empty((m, z.shape[1]), dtype=z.dtype)
-                    A[start:stop], Z[start:stop] = a, z
-                if check:
-                    source = self._bad_rows(start, bad, source)
-        finally:
-            for layer in self.layers:
-                layer.cache = {}
-        if bad:
-            raise nonfinite._error(self, what, np.concatenate(bad), m, source)
-        return A, Z
-
-    def _bad_rows(self, start: int, bad: list[np.ndarray], source: str | None) -> str | None:
-        """Record the rows of the chunk at ``start`` whose values are not finite (as row
-        numbers of the whole input); returns the source sentence of the first such chunk."""
-        masks = nonfinite._bad_rows_by_layer(self)
-        rows = np.zeros(self.layers[0].cache["X"].shape[0], dtype=bool)
-        for steps in masks:
-            for _, mask in steps:
-                rows |= mask
-        if not rows.any():
-            return source
-        bad.append(np.flatnonzero(rows) + start)
-        if source is None:
-            source = "the output"
-            for number, steps in enumerate(masks, start=1):
-                hit = next(((key, mask) for key, mask in steps if mask.any()), None)
-                if hit is not None:
-                    return nonfinite._describe(self, number, hit[0], np.flatnonzero(hit[1]))
-        return source
+        """The output layer's ``(A, Z)`` for the checked input ``Xc`` in inference mode, in
+        chunks, NaN/inf refused when ``check`` (:func:`pyneuron.chunks.outputs`)."""
+        from .chunks import outputs
+        return outputs(self, Xc, what, check)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output probabilities: ``(m, k)`` for softmax, ``(m,)`` for one sigmoid unit.

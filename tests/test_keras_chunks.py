@@ -11,15 +11,15 @@ import pytest
 import pyneuron as pn
 
 RNG = np.random.default_rng(0)
-X = RNG.normal(size=(23, 4))
-LABELS = {"sigmoid": RNG.integers(0, 2, 23), "softmax": RNG.integers(0, 3, 23),
-          "linear": RNG.normal(size=(23, 3))}
+X = RNG.normal(size=(145, 4))          # 3 x 48 + 1 rows
+LABELS = {"sigmoid": RNG.integers(0, 2, 145), "softmax": RNG.integers(0, 3, 145),
+          "linear": RNG.normal(size=(145, 3))}
 
 
 def model(backend, output, chunk_rows):
     net = pn.MLP([4, 7, 3 if output != "sigmoid" else 1], output=output, seed=2, backend=backend,
                  dropout=0.3, batch_norm=True)
-    net.fit(X, LABELS[output], epochs=2, batch_size=8)
+    net.fit(X, LABELS[output], epochs=2, batch_size=32)
     net.answer_chunk_values = chunk_rows * 7          # 7 = the widest layer
     return net
 
@@ -33,7 +33,9 @@ def answers(net, output):
 @pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
 def test_chunked_answers_equal_one_pass(backend, output):
     whole = answers(model(backend, output, chunk_rows=1000), output)
-    for rows in (5, 2):          # 5 chunks with a last one of 3 rows; 12 chunks with a last row alone
+    # chunks of 48, 48 and 49 rows (the lone last row joins the chunk before), of 96 and
+    # 49, and of 48 again (fewer rows asked for: 48 at least)
+    for rows in (48, 100, 5):
         net = model(backend, output, chunk_rows=rows)
         for got, expected in zip(answers(net, output), whole):
             if isinstance(expected, dict):
@@ -45,17 +47,17 @@ def test_chunked_answers_equal_one_pass(backend, output):
 
 def test_nonfinite_rows_are_numbered_in_the_whole_input():
     Xbad = X.copy()
-    Xbad[[3, 17, 18]] = 1e308
+    Xbad[[3, 57, 140]] = 1e308
     errors = []
-    for rows in (1000, 5):
+    for rows in (1000, 48):
         net = pn.MLP([4, 7, 1], seed=2, activation="relu")
         net.answer_chunk_values = rows * 7
         with pytest.raises(pn.NonFiniteOutputError) as err:
             net.predict(Xbad)
         errors.append(err.value)
         assert all(layer.cache == {} for layer in net.layers)
-    assert errors[0].rows == errors[1].rows == [3, 17, 18]
-    assert str(errors[0]) == str(errors[1]) and "3 of 23 rows" in str(errors[1])
+    assert errors[0].rows == errors[1].rows == [3, 57, 140]
+    assert str(errors[0]) == str(errors[1]) and "3 of 145 rows" in str(errors[1])
 
 
 def test_memory_of_predict_stays_bounded():
