@@ -234,3 +234,12 @@ def test_adam_bias_correction_makes_the_first_step_lr_sized(kernels):
     p = [np.array([1.0, -1.0])]
     O.Adam(lr=0.1, eps=1e-12).step(kernels, p, [np.array([4.0, -0.001])])
     np.testing.assert_allclose(p[0], [0.9, -0.9], rtol=1e-9)
+
+
+def test_course_form_without_momentum_is_plain_sgd(kernels):
+    """v ← 0·v − η g, θ ← θ + v is θ − η g; no velocity is kept."""
+    opt = O.SGD(lr=0.1, form="course")
+    got = run(kernels, opt)
+    for mine, theirs in zip(got, reference("sgd", lr=0.1)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-14)
+    assert opt.state == [{}, {}]
