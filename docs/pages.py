@@ -19,6 +19,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import re
 
 #: Topics of the API index, in reading order; a public module not named here is
 #: listed under "Other modules", so none is ever left out.
@@ -116,12 +117,12 @@ def module_page(modname):
     elsewhere = []
     for name, obj, kind in public_names(modname):
         if kind == "module":
-            elsewhere.append(f":mod:`{obj.__name__}`")
+            elsewhere.append(f"* :mod:`{obj.__name__}` — {_summary(obj)}")
             continue
         where = home(obj) if kind != "data" else None
         if where is not None and where != modname:
             role = "func" if kind == "function" else ("exc" if kind == "exception" else "class")
-            elsewhere.append(f":{role}:`{modname.split('.')[0]}.{name} <{where}.{obj.__qualname__}>`")
+            elsewhere.append(f"* :{role}:`{modname}.{name} <{where}.{obj.__qualname__}>` — {_summary(obj)}")
             continue
         directive = {"class": "autoclass", "exception": "autoexception", "function": "autofunction",
                      "data": "autodata"}[kind]
@@ -134,8 +135,18 @@ def module_page(modname):
     for name in public_data(modname):
         lines += [f".. autodata:: {modname}.{name}", "   :no-value:", ""]
     if elsewhere:
-        lines[4:4] = ["Also here, documented where they are defined: " + ", ".join(elsewhere) + ".", ""]
+        lines[4:4] = [".. rubric:: Also here, documented where they are defined", "", *elsewhere, ""]
     return "\n".join(lines)
+
+
+def _summary(obj):
+    """The first paragraph of ``obj``'s docstring, on one line (markup stays balanced
+    within a paragraph)."""
+    doc = inspect.getdoc(obj) or ""
+    text = " ".join(doc.split("\n\n", 1)[0].split()) or "(no docstring)"
+    # a cross-reference resolves against its own module, not this page's: keep its words only
+    return re.sub(r":[a-z:]+:`(~?)([^`<]*?)\s*(<[^>]*>)?`",
+                  lambda m: "``" + (m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2)).strip() + "``", text)
 
 
 def write_api(directory):

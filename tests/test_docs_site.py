@@ -72,7 +72,7 @@ def test_every_public_module_gets_a_page_with_every_public_name(tmp_path):
     network = (tmp_path / "pyneuron.network.rst").read_text()
     assert ".. autoclass:: pyneuron.network.MLP\n   :members:" in network
     top = (tmp_path / "pyneuron.rst").read_text()
-    assert "<pyneuron.network.MLP>" in top                        # pn.MLP links to where it is defined
+    assert "* :class:`pyneuron.MLP <pyneuron.network.MLP>` — " in top   # pn.MLP links to where it is defined
     assert ".. autofunction:: pyneuron.use_backend" in top         # defined in a private module: here
 
 
