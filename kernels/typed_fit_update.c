@@ -136,7 +136,9 @@ static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, 
         }
     }
     /* the optimizer's constants, formed in double as the Python wrappers form them */
-    const double bc1 = 1.0 - pow(net->beta1, (double)t), bc2 = 1.0 - pow(net->beta2, (double)t);
+    const int adam = net->rule == PYN_RULE_ADAM; /* pow only where it is used */
+    const double bc1 = adam ? 1.0 - pow(net->beta1, (double)t) : 1.0;
+    const double bc2 = adam ? 1.0 - pow(net->beta2, (double)t) : 1.0;
     for (int64_t l = 0; l < L; ++l)
         for (int q = 0; q < 4; ++q) {
             const int64_t i4 = 4 * l + q;

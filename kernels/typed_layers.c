@@ -37,7 +37,10 @@ static void FN(softmax_row)(int64_t n, const T *z, T *a)
         a[j] /= s;
 }
 
-/* A = f(Z), element-wise (row-wise for softmax); A may be Z itself. */
+/* A = f(Z), element-wise (row-wise for softmax); A may be Z itself. Cloned for AVX2 like
+ * the optimizer steps (no FMA in the clone: the same numbers): the loops of the
+ * piecewise-linear activations run four doubles a step instead of one. */
+PYN_CLONES
 void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T *Z, T *A)
 {
     const int64_t size = m * n;
@@ -55,7 +58,7 @@ void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T 
     case ACT_RELU: /* max(z, 0), keeping NaN like np.maximum */
         PYN_IVDEP
         for (int64_t i = 0; i < size; ++i)
-            A[i] = Z[i] > 0 || Z[i] != Z[i] ? Z[i] : (T)0;
+            A[i] = Z[i] <= 0 ? (T)0 : Z[i]; /* NaN <= 0 is false: NaN is kept */
         break;
     case ACT_LEAKY_RELU:
         PYN_IVDEP
@@ -76,6 +79,7 @@ void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T 
 
 /* dZ = dA * f'(Z), the chain rule through the activation; dZ may be dA itself.
  * Softmax is the row-wise Jacobian-vector product dz_i = a_i (da_i - sum_k da_k a_k). */
+PYN_CLONES
 void FN(pyn_activation_backward)(int64_t m, int64_t n, int act, T alpha, const T *dA,
                                  const T *Z, const T *A, T *dZ)
 {
