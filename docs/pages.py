@@ -161,7 +161,9 @@ def write_api(directory):
     index = [_title("API reference"),
              "Generated from the docstrings of every public module (``import pyneuron as pn`` gives the "
              "names of :mod:`pyneuron`). Shapes follow NumPy: ``X`` is ``(n_samples, n_features)``, "
-             "a weight matrix ``W`` is ``(n_out, n_in)``, one row per neuron.", ""]
+             "a weight matrix ``W`` is ``(n_out, n_in)``, one row per neuron. \"Seed 000\" to \"seed 004\" in "
+             "a docstring are the five tutorials pyneuron grew from (:doc:`the learning path </learning>` "
+             "says what each one is).", ""]
     for title, members in groups:
         index += [_title(title, "-"), ".. toctree::", "   :maxdepth: 1", ""]
         index += [f"   {m}" for m in members]
