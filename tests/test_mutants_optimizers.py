@@ -211,8 +211,10 @@ def test_state_follows_the_parameters(kernels):
 
 
 def test_the_base_class_has_no_update(kernels):
+    base = O.Optimizer(0.1)
+    assert (base.lr, base.initial_lr, base.decay, base.t, base.state, base.state_names) == (0.1, 0.1, 0.0, 0, [], ())
     with pytest.raises(NotImplementedError):
-        O.Optimizer(0.1).step(kernels, [np.zeros(1)], [np.zeros(1)])
+        base.step(kernels, [np.zeros(1)], [np.zeros(1)])
 
 
 def test_get():
