@@ -233,3 +233,32 @@ def test_settings_changed_between_epochs_reach_the_fused_plan(path):
         runs[p] = model.get_weights()
     for a, b in zip(runs["per-op"], runs[path]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("path", PATHS)
+def test_logits_that_become_nan_stop_the_epoch_where_the_per_operation_path_stops(output, path):
+    """The C step computes the output and its loss in one pass (sharing each e^x); a row
+    whose logits are NaN (here ±inf summed inside the product: 1e308 · 10 − 1e308 · 10)
+    must still give a NaN loss and stop at the batch the numpy per-operation path stops at,
+    with the weights from the epoch's start."""
+    X = np.array([[0.1, 0.1], [0.2, -0.1], [10.0, 10.0], [0.3, 0.2]])
+    y = np.array([0, 1, 1, 0])
+    seen = {}
+    for backend in ("numpy", "c"):
+        if backend == "numpy" and path != "per-op":
+            continue
+        require_backend(backend)
+        model = pn.MLP([2, 2], output=output, backend=backend) if output == "softmax" else \
+            pn.MLP([2, 1], output=output, backend=backend)
+        n_out = model.layers[0].W.shape[0]
+        W = np.tile([[1e308, -1e308]], (n_out, 1))
+        if n_out > 1:   # softmax: one logit stays finite, the other is NaN in row 3
+            W[0] = [1e-3, 2e-3]
+        model.set_weights([W, np.zeros(n_out)])
+        with pytest.raises(pn.TrainingDivergedError) as info:
+            fit_on(backend, path if backend == "c" else "per-op", model, X, y, epochs=2,
+                   batch_size=2, shuffle=False, lr=1e-6)
+        seen[backend] = (info.value.epoch, info.value.batch)
+        np.testing.assert_array_equal(model.layers[0].W, W)
+    assert seen["c"] == seen.get("numpy", seen["c"]) == (1, 2)
