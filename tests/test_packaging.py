@@ -131,7 +131,8 @@ def sdist(tmp_path_factory):
     archive = src / "dist" / proc.stdout.strip().splitlines()[-1]
     with tarfile.open(archive) as tar:
         members = [m.split("/", 1)[1] for m in tar.getnames() if "/" in m]
-        tar.extractall(base / "unpacked", filter="data")
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}     # Python < 3.10.12
+        tar.extractall(base / "unpacked", **safe)
     (top,) = (base / "unpacked").iterdir()
     return archive, set(members), top, src
 
