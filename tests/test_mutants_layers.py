@@ -135,6 +135,8 @@ def test_batch_norm_training_forward_backward_and_running_statistics(kernels):
     layer = dense(batch_norm=True, bn_momentum=0.3, bn_eps=0.01)
     layer.gamma[...] = [1.5, 0.5, -1.0]
     layer.beta[...] = [0.1, 0.2, 0.3]
+    layer.running_mean[...] = [1.0, -2.0, 0.5]
+    layer.running_var[...] = [4.0, 0.25, 2.0]
     Z_lin = X @ W.T + B
     Z, Zhat, mean, var = batch_norm_reference(Z_lin, layer.gamma, layer.beta, 0.01)
     out = layer.forward(kernels, X, batch_stats=True)
@@ -142,8 +144,8 @@ def test_batch_norm_training_forward_backward_and_running_statistics(kernels):
     np.testing.assert_allclose(layer.cache["Z"], Z, rtol=1e-13)
     np.testing.assert_allclose(out, np.tanh(Z), rtol=1e-13)
     # running statistics: PyTorch's rule, with the unbiased variance (m = 3)
-    np.testing.assert_allclose(layer.running_mean, 0.3 * mean, rtol=1e-13)
-    np.testing.assert_allclose(layer.running_var, 0.7 * 1.0 + 0.3 * var * 3 / 2, rtol=1e-13)
+    np.testing.assert_allclose(layer.running_mean, 0.7 * np.array([1.0, -2.0, 0.5]) + 0.3 * mean, rtol=1e-13)
+    np.testing.assert_allclose(layer.running_var, 0.7 * np.array([4.0, 0.25, 2.0]) + 0.3 * var * 3 / 2, rtol=1e-13)
     # backward through tanh and batch norm, written out
     dZ = DA * (1 - np.tanh(Z) ** 2)
     dgamma, dbeta = (dZ * Zhat).sum(axis=0), dZ.sum(axis=0)
