@@ -2,8 +2,8 @@
 and its old name ``alpha`` accepted for one release (scikit-learn's ``alpha`` is the L2
 strength, pyneuron's ``l2``, so the old name meant something else to most readers).
 
-Used by every public entry point that takes the slope besides ``MLP`` (which has its own
-``_slope_argument`` with the same rules): :class:`~pyneuron.neuron.Neuron` and
+The one rule for every public entry point that takes the slope: :class:`~pyneuron.MLP`,
+:class:`~pyneuron.neuron.Neuron`, :func:`pyneuron.activations.apply` / ``derivative`` and
 :func:`~pyneuron.plot.plot_activations`.
 """
 from __future__ import annotations

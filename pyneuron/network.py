@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +17,7 @@ from numpy.typing import ArrayLike
 from . import _checks, _config, backends
 from . import initializers as inits
 from . import losses, nonfinite
+from ._slope import slope_argument
 from .activations import HIDDEN_ACTIVATIONS, check_activation
 from .layers import Dense
 from .validation import as_float_matrix, check_bool, check_bytes_fit, check_dtype, check_number
@@ -38,20 +38,6 @@ def _check_bias(bias, n_layers, batch_norm):
         raise ValueError(f"bias: expected None, True, False or a list of {n_layers} bools "
                          f"(one per layer), got {bias!r}")
     return [bool(f) for f in flags]
-
-
-def _slope_argument(negative_slope, alpha):
-    """The leaky-ReLU slope from ``MLP``'s ``negative_slope`` or its deprecated name ``alpha``
-    (DeprecationWarning; both given: ValueError); ``None`` for both means 0.01."""
-    if alpha is not None:
-        if negative_slope is not None:
-            raise ValueError(f"negative_slope and alpha: give only negative_slope (alpha is its old, "
-                             f"deprecated name), got negative_slope={negative_slope!r} and alpha={alpha!r}")
-        warnings.warn("MLP(alpha=...) is deprecated and will be removed in the next release: the leaky-ReLU "
-                      "slope is now called negative_slope, as in torch (scikit-learn's alpha is the L2 "
-                      "strength, pyneuron's l2)", DeprecationWarning, stacklevel=3)
-        return check_number(alpha, "alpha", 0.0)
-    return check_number(0.01 if negative_slope is None else negative_slope, "negative_slope", 0.0)
 
 
 class MaskSource:
@@ -193,7 +179,7 @@ class MLP:
         self.init = init
         self.seed = seed
         self.backend = backend
-        self.negative_slope = _slope_argument(negative_slope, alpha)
+        self.negative_slope = slope_argument("MLP", negative_slope, alpha)   # one rule for every entry point
         self.dropout = rates
         self.batch_norm = batch_norm
         self.dtype = dtype
