@@ -9,6 +9,8 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pyneuron as pn
 
@@ -43,7 +45,11 @@ def test_every_constructor_option_has_a_case():
 
 
 def _model(options):
-    model = pn.MLP(SIZES, **options)
+    return _model_of(SIZES, options)
+
+
+def _model_of(sizes, options):
+    model = pn.MLP(sizes, **options)
     rng = np.random.default_rng(1)
     # weights, biases and statistics away from their initial values, so a mix-up shows
     model.set_weights([w + rng.normal(scale=0.2, size=w.shape) for w in model.get_weights()])
@@ -174,3 +180,36 @@ def test_a_torch_trained_net_keeps_training_in_pyneuron_as_in_torch(backend, bat
         if key.endswith("num_batches_tracked"):     # pyneuron counts no batches (its state_dict says 0)
             continue
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+@st.composite
+def _configurations(draw):
+    """Any mix of the settings: sizes, activations, output and loss, slope, dropout, batch norm, bias, dtype."""
+    hidden = draw(st.lists(st.integers(1, 4), min_size=0, max_size=3))
+    n_out = draw(st.integers(1, 3))
+    output = draw(st.sampled_from(["sigmoid", "linear", "tanh", "relu", "leaky_relu"]
+                                  + (["softmax"] if n_out > 1 else [])))
+    loss = draw(st.sampled_from([None, "mse"] + (["bce"] if output in ("sigmoid", "softmax") else [])))
+    return dict(
+        layer_sizes=[2] + hidden + [n_out], output=output, loss=loss,
+        activation=[draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "linear"])) for _ in hidden],
+        negative_slope=draw(st.sampled_from([0.0, 0.01, 0.3])),
+        dropout=[draw(st.sampled_from([0.0, 0.5])) for _ in hidden],
+        batch_norm=draw(st.booleans()) and bool(hidden),
+        bias=draw(st.sampled_from([None, True, False])),
+        dtype=draw(st.sampled_from(["float64", "float32"])))
+
+
+@settings(max_examples=40, deadline=None)
+@given(options=_configurations(), eps=st.sampled_from([1e-5, 1e-3]), momentum=st.sampled_from([0.1, 0.0, 1.0]))
+def test_generated_configurations_survive_the_round_trip(options, eps, momentum):
+    sizes = options.pop("layer_sizes")
+    model = _model_of(sizes, options)
+    for layer in model.layers:
+        layer.bn_eps, layer.bn_momentum = eps, momentum
+    back = pn.from_torch(model.to_torch())
+    assert _settings(back) == _settings(model)
+    for a, b in zip(model.get_weights(), back.get_weights()):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    X = np.random.default_rng(0).normal(size=(5, 2)).astype(model.dtype)
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
