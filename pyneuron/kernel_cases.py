@@ -236,6 +236,87 @@ def kernel_cases():
     return cases
 
 
+#: (output activation, loss) pairs the fused output kernels are checked on: the two fused
+#: pairs (computed from the logits) and two chained ones.
+OUTPUT_PAIRS = (("sigmoid", "bce"), ("softmax", "cce"), ("linear", "mse"), ("tanh", "mse"))
+
+
+def fused_cases():
+    """The fused and composed kernels' cases (same layout as :func:`kernel_cases`).
+
+    The kit checks one of these when the backend has its own version (a built-in that
+    overrides the interface's default, or a learner who wrote it), or when asked by name;
+    a default composition of the primitives is otherwise checked through its parts.
+    ``sgd_train_step`` and ``train_plan`` (which update lists of arrays in place, or run
+    whole epochs) are held by the kit's training runs instead."""
+    from .backends.base import ACTIVATIONS
+    cases = {}
+
+    def add(kernel, variant, build, mutated=(), terms=None):
+        cases.setdefault(kernel, []).append((variant, build, mutated, terms))
+
+    def arr(rng, shape, dtype, scale=None):
+        s = rng.choice(SCALES) if scale is None else scale
+        a = rng.standard_normal(shape) * s
+        a[rng.random(shape) < 0.15] = 0.0
+        return a.astype(dtype)
+
+    def output(rng, d, dtype, big, activation, loss):
+        """(A, Y, Z) of an output layer: logits, their activation, matching targets."""
+        from .backends.numpy_backend import NumpyBackend
+        m, k = d[0], max(d[2], 2) if activation == "softmax" else d[2]
+        Z = np.clip(arr(rng, (m, k), dtype, rng.choice((1e-3, 1.0, 10.0, big / 20))), -big, big).astype(dtype)
+        with np.errstate(all="ignore"):
+            A = NumpyBackend().activation_forward(activation, Z.astype(np.float64)).astype(dtype)
+        if activation == "softmax":
+            Y = np.eye(k, dtype=dtype)[rng.integers(0, k, m)]
+        elif loss == "bce":
+            Y = (rng.random((m, k)) < 0.5).astype(dtype)
+        else:
+            Y = arr(rng, (m, k), dtype, 1.0)
+        return A, Y, Z
+
+    for act in ACTIVATIONS:
+        add("dense_forward", act, lambda r, d, t, big, act=act: (
+            (arr(r, (d[0], d[1]), t), arr(r, (d[2], d[1]), t, 1.0), arr(r, (d[2],), t, 1.0), act),
+            {"alpha": 0.01}), terms=_dense_forward_terms)
+    for act in ACTIVATIONS:
+        add("dense_backward", act, lambda r, d, t, big, act=act: _dense_backward_args(r, d, t, arr, act),
+            terms=_dense_backward_terms)
+    for act, loss in OUTPUT_PAIRS:
+        def build(r, d, t, big, act=act, loss=loss, weighted=False):
+            A, Y, Z = output(r, d, t, big, act, loss)
+            extra = (r.random(A.shape[0]) * r.choice((0.0, 1.0, 1.0)),) if weighted else ()
+            return (loss, act, A, Y, Z, *extra), {}
+        add("data_loss", f"{act} + {loss}", build)
+        add("sample_losses", f"{act} + {loss}", build)
+        add("output_gradient", f"{act} + {loss}", build)
+        add("weighted_data_loss", f"{act} + {loss}", lambda r, d, t, big, b=build: b(r, d, t, big, weighted=True))
+        add("weighted_output_gradient", f"{act} + {loss}",
+            lambda r, d, t, big, b=build: b(r, d, t, big, weighted=True))
+    add("scale_rows", "", lambda r, d, t, big: ((arr(r, (d[0], d[2]), t), r.random(d[0]) * 2), {}))
+    return cases
+
+
+def _dense_forward_terms(args, kwargs):
+    z = _linear_forward_terms(args[:3], kwargs)[0]
+    return [z, 2 * z]              # every activation's slope is at most 1 (softmax's rows: 2)
+
+
+def _dense_backward_args(r, d, t, arr, act):
+    from .backends.numpy_backend import NumpyBackend
+    X, W, b = arr(r, (d[0], d[1]), t), arr(r, (d[2], d[1]), t, 1.0), arr(r, (d[2],), t, 1.0)
+    Z = (X.astype(np.float64) @ W.T + b).astype(t)
+    with np.errstate(all="ignore"):
+        A = NumpyBackend().activation_forward(act, Z.astype(np.float64)).astype(t)
+    return (arr(r, (d[0], d[2]), t), X, W, Z, A, act), {"alpha": 0.01}
+
+
+def _dense_backward_terms(args, kwargs):
+    dA, X, W = args[:3]
+    return _linear_backward_terms((2 * _abs(dA), X, W), kwargs)     # |f'| <= 1 (softmax's rows: 2)
+
+
 def _act_backward_args(act, Z, dA, softmax, alpha):
     A = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
          "leaky_relu": lambda z: np.where(z > 0, z, alpha * z), "linear": lambda z: z.copy(),

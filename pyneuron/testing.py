@@ -1,18 +1,20 @@
 """The conformance kit: hold any backend to a reference, kernel by kernel.
 
 ``check_backend(backend, reference="numpy")`` runs every kernel of the interface
-(:mod:`pyneuron.backends.base`) on both backends and compares the results:
+(:mod:`pyneuron.backends.base`) on both backends and compares the results (a fused
+kernel, like ``dense_forward``, when the backend has its own):
 
-* **generated cases** (hypothesis; the builders are in :mod:`pyneuron.kernel_cases`): batch 1, one feature, odd sizes, values up to
-  ``|z| = 700`` (float64) or 80 (float32), exact zeros (the kinks of relu), in every
-  dtype the backend lists; a failing case is shrunk to the smallest one that still fails;
+* **generated cases** (hypothesis; the builders are in :mod:`pyneuron.kernel_cases`):
+  batch 1, one feature, odd sizes, values from 1e-3 up to ``|z| = 700`` (float64) or 80
+  (float32), exact zeros (the kinks of relu), in every dtype the backend lists; a
+  failing case is shrunk to the smallest one that still fails;
 * **edge cases the project learned**: saturated sigmoids (``z = ±40, ±700``), softmax
   rows with a huge common offset (no row-max subtraction overflows), relu and leaky relu
   at exactly 0, probabilities at exactly 0 and 1, one-sample batch norm;
 * **no writing to inputs** (aliasing): a kernel may change only the arrays it updates in
   place (the ``*_step`` kernels' parameter and state); results keep the input's dtype;
-* **short whole training runs** (SGD, Adam with batch norm and dropout, softmax output),
-  whose final weights must match the reference's.
+* **short whole training runs** (SGD, momentum, Adam; batch norm and dropout; sigmoid,
+  softmax and linear outputs), whose final weights must match the reference's.
 
 It returns a :class:`ConformanceReport`: per kernel pass or fail, and for a failure the
 (smallest) input, the first array index that differs, the expected and actual values and
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .kernel_cases import edge_cases, kernel_cases
+from .kernel_cases import edge_cases, fused_cases, kernel_cases
 from .ulps import max_ulp_distance, ulp_distance
 
 #: The default relative tolerance per dtype (a learner's kernel: another summation order).
@@ -223,8 +225,10 @@ def check_backend(backend, reference="numpy", max_examples=20, training=True, se
       above 7, up to ``max_dim`` and ``max_dim`` itself).
     * ``dtypes``: the dtypes to check, e.g. ``("float64",)`` (default: those both
       backends list in their ``dtypes``).
-    * ``kernels``: check only these kernels (names of :data:`~pyneuron.backends.registry.KERNELS`);
-      ``None`` for all.
+    * ``kernels``: check only these kernels (names of :data:`~pyneuron.backends.registry.KERNELS`
+      or fused ones of :func:`~pyneuron.kernel_cases.fused_cases`); ``None`` for every
+      primitive kernel and each fused one the backend has its own version of (a default
+      composition is checked through its parts).
 
     Raises ``ValueError`` for an unknown backend or kernel name, a ``max_examples`` or
     ``max_dim`` below 1, a dtype other than float32/float64, a negative tolerance, or both
@@ -235,14 +239,17 @@ def check_backend(backend, reference="numpy", max_examples=20, training=True, se
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{arg}: expected an int >= 1, got {value!r}")
     tolerance = _tolerances(rtol, ulps)
-    cases = kernel_cases()
+    cases, fused = kernel_cases(), fused_cases()
     if kernels is not None:
         kernels = [kernels] if isinstance(kernels, str) else list(kernels)
-        unknown = [k for k in kernels if k not in cases]
+        unknown = [k for k in kernels if k not in cases and k not in fused]
         if unknown:
-            raise ValueError(f"kernels: expected names among {', '.join(cases)}, got {unknown!r}")
-        cases = {k: v for k, v in cases.items() if k in kernels}
+            raise ValueError(f"kernels: expected names among {', '.join([*cases, *fused])}, got {unknown!r}")
     name, candidate, ref = _resolve(backend, reference)
+    if kernels is None:
+        cases.update({k: v for k, v in fused.items() if has_own_kernel(candidate, k)})
+    else:
+        cases = {k: v for k, v in {**cases, **fused}.items() if k in kernels}
     report = ConformanceReport(name, ref.name, settings={
         "rtol": {d.name: r for d, r in tolerance.items()}, "max_dim": max_dim, "max_examples": max_examples})
     if dtypes is None:
@@ -277,6 +284,16 @@ def check_backend(backend, reference="numpy", max_examples=20, training=True, se
         for result in training_runs(name, candidate, ref, dtypes, rtol=tolerance):
             report.results.append(result)
     return report
+
+
+def has_own_kernel(backend, kernel):
+    """Whether ``backend`` (a backend object) has its own ``kernel`` rather than the
+    interface's default (for a registered backend: one the learner wrote)."""
+    from .backends.base import Backend
+    from .backends.registry import RegisteredBackend
+    if isinstance(backend, RegisteredBackend):
+        return kernel in backend.own
+    return getattr(type(backend), kernel, None) is not getattr(Backend, kernel)
 
 
 def _tolerances(rtol, ulps):
@@ -397,4 +414,4 @@ def training_runs(name, candidate, ref, dtypes, epochs=3, rtol=None):
     return results
 
 
-__all__ = ["check_backend", "ConformanceReport", "KernelResult", "compare_call", "edge_cases", "RTOL"]
+__all__ = ["check_backend", "has_own_kernel", "ConformanceReport", "KernelResult", "compare_call", "edge_cases", "RTOL"]

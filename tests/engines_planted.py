@@ -174,8 +174,8 @@ class AdamBiasCorrectionBug(NumpyBackend):
 
 
 class DenseForwardBiasBug(NumpyBackend):
-    """the fused dense_forward forgetting the bias (its primitives are right: only whole
-    training runs, which use the fused kernel, can see it)."""
+    """the fused dense_forward forgetting the bias (its primitives are right: the kit sees it
+    in its own dense_forward's cases and in whole training runs, which use it)."""
 
     def dense_forward(self, X, W, b, activation, alpha=0.01):
         Z = X @ W.T
@@ -199,7 +199,7 @@ STRICT_PLANTED = {
     "batch norm forward, unbiased variance": (UnbiasedVarianceBug(), {"batchnorm_forward"}),
     "batch norm backward, missing term": (BatchnormBackwardBug(), {"batchnorm_backward"}),
     "optimizer, no bias correction": (AdamBiasCorrectionBug(), {"adam_step"}),
-    "training, fused kernel": (DenseForwardBiasBug(), {"training"}),
+    "training, fused kernel": (DenseForwardBiasBug(), {"dense_forward", "training"}),
 }
 
 

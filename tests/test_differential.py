@@ -12,8 +12,8 @@ when its terms are large; the kit adds ``atol = 1e-12 × size of the summed term
 kernel; ``test_the_strict_kit_catches_each_kind_it_replaced`` shows it fails on a planted
 mistake of each kind those tests caught.
 
-What the kit does not express stays below: whole models' forward, loss and gradients, and
-float32 against float64.
+What the kit does not express stays below: whole models' forward, loss and gradients,
+float32 against float64, and the global flag.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ import pytest
 import pyneuron
 from pyneuron import MLP
 from pyneuron.backends.registry import KERNELS
-from pyneuron.testing import check_backend
+from pyneuron.kernel_cases import fused_cases
+from pyneuron.testing import check_backend, has_own_kernel
 
 from engines_planted import STRICT_PLANTED
 from helpers import assert_close, require_backend
@@ -36,10 +37,16 @@ EXAMPLES = 30
 
 # ---------------------------------------------------------------- kernels and runs: the kit
 @pytest.mark.parametrize("name", OTHERS)
-@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("kernel", [*KERNELS, *fused_cases()])
 def test_kernel_passes_the_strict_kit(name, kernel):
+    """Every primitive kernel, and every fused one (c's own dense_forward, numpy's own
+    sample_losses, the interface's compositions) against the scalar backend's."""
     require_backend(name)
-    report = check_backend(name, kernels=[kernel], training=False, max_examples=EXAMPLES, **STRICT)
+    # a default composition (the interface's, on both sides) of kernels checked one by one
+    # needs fewer cases than a kernel written anew
+    composed = kernel not in KERNELS and not has_own_kernel(pyneuron.backends.get(name), kernel)
+    report = check_backend(name, kernels=[kernel], training=False, max_examples=10 if composed else EXAMPLES,
+                           **STRICT)
     report.raise_if_failed()
     assert report.results and all(r.examples >= 1 for r in report.results)
     assert {r.dtype for r in report.results} == {"float64"}      # scalar computes in float64 only
@@ -81,10 +88,10 @@ def test_a_blocked_loop_losing_its_tail_is_seen_only_at_the_strict_sizes():
 
 # ---------------------------------------------------------------- what the kit does not express
 # The kit compares one kernel call at a time and short training runs by their final
-# weights, backend against backend in one dtype. These compare other things: a model's
-# forward pass, loss and gradients at one point through each backend's fused kernels
-# (dense_forward, data_loss, output_gradient, which the kit's kernel cases do not call);
-# float32 against float64 on one backend; and the global flag.
+# weights, backend against backend in one dtype. These compare other things: a whole
+# model's forward pass, loss and every parameter's gradient at one point (the layers'
+# composition of the kernels, batch by batch, without an update in between); float32
+# against float64 on one backend; and the global flag.
 PAIRS = [("relu", "sigmoid"), ("tanh", "softmax"), ("sigmoid", "linear"), ("leaky_relu", "softmax"),
          ("tanh", "tanh"), (["relu", "tanh"], "sigmoid")]
 

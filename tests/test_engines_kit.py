@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from pyneuron.backends.registry import KERNELS
 from pyneuron.testing import check_backend, compare_call
 from pyneuron.ulps import max_ulp_distance, ulp_distance
 
@@ -25,14 +26,15 @@ def test_pyneurons_backends_pass(name, reference):
     report = check_backend(name, reference=reference, max_examples=5)
     report.raise_if_failed()
     kernels = {r.kernel for r in report.results}
-    assert len(kernels) == 24                      # 23 kernels and the training runs
+    own_fused = {"scalar": {"scale_rows"}, "c": {"dense_forward", "sample_losses"}}[name]
+    assert kernels == set(KERNELS) | {"training"} | own_fused      # a default composition is checked by its parts
     assert all(r.examples >= 1 for r in report.results)
 
 
 @pytest.mark.parametrize("bug", sorted(PLANTED))
 def test_each_planted_mistake_is_caught_in_its_kernel_only(bug):
     backend, _, _ = PLANTED[bug]
-    report = check_backend(backend, max_examples=5, training=False, dtypes=["float64"])
+    report = check_backend(backend, max_examples=3, training=False, dtypes=["float64"])
     assert not report.passed
     assert set(report.failed_kernels) == KIT_FAILS[bug]
     assert report.backend == type(backend).__name__

@@ -207,3 +207,5 @@ def test_every_kernel_of_the_interface_is_delegated_and_checked():
     public = {n for n in dir(Backend) if not n.startswith("_") and callable(getattr(Backend, n))}
     assert public == set(KERNELS) | set(FUSED)
     assert set(kernel_cases()) == set(KERNELS)              # and the conformance kit exercises each
+    from pyneuron.kernel_cases import fused_cases           # and each fused one but the whole-step two
+    assert set(fused_cases()) == set(FUSED) - {"sgd_train_step", "train_plan"}
