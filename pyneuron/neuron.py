@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _config
 from ._slope import slope_argument, warn_alpha_attribute
@@ -22,8 +23,9 @@ class Neuron:
     (2.3, 0.9089)
     """
 
-    def __init__(self, weights, bias, activation="sigmoid", negative_slope=None, backend=None, *,
-                 alpha=None):
+    def __init__(self, weights: ArrayLike, bias: float, activation: str = "sigmoid",
+                 negative_slope: float | None = None, backend: str | None = None, *,
+                 alpha: float | None = None) -> None:
         self.weights = as_vector(weights, "weights")
         if self.weights.size == 0:
             raise ValueError("weights: expected at least one weight, got none")
@@ -33,12 +35,12 @@ class Neuron:
         self.backend = backend
 
     @property
-    def alpha(self):
+    def alpha(self) -> float:
         """Deprecated read-only name of ``negative_slope`` (warns)."""
         warn_alpha_attribute("Neuron")
         return self.negative_slope
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         slope = f", negative_slope={self.negative_slope}" if self.activation == "leaky_relu" else ""
         return (f"Neuron(weights={self.weights.tolist()}, bias={self.bias}, "
                 f"activation={self.activation!r}{slope})")
@@ -46,13 +48,13 @@ class Neuron:
     def _x(self, x):
         return as_vector(x, "x", length=self.weights.size).reshape(1, -1)
 
-    def pre_activation(self, x):
+    def pre_activation(self, x: ArrayLike) -> float:
         """``z = Σ_j w_j x_j + b`` for one input vector ``x``.
 
         Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError` if ``z`` overflows."""
         return self._forward(x)[0]
 
-    def output(self, x):
+    def output(self, x: ArrayLike) -> float:
         """``a = f(z)``. Raises :class:`~pyneuron.nonfinite.NonFiniteOutputError`
         if ``z`` overflows (the inputs or weights are too large)."""
         return self._forward(x)[1]

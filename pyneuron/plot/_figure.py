@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+import os
+from typing import Union
+
+#: Where a figure may be saved: a file name or path.
+PathLike = Union[str, "os.PathLike[str]"]
 
 INSTALL_HINT = 'plotting needs matplotlib: pip install matplotlib (or, from the checkout, pip install ".[plot]")'
 

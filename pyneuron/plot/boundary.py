@@ -2,14 +2,22 @@
 the data on top in the same colours, a legend naming the classes."""
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ._figure import REGION_ALPHA, class_colours, finish, new_figure
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._figure import REGION_ALPHA, PathLike, class_colours, finish, new_figure
 from ._models import classifier_view
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def plot_decision_boundary(model, X, y, path=None, resolution=200, title="Decision boundary", margin=0.5,
-                           class_names=None):
+
+def plot_decision_boundary(model: object, X: ArrayLike, y: ArrayLike, path: PathLike | None = None,
+                           resolution: int = 200, title: str = "Decision boundary", margin: float = 0.5,
+                           class_names: Sequence[object] | None = None) -> Figure:
     """The class a 2-input classifier assigns to each point of the plane, with the data on top.
 
     Parameters
@@ -59,7 +67,7 @@ def plot_decision_boundary(model, X, y, path=None, resolution=200, title="Decisi
     if view.probability is not None:
         proba = np.asarray(view.probability(grid), dtype=float).reshape(xx.shape)
         low, high = float(proba.min()), float(proba.max())
-        lines = {}
+        lines: dict[tuple[float, str], list[str]] = {}
         for level, width, style in ((0.5, 1.5, "solid"), (0.1, 0.6, "dashed"), (0.9, 0.6, "dashed")):
             # a level the grid never clearly crosses has no line: on a flat P = 0.5 (an untrained
             # or XOR-stuck neuron) a contour would trace rounding noise, not a boundary

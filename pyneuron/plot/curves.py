@@ -1,10 +1,19 @@
 """Curves: the training history, several runs on one axis, and the activation functions."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..validation import check_bool
-from ._figure import finish, new_figure, readable_log_axis
+from ._figure import PathLike, finish, new_figure, readable_log_axis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..training import History
 
 
 def _history_dict(history):
@@ -17,7 +26,8 @@ def _history_dict(history):
     raise TypeError(f"history: expected a pyneuron History or a dict of lists, got {type(history).__name__}")
 
 
-def plot_history(history, path=None, title="Training history"):
+def plot_history(history: History | Mapping[str, Sequence[float]], path: PathLike | None = None,
+                 title: str = "Training history") -> Figure:
     """Loss (and every other metric) per epoch, training and validation side by
     side; a dashed line marks ``history.best_epoch`` when early stopping set one."""
     values, best, epochs = _history_dict(history)
@@ -41,7 +51,8 @@ def plot_history(history, path=None, title="Training history"):
     return finish(fig, path)
 
 
-def plot_curves(curves, path=None, title="", xlabel="epoch", ylabel="loss", log=False):
+def plot_curves(curves: Mapping[Any, ArrayLike], path: PathLike | None = None, title: str = "",
+                xlabel: str = "epoch", ylabel: str = "loss", log: bool = False) -> Figure:
     """Several curves on one axis, e.g. ``{"lr=0.1": losses, "lr=0.5": losses}``.
     ``log=True``: a log y axis whose ticks read as plain numbers (0.05, 0.1, 0.2, …)."""
     log = check_bool(log, "log")
@@ -61,8 +72,9 @@ def plot_curves(curves, path=None, title="", xlabel="epoch", ylabel="loss", log=
     return finish(fig, path)
 
 
-def plot_activations(names=("sigmoid", "tanh", "relu", "leaky_relu"), path=None, z_range=(-5.0, 5.0),
-                     negative_slope=None, *, alpha=None):
+def plot_activations(names: str | Iterable[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
+                     path: PathLike | None = None, z_range: tuple[float, float] = (-5.0, 5.0),
+                     negative_slope: float | None = None, *, alpha: float | None = None) -> Figure:
     """Each activation f(z) (solid) and its derivative f′(z) (dashed), computed
     by the current backend's kernels.
 

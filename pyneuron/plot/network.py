@@ -2,16 +2,24 @@
 weights and gradients per layer."""
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ._figure import NEGATIVE, POSITIVE, finish, new_figure
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._figure import NEGATIVE, POSITIVE, PathLike, finish, new_figure
 from ._models import classifier_view, network_of
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Horizontal room per layer column, in inches: enough for a caption such as "hidden 12".
 COLUMN_WIDTH = 1.35
 
 
-def plot_weight_histograms(model, X=None, y=None, path=None, bins=30):
+def plot_weight_histograms(model: object, X: ArrayLike | None = None, y: ArrayLike | None = None,
+                           path: PathLike | None = None, bins: int = 30) -> Figure:
     """One column per layer: a histogram of its weights and, when ``X, y`` are
     given, of their gradients on that data (``model.gradients``) below it.
     ``model`` is an MLP or a fitted pyneuron.sklearn estimator (its ``model_``; a
@@ -22,8 +30,10 @@ def plot_weight_histograms(model, X=None, y=None, path=None, bins=30):
     if X is not None:
         if y is None:
             raise ValueError("y: the gradient histograms need targets y together with X")
-        if model is not net and getattr(model, "classes_", None) is not None and np.ndim(model.classes_) == 1:
-            y = classifier_view(model, y)[1].codes(y, len(X))     # the network's own class codes
+        classes = getattr(model, "classes_", None) if model is not net else None
+        if classes is not None and np.ndim(classes) == 1:
+            X = np.asarray(X)
+            y = classifier_view(model, y)[1].codes(y, X.shape[0])   # the network's own class codes
         everything = net.gradients(X, y)
         per_layer = [len(layer.parameters()) for layer in net.layers]
         starts = np.cumsum([0] + per_layer[:-1])
@@ -68,7 +78,9 @@ def _check_names(names, count, argument):
         raise ValueError(f"{argument}: expected {count} names (one per neuron), got {len(names)}")
 
 
-def plot_network(model, path=None, max_neurons=16, title=None, input_names=None, output_names=None):
+def plot_network(model: object, path: PathLike | None = None, max_neurons: int = 16, title: str | None = None,
+                 input_names: Sequence[object] | None = None,
+                 output_names: Sequence[object] | None = None) -> Figure:
     """The network as a diagram: neurons as circles in columns, every weight a
     line — blue for positive, red for negative, wider for larger ``|w|``.
 

@@ -2,10 +2,16 @@
 reference (NumPy) with the 100 % line drawn, on a log axis that reads as plain numbers."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..validation import check_bool
-from ._figure import finish, new_figure, plain_number, readable_log_axis
+from ._figure import PathLike, finish, new_figure, plain_number, readable_log_axis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _speed_rows(data, value):
@@ -34,8 +40,10 @@ def _percent_text(h):
     return f"{h:.0f} %" if h >= 10 else f"{plain_number(float(f'{h:.2g}'))} %"
 
 
-def plot_speed(data, path=None, value="seconds", label="name", group=None, log=True,
-               title="Speed", xlabel=None, *, baseline=None, percent_of=None):
+def plot_speed(data: Mapping[str, float] | Sequence[Mapping[str, Any]], path: PathLike | None = None,
+               value: str = "seconds", label: str = "name", group: str | None = None, log: bool = True,
+               title: str = "Speed", xlabel: str | None = None, *, baseline: str | None = None,
+               percent_of: str | None = None) -> Figure:
     """A bar chart of measured speeds: the matmul ladder or the backends compared.
 
     ``data`` is ``{name: value}`` or a list of rows (dicts) such as
@@ -115,7 +123,7 @@ def plot_speed(data, path=None, value="seconds", label="name", group=None, log=T
     return finish(fig, path)
 
 
-def ladder_rows(results, dtype="float64"):
+def ladder_rows(results: Mapping[tuple[str, int, str], float], dtype: str = "float64") -> list[dict[str, Any]]:
     """Rows for :func:`plot_speed` from the matmul ladder's figures as
     ``pyneuron.bench_report.ladder_section`` returns them
     (``{(dtype, n, rung): fraction of NumPy's speed}``), one dtype at a time:
