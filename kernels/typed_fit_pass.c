@@ -152,6 +152,16 @@ static double FN(output_and_loss)(int64_t m, int64_t k, int act, const T *Z, con
     return total / (double)m;
 }
 
+/* Z[s][j] += b[j] for every row of Z (m x n): the layer's bias (AVX2 clone: additions
+ * only, the same numbers). */
+PYN_CLONES
+static void FN(add_bias)(int64_t m, int64_t n, T *restrict Z, const T *restrict b)
+{
+    for (int64_t s = 0; s < m; ++s)
+        for (int64_t j = 0; j < n; ++j)
+            Z[s * n + j] += b[j];
+}
+
 /* Forward through every layer. training: batch statistics (running ones updated when
  * m >= 2) and dropout from *uniforms (advanced past the numbers used); otherwise the
  * inference graph (running statistics, no dropout). Returns the output layer's A --
@@ -168,9 +178,8 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
         const int bn = NET_HAS_BN(net, l);
         T *lin = bn ? ly->Zlin : ly->Z;
         FN(gemm)(m, n, n_in, in, 0, p[0], 1, lin, 1, 0, ws->pack);
-        for (int64_t s = 0; p[1] && s < m; ++s) /* the bias, if the layer has one */
-            for (int64_t j = 0; j < n; ++j)
-                lin[s * n + j] += p[1][j];
+        if (p[1]) /* the bias, if the layer has one */
+            FN(add_bias)(m, n, lin, p[1]);
         if (bn) {
             const T eps = (T)net->bn_eps[l];
             T *rm = (T *)net->stats[2 * l], *rv = (T *)net->stats[2 * l + 1];

@@ -159,7 +159,9 @@ int FN(pyn_dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X, co
     return 0;
 }
 
-/* db_i = sum_s dZ[s][i], adding whole rows so the loop runs along memory. */
+/* db_i = sum_s dZ[s][i], adding whole rows so the loop runs along memory (AVX2 clone:
+ * additions only, the same numbers). */
+PYN_CLONES
 static void FN(column_sums)(int64_t m, int64_t n, const T *dZ, T *restrict db)
 {
     for (int64_t j = 0; j < n; ++j)
@@ -187,6 +189,7 @@ int FN(pyn_linear_backward)(int64_t m, int64_t n_in, int64_t n_out, const T *dZ,
 /* ================================================================ losses */
 
 /* dZ = (A - Y) / N: the output gradient of sigmoid + BCE and softmax + CE. */
+PYN_CLONES
 void FN(pyn_output_delta)(int64_t size, const T *A, const T *Y, T n_terms, T *dZ)
 {
     for (int64_t i = 0; i < size; ++i)
