@@ -23,9 +23,10 @@ where equality cannot occur) are recorded, one a line, in ``.ci/mutation_equival
 
 (the ``path:line what`` of its SURVIVED line, then ``#`` and why it is equivalent; the reason is
 required). A recorded mutant is not run: it is printed as ``EQUIVALENT path:line what`` and left
-out of the rate, which is killed / (total - equivalent). A record covers every mutant with that
-description on that line, so record one only if all of them are equivalent. A record that
-matches no mutant of a mutated line (the code moved) is printed as ``STALE`` so it is fixed.
+out of the rate, which is killed / (total - equivalent). When one line has several mutants with
+the same description, each is numbered in source order (``1 -> 2 [2]``), so a record names one
+mutant. A record that matches no mutant of a mutated line (the code moved) is printed as
+``STALE`` so it is fixed.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLIP_COMPARISON = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -102,6 +104,18 @@ def mutants(tree):
             yield index, ("raise",), node.lineno, "raise -> pass"
 
 
+def numbered(found):
+    """``found`` (``mutants``' tuples) with the descriptions that repeat on one line numbered
+    ``what [k]`` (k from 1, in ``ast.walk`` order), so each ``line what`` names one mutant."""
+    counts = Counter((line, what) for _, _, line, what in found)
+    seen = Counter()
+    for index, change, line, what in found:
+        if counts[(line, what)] > 1:
+            seen[(line, what)] += 1
+            what = f"{what} [{seen[(line, what)]}]"
+        yield index, change, line, what
+
+
 def mutate(tree, index, change):
     """The source of ``tree`` with the one change at node ``index`` applied."""
     tree = copy.deepcopy(tree)
@@ -156,7 +170,7 @@ def run(module, tests, root=ROOT, lines=None, timeout=600, out=print, equivalent
         copy_tree(root, work)
         target = os.path.join(work, module)
         env = dict(os.environ, PYTHONPATH=work, PYTHONDONTWRITEBYTECODE="1")
-        for index, change, line, what in mutants(tree):
+        for index, change, line, what in numbered(list(mutants(tree))):
             if lines is not None and not (lines[0] <= line <= lines[1]):
                 continue
             try:

@@ -105,3 +105,16 @@ def test_bad_targets_are_refused_naming_the_argument(loss):
 class Unarrayable:
     def __array__(self, *args, **kwargs):
         raise RuntimeError("no")
+
+
+def test_messages_show_at_most_ten_values_or_three_rows():
+    with pytest.raises(ValueError) as info:
+        encode_targets(np.arange(12), 3, "cce")
+    assert str(info.value).endswith(f"got values {np.arange(10)}")
+    with pytest.raises(ValueError) as info:
+        encode_targets(np.arange(12.0) / 4, 1, "bce")
+    assert str(info.value) == f"y: expected 0/1 labels for a sigmoid output, got values {np.arange(10.0) / 4}"
+    rows = [[1, 1], [0, 0], [2, 0], [1, 1], [0, 0]]
+    with pytest.raises(ValueError) as info:
+        encode_targets(rows, 2, "cce")
+    assert str(info.value) == ("y: expected one-hot rows (a single 1 per row), got [[1, 1], [0, 0], [2, 0]]...")

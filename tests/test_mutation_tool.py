@@ -103,3 +103,14 @@ def test_the_project_records_parse_and_name_existing_modules():
         assert os.path.isfile(os.path.join(ROOT, module)), module
         with open(os.path.join(ROOT, module)) as f:
             assert line <= len(f.read().splitlines()), (module, line)
+
+
+def test_repeated_descriptions_on_one_line_are_numbered(tmp_path):
+    tool = load_tool()
+    (tmp_path / "toy.py").write_text("def pad(a):\n    return a.reshape(-1, 1)\n")
+    (tmp_path / "test_toy.py").write_text("def test_nothing():\n    pass\n")
+    (tmp_path / ".ci").mkdir()
+    (tmp_path / ".ci" / "mutation_equivalent.txt").write_text("toy.py:2 1 -> 2 [1]  # reshape(-2, 1) is reshape(-1, 1)\n")
+    seen = []
+    assert tool.run("toy.py", ["test_toy.py"], root=str(tmp_path), out=seen.append) == (0, 2, [(2, "1 -> 2 [2]")], 1)
+    assert seen == ["EQUIVALENT toy.py:2 1 -> 2 [1]", "SURVIVED toy.py:2 1 -> 2 [2]"]
