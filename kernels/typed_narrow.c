@@ -17,15 +17,17 @@
  * blocked rows took half the time. The rows left over (fewer than R) go one at a time. */
 
 #if PYN_HAVE_X86
-/* op(B) (K x N) into K rows of NP numbers, zero padded. */
+/* op(B) (K x N) into K rows of NP numbers, zero padded. The padding (fewer than VL
+ * numbers) is written as one zero vector over the row's last VL places before the values:
+ * a loop of zeros became a memset call per row, which cost more than the row. */
 static void FN(pack_narrow_b)(int64_t K, int64_t N, int64_t NP, const T *B, int64_t rsb,
                               int64_t csb, T *restrict out)
 {
     for (int64_t k = 0; k < K; ++k, out += NP) {
+        if (NP != N)
+            *(UVEC *)(out + NP - VL) = (VEC){0};
         for (int64_t j = 0; j < N; ++j)
             out[j] = B[k * rsb + j * csb];
-        for (int64_t j = N; j < NP; ++j)
-            out[j] = 0;
     }
 }
 
