@@ -175,18 +175,15 @@ class CTrainPlan(TrainPlan):
         """Bind again (checking everything) unless every array is the very one bound, with
         the shape, dtype and writability it was checked with, and every setting C reads is
         as bound (:meth:`_settings`). Called before every C call, so it is kept cheap: one
-        identity test per array in C (``map(operator.is_, ...)``), then shape, dtype and
-        writability per array."""
-        bound = self._bound
-        if bound is not None:
+        identity test per array in C (``map(operator.is_, ...)``), then one list of
+        (shape, dtype, writable) compared with the bound one."""
+        if self._bound is not None:
             arrays = self._gather()
-            if (len(bound) == len(arrays) and all(map(operator.is_, arrays, self._bound_arrays))
+            if (len(arrays) == len(self._bound_arrays)
+                    and all(map(operator.is_, arrays, self._bound_arrays))
+                    and [(a.shape, a.dtype, a.flags.writeable) for a in arrays] == self._bound_views
                     and self._settings() == self._settings_bound):
-                for a, (_, shape, dtype, writeable, _, _) in zip(arrays, bound):
-                    if a.shape != shape or a.dtype is not dtype or not a.flags.writeable:
-                        break
-                else:
-                    return
+                return
         self._bind()
 
     def _bind(self):
@@ -284,6 +281,7 @@ class CTrainPlan(TrainPlan):
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
         self._bound = [_state(a) for a in arrays]
         self._bound_arrays = list(arrays)
+        self._bound_views = [(a.shape, a.dtype, True) for a in arrays]   # checked writable above
         self._settings_bound = self._settings()
         self._sizes, self._keep = sizes, keep
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
