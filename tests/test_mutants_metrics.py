@@ -48,15 +48,6 @@ def test_classes_never_predicted_or_never_present_score_zero():
     assert prf["macro_f1"] == pytest.approx(0.8 / 4)
 
 
-def test_precision_recall_f1_agree_with_scikit_learn_on_empty_classes():
-    skm = pytest.importorskip("sklearn.metrics")
-    t, p = [0, 1, 1, 0, 3], [0, 0, 2, 0, 3]
-    prf = metrics.precision_recall_f1(t, p)
-    for key, sk in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
-        assert prf[key].tolist() == pytest.approx(sk(t, p, average=None, zero_division=0).tolist()), key
-        assert prf["macro_" + key] == pytest.approx(sk(t, p, average="macro", zero_division=0)), key
-
-
 def test_a_three_dimensional_array_is_refused():
     with pytest.raises(ValueError, match=r"^y_true: expected a 1-D or 2-D array, got shape \(2, 1, 1\)$"):
         metrics.accuracy(np.zeros((2, 1, 1)), [0, 0])
@@ -172,3 +163,13 @@ def test_evaluate_report_attributes_for_each_kind():
     assert r["mse"] == pytest.approx(1 / 3) and r["mae"] == pytest.approx(1 / 3)
     assert r["r2"] == pytest.approx(1 - 1 / (8 / 3))
     assert "<table" in r._repr_html_()
+
+
+# ------------------------------------------------------------------ scikit-learn (last: slow to import)
+def test_precision_recall_f1_agree_with_scikit_learn_on_empty_classes():
+    skm = pytest.importorskip("sklearn.metrics")
+    t, p = [0, 1, 1, 0, 3], [0, 0, 2, 0, 3]
+    prf = metrics.precision_recall_f1(t, p)
+    for key, sk in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert prf[key].tolist() == pytest.approx(sk(t, p, average=None, zero_division=0).tolist()), key
+        assert prf["macro_" + key] == pytest.approx(sk(t, p, average="macro", zero_division=0)), key
