@@ -91,11 +91,6 @@ def _aligned_input(name, a, dtype):
     return np.require(a, requirements=("C", "A"))
 
 
-def _state(a):
-    """What must not change between binding a buffer and C writing to it."""
-    return (a, a.shape, a.dtype, a.flags.writeable, a.flags.c_contiguous, a.flags.aligned)
-
-
 class CTrainPlan(TrainPlan):
     """One C call per step (per-batch callbacks) or per epoch (none)."""
 
@@ -110,7 +105,7 @@ class CTrainPlan(TrainPlan):
         self._penalized = bool(self.penalty)
         self._pen_arrays = self._penalty_arrays()
         self.typed = _TYPED[np.dtype(model.dtype)]
-        self._bound = None
+        self._bound_arrays = None   # the arrays C holds pointers to, once bound
         self._m_cap, self._work = 0, None
         self._nb_cap = 0
         self._X_in = self._Y_in = None
@@ -177,7 +172,7 @@ class CTrainPlan(TrainPlan):
         as bound (:meth:`_settings`). Called before every C call, so it is kept cheap: one
         identity test per array in C (``map(operator.is_, ...)``), then one list of
         (shape, dtype, writable) compared with the bound one."""
-        if self._bound is not None:
+        if self._bound_arrays is not None:
             arrays = self._gather()
             if (len(arrays) == len(self._bound_arrays)
                     and all(map(operator.is_, arrays, self._bound_arrays))
@@ -221,7 +216,7 @@ class CTrainPlan(TrainPlan):
             for attr, shape in expect.items():
                 if getattr(layer, attr).shape != shape:
                     raise ValueError(f"{attr}{i}: expected shape {shape}, got {getattr(layer, attr).shape}")
-        order = sorted(arrays, key=lambda a: a.ctypes.data)
+        order = sorted(arrays, key=lambda a: a.__array_interface__["data"][0])  # by address
         for a, b in zip(order, order[1:]):
             if np.shares_memory(a, b):
                 raise ValueError("parameters and optimizer state: expected separate arrays, "
@@ -261,8 +256,7 @@ class CTrainPlan(TrainPlan):
                      ffi.new("double[]", keep),
                      ffi.new("double[]", [getattr(layer, "bn_eps", 1e-5) for layer in model.layers]),
                      ffi.new("double[]", [getattr(layer, "bn_momentum", 0.1) for layer in model.layers])]
-        pointers = [ffi.new("void *[]", [ffi.cast("void *", p) for p in lst])
-                    for lst in (param, state1, state2, stats)]
+        pointers = [ffi.new("void *[]", lst) for lst in (param, state1, state2, stats)]
         net = ffi.new("pyn_net *")
         net.L = L
         net.sizes, net.acts, net.keep, net.bn_eps, net.bn_momentum = keepalive
@@ -279,7 +273,6 @@ class CTrainPlan(TrainPlan):
         for key, value in rule.items():
             setattr(net, key, value)
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
-        self._bound = [_state(a) for a in arrays]
         self._bound_arrays = list(arrays)
         self._bound_views = [(a.shape, a.dtype, True) for a in arrays]   # checked writable above
         self._settings_bound = self._settings()
