@@ -233,9 +233,10 @@ def test_right_answers_and_counted_items():
     Y = np.array([[1.0, 0.0], [0.5, 1.0]])
     # A >= 0.5: [T F; T F]; Y >= 0.5: [T F; T T] → 3 right
     assert right_answers(A, Y, "bce") == 3 and right_answers(A, Y, "mse") == 3
-    # cce: argmax per row: A → [0, 0], Y → [0, 1]
-    assert right_answers(A, Y, "cce") == 1
-    assert counted_items(Y, "cce") == 2 and counted_items(Y, "bce") == 4 and counted_items(np.zeros((3, 5)), "mse") == 15
+    # cce: argmax per row: A → [0, 0, 1], Y → [0, 1, 1]: two right, one wrong
+    A3, Y3 = np.vstack([A, [[0.2, 0.8]]]), np.vstack([Y, [[0.0, 1.0]]])
+    assert right_answers(A3, Y3, "cce") == 2
+    assert counted_items(Y3, "cce") == 3 and counted_items(Y3, "bce") == 6 and counted_items(np.zeros((3, 5)), "mse") == 15
 
 
 def test_plan_extras():
@@ -251,3 +252,16 @@ def test_a_plan_with_its_own_epoch_does_not_record_penalties(backend):
             return EpochResult()
     model = unit(backend)
     assert not Own(model.kernels, model, O.SGD()).records_penalties
+
+
+def test_an_overflow_error_is_a_non_finite_step(backend):
+    """Python floats raise OverflowError where NumPy gives inf: the guard turns it into
+    the loss inf with no right answers, and the epoch stops there."""
+    class Overflowing(TrainPlan):
+        def step(self, Xb, Yb):
+            raise OverflowError("math range error")
+    model = unit(backend)
+    p = Overflowing(model.kernels, model, O.SGD(), track_accuracy=True)
+    assert p._guarded_step(XB, YB) == (math.inf, 0)
+    result = p.epoch(XB, YB, None, 1)
+    assert result.diverged_batch == 1 and result.losses == [math.inf] and result.counted == 0
