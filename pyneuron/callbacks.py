@@ -245,11 +245,11 @@ class ReduceLROnPlateau(_Monitor):
         self.patience = check_positive_int(patience, "patience", minimum=1)
         self.cooldown = check_positive_int(cooldown, "cooldown", minimum=0)
         self.min_lr = check_number(min_lr, "min_lr", 0.0)
-        self.best: float | None = None
-        self.wait, self.cooling = 0, 0
+        self.on_train_begin()
 
     def on_train_begin(self, logs: Logs = None) -> None:
-        self.best, self.wait, self.cooling = None, 0, 0
+        self.best: float | None = None
+        self.wait, self.cooling = 0, 0
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         value = self._value(logs)
@@ -282,7 +282,7 @@ class CSVLogger(Callback):
         self._file: TextIO | None = None
         self._writer: Any = None
         self._keys: list[str] | None = None
-        self._header_written = False
+        self._header_written: bool        # set by on_train_begin
 
     def on_train_begin(self, logs: Logs = None) -> None:
         has_lines = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0

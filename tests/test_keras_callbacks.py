@@ -201,3 +201,157 @@ def test_terminate_on_nan_watches_the_logged_values():
     with pytest.warns(RuntimeWarning, match="val_loss"):
         cb.on_epoch_end(2, {"loss": 0.5, "val_loss": math.inf})
     assert model.stop_training and cb.stopped_epoch == 2
+
+
+# ---------------------------------------------------------------- the adapter, hook by hook
+def test_every_hook_in_either_form(backend):
+    keras, earlier = [], []
+
+    class Keras(Callback):
+        def on_train_begin(self, logs=None): keras.append(("train_begin", logs))
+        def on_train_end(self, logs=None): keras.append(("train_end", logs))
+        def on_epoch_begin(self, epoch, logs=None): keras.append(("epoch_begin", epoch))
+        def on_epoch_end(self, epoch, logs=None): keras.append(("epoch_end", epoch))
+        def on_batch_begin(self, batch, logs=None): keras.append(("batch_begin", batch))
+        def on_batch_end(self, batch, logs=None): keras.append(("batch_end", batch, sorted(logs)))
+
+    class Earlier(Callback):
+        def on_train_begin(self, model, logs=None): earlier.append(("train_begin", model is m))
+        def on_train_end(self, model, logs=None): earlier.append(("train_end", model is m))
+        def on_epoch_begin(self, model, epoch, logs=None): earlier.append(("epoch_begin", epoch, model is m))
+        def on_epoch_end(self, model, epoch, logs=None): earlier.append(("epoch_end", epoch, model is m))
+        def on_batch_begin(self, model, batch, logs=None): earlier.append(("batch_begin", batch, model is m))
+        def on_batch_end(self, model, batch, logs=None): earlier.append(("batch_end", batch, model is m))
+
+    m = net(backend)
+    m.fit(X, Y, epochs=1, batch_size=10, callbacks=[Keras(), Earlier()])
+    assert keras == [("train_begin", None), ("epoch_begin", 1), ("batch_begin", 0), ("batch_end", 0, ["loss"]),
+                     ("batch_begin", 1), ("batch_end", 1, ["loss"]), ("epoch_end", 1), ("train_end", None)]
+    assert earlier == [("train_begin", True), ("epoch_begin", 1, True), ("batch_begin", 0, True),
+                       ("batch_end", 0, True), ("batch_begin", 1, True), ("batch_end", 1, True),
+                       ("epoch_end", 1, True), ("train_end", True)]
+
+
+def test_a_hook_of_any_signature_is_called_keras_style():
+    seen = []
+
+    class Unreadable:                       # inspect.signature cannot read it
+        @property
+        def __signature__(self):
+            raise ValueError("no signature")
+
+        def __call__(self, *args):
+            seen.append(("unreadable", args[0]))
+
+    class Star(Callback):
+        def on_epoch_end(self, *args):
+            seen.append(("star", args[0]))
+
+    cb = Star()
+    cb.on_epoch_begin = Unreadable()
+    net().fit(X, Y, epochs=1, callbacks=[cb])
+    assert seen == [("unreadable", 1), ("star", 1)]
+
+
+def test_only_batch_begin_still_runs_per_batch(backend):
+    count = []
+
+    class BeginOnly(Callback):
+        def on_batch_begin(self, batch, logs=None):
+            count.append(batch)
+
+    class EndOnly(Callback):
+        def on_batch_end(self, batch, logs=None):
+            count.append(-batch - 1)
+
+    net(backend).fit(X, Y, epochs=2, batch_size=5, callbacks=[BeginOnly(), EndOnly()])
+    assert count == [0, -1, 1, -2, 2, -3, 3, -4] * 2
+
+
+def test_an_ordinary_callback_lets_divergence_raise():
+    model, kw = diverging()
+    with pytest.raises(pn.TrainingDivergedError):
+        model.fit(kw.pop("X"), kw.pop("y"), callbacks=[Callback()], **kw)
+
+
+# ---------------------------------------------------------------- EarlyStopping by hand
+def es_trace(cb, values, key="val_loss"):
+    model = net()
+    model.stop_training = False
+    cb.set_model(model)
+    cb.on_train_begin()
+    stops = []
+    for epoch, v in enumerate(values, 1):
+        cb.on_epoch_end(epoch, {key: v})
+        stops.append(model.stop_training)
+    return stops
+
+
+def test_early_stopping_counts_patience_epochs_in_a_row():
+    assert es_trace(pn.EarlyStopping(patience=2), [1.0, 1.0, 1.0]) == [False, False, True]
+    assert es_trace(pn.EarlyStopping(patience=2), [1.0, 1.0, 0.5, 0.7, 0.7]) == [False] * 4 + [True]
+    # a NaN first epoch is no improvement: it counts
+    assert es_trace(pn.EarlyStopping(patience=2), [math.nan]) == [False]
+    assert es_trace(pn.EarlyStopping(patience=2), [math.nan, math.nan]) == [False, True]
+
+
+def test_early_stopping_min_delta_in_max_mode():
+    # val_accuracy: 'auto' is max; an improvement must exceed best + min_delta
+    assert es_trace(pn.EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.1),
+                    [0.5, 0.6], key="val_accuracy") == [False, True]
+    assert es_trace(pn.EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.1),
+                    [0.5, 0.65], key="val_accuracy") == [False, False]
+    assert es_trace(pn.EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.1),
+                    [0.5, 0.45], key="val_accuracy") == [False, True]
+
+
+def test_early_stopping_defaults_and_checks():
+    es = pn.EarlyStopping()
+    assert (es.monitor, es.patience, es.min_delta, es.restore_best_weights, es.mode) == \
+        ("val_loss", 10, 0.0, True, "min")
+    with pytest.raises(TypeError, match="monitor"):
+        pn.EarlyStopping(monitor=3)
+    with pytest.raises(ValueError, match="mode: expected 'auto', 'min' or 'max', got 'best'"):
+        pn.EarlyStopping(mode="best")
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_early_stopping_restores_the_best_weights_only_when_asked(restore):
+    model = net()
+    es = pn.EarlyStopping(monitor="loss", patience=1, min_delta=10.0, restore_best_weights=restore)
+    seen = {}
+
+    class Keep(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen[epoch] = [p.copy() for p in self.model.parameters()]
+
+    h = model.fit(X, Y, epochs=5, lr=0.5, callbacks=[Keep()], early_stopping=es)
+    assert h.epoch == [1, 2] and h.best_epoch == 1
+    expected = seen[1] if restore else seen[2]
+    for a, b in zip(model.parameters(), expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reduce_lr_defaults_and_a_nan_first_epoch():
+    cb = ReduceLROnPlateau()
+    assert (cb.monitor, cb.factor, cb.patience, cb.min_delta, cb.cooldown, cb.min_lr) == \
+        ("val_loss", 0.1, 10, 1e-4, 0, 0.0)
+    assert lr_trace(ReduceLROnPlateau(patience=1, factor=0.5), [math.nan, math.nan]) == [0.5, 0.25]
+    fresh = ReduceLROnPlateau(patience=1, factor=0.5)            # driven without on_train_begin
+    model = net()
+    model.optimizer = pn.optimizers.SGD(lr=1.0)
+    fresh.set_model(model)
+    fresh.on_epoch_end(1, {"val_loss": math.nan})
+    assert model.optimizer.lr == 0.5
+
+
+def test_csv_logger_checks_and_order(tmp_path):
+    with pytest.raises(TypeError, match="filename"):
+        CSVLogger(3)
+    logger = CSVLogger(tmp_path / "x.csv")
+    with pytest.raises(RuntimeError, match="before on_train_begin"):
+        logger.on_epoch_end(1, {"loss": 1.0})
+    logger.on_train_begin()
+    logger.on_train_end()
+    logger.on_train_end()                    # a second end is harmless
+    assert read(tmp_path / "x.csv") == []
