@@ -1,0 +1,152 @@
+"""pyneuron.datasets beyond test_datasets*: the generators' exact geometry without
+noise (where every point is known by hand), how samples are shared between classes
+for odd sizes, noise on both sides of zero, the stratified split's argument checks,
+and the round-off test of constant columns at its edge."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pyneuron import datasets as ds
+
+
+def sorted_rows(X):
+    return X[np.lexsort(X.T[::-1])]
+
+
+def test_xor_cycles_the_corners_and_noise_moves_them():
+    X, y = ds.make_xor(6)
+    assert X.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1], [0, 0], [0, 1]]
+    assert y.tolist() == [0, 1, 1, 0, 0, 1] and y.dtype == np.int64
+    Xn, yn = ds.make_xor(6, noise=0.1, seed=0)
+    assert yn.tolist() == y.tolist()
+    jitter = Xn - X
+    np.testing.assert_allclose(jitter, np.random.default_rng(0).normal(0.0, 0.1, (6, 2)), atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [5, 6])
+def test_circles_without_noise_are_evenly_spaced_points(n):
+    X, y = ds.make_circles(n, noise=0.0, factor=0.25, seed=0)
+    n_out, n_in = n // 2, n - n // 2
+    assert (y == 0).sum() == n_out and (y == 1).sum() == n_in
+    for label, count, radius in ((0, n_out, 1.0), (1, n_in, 0.25)):
+        angles = 2 * math.pi * np.arange(count) / count          # endpoint excluded
+        expected = radius * np.c_[np.cos(angles), np.sin(angles)]
+        np.testing.assert_allclose(sorted_rows(X[y == label]), sorted_rows(expected), atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [5, 6])
+def test_moons_without_noise_are_the_two_arcs(n):
+    X, y = ds.make_moons(n, noise=0.0, seed=0)
+    n0, n1 = n // 2, n - n // 2
+    assert (y == 0).sum() == n0 and (y == 1).sum() == n1
+    t0, t1 = np.linspace(0, math.pi, n0), np.linspace(0, math.pi, n1)
+    np.testing.assert_allclose(sorted_rows(X[y == 0]), sorted_rows(np.c_[np.cos(t0), np.sin(t0)]), atol=1e-15)
+    np.testing.assert_allclose(sorted_rows(X[y == 1]), sorted_rows(np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]),
+                               atol=1e-15)
+
+
+def test_noise_is_added_with_its_standard_deviation():
+    X0, _ = ds.make_moons(4000, noise=0.0, seed=1)
+    X1, _ = ds.make_moons(4000, noise=0.3, seed=1)
+    # same seed: the same permutation only when no noise is drawn first, so compare spreads
+    assert abs(np.std(np.hypot(*X1.T)) - np.std(np.hypot(*X0.T))) > 0.01
+    Xc, yc = ds.make_circles(4000, noise=0.2, factor=0.5, seed=3)
+    r = np.hypot(*Xc.T)
+    assert abs(r[yc == 0].mean() - 1.0) < 0.05 and abs(r[yc == 1].mean() - 0.5) < 0.05
+
+
+def test_spiral_without_noise_puts_each_arm_on_its_own_turn():
+    X, y = ds.make_spiral(12, n_classes=3, noise=0.0, seed=0)
+    for c in range(3):
+        m = 4
+        r = np.linspace(0.0, 1.0, m)
+        theta = np.linspace(4.0 * c, 4.0 * (c + 1), m)
+        expected = np.c_[r * np.sin(theta), r * np.cos(theta)]
+        np.testing.assert_allclose(sorted_rows(X[y == c]), sorted_rows(expected), atol=1e-15)
+
+
+def test_spiral_needs_two_classes():
+    with pytest.raises(ValueError, match=r"n_classes: expected an integer >= 2, got 1"):
+        ds.make_spiral(10, n_classes=1)
+
+
+def test_blobs_with_zero_spread_sit_on_their_centers_drawn_in_the_box():
+    X, y = ds.make_blobs(7, centers=3, std=0.0, box=(2.0, 3.0), seed=0)
+    assert np.bincount(y).tolist() == [3, 2, 2]
+    centers = np.random.default_rng(0).uniform(2.0, 3.0, size=(3, 2))
+    np.testing.assert_array_equal(X, centers[y])
+    X, y = ds.make_blobs(4, centers=[[1.0, 2.0, 3.0]], std=0.0, seed=0)
+    assert X.tolist() == [[1.0, 2.0, 3.0]] * 4 and y.tolist() == [0] * 4
+
+
+def test_blob_centers_true_is_not_a_count():
+    with pytest.raises((TypeError, ValueError), match="centers"):
+        ds.make_blobs(10, centers=True)
+
+
+def test_a_stratified_class_needs_two_samples():
+    X, y = np.zeros((5, 1)), np.array([0, 0, 1, 1, 2])
+    with pytest.raises(ValueError, match=r"^stratify: a class has only 1 sample; every class needs at least 2"):
+        ds.train_test_split(X, y, test_size=0.4, stratify=y, seed=0)
+
+
+@pytest.mark.parametrize("test_size, ok", [(0.3, True), (0.2, False), (0.7, True), (0.8, False)])
+def test_each_part_needs_room_for_every_class(test_size, ok):
+    X, y = np.zeros((10, 1)), np.arange(10) % 3           # 3 classes: each part needs >= 3 samples
+    if ok:
+        _, _, y_tr, y_te = ds.train_test_split(X, y, test_size=test_size, stratify=y, seed=0)
+        assert set(y_tr) == set(y_te) == {0, 1, 2}
+    else:
+        with pytest.raises(ValueError, match="stratifying 3 classes needs at least 3 in each part"):
+            ds.train_test_split(X, y, test_size=test_size, stratify=y, seed=0)
+
+
+def test_stratified_counts_by_largest_remainder():
+    # classes of 5, 3, 2 of 10 with 5 for testing: quotas 2.5, 1.5, 1.0 -> floors 2, 1, 1 (sum 4);
+    # the one missing sample goes to a class with remainder 0.5 (class 0 or 1), never to class 2
+    y = np.array([0] * 5 + [1] * 3 + [2] * 2)
+    X = np.arange(10.0).reshape(10, 1)
+    for seed in range(8):
+        X_tr, X_te, y_tr, y_te = ds.train_test_split(X, y, test_size=0.5, stratify=y, seed=seed)
+        counts = np.bincount(y_te, minlength=3).tolist()
+        assert counts in ([3, 1, 1], [2, 2, 1])
+        assert sorted(X_tr[:, 0].tolist() + X_te[:, 0].tolist()) == X[:, 0].tolist()
+        assert (y[X_te[:, 0].astype(int)] == y_te).all()
+
+
+def test_scalars_are_not_datasets():
+    with pytest.raises(ValueError, match=r"X, y: expected arrays with one row per sample, got shapes \(\) and \(3,\)"):
+        ds.train_test_split(1.0, [0, 1, 0])
+    with pytest.raises(ValueError, match=r"got shapes \(3, 1\) and \(\)"):
+        ds.train_test_split(np.zeros((3, 1)), 0)
+
+
+def test_non_finite_float_labels_cannot_stratify():
+    X = np.zeros((4, 1))
+    with pytest.raises(ValueError, match="stratify: expected class labels, got non-finite values"):
+        ds.train_test_split(X, [0, 1, 0, 1], stratify=np.array([0.0, 1.0, np.nan, 1.0]))
+
+
+def test_constant_columns_at_the_round_off_bound():
+    eps = np.finfo(np.float64).eps
+    n, mean = 7, 1.0
+    bound = (n * eps * mean) ** 2 / (1 - n * eps)          # var = n·eps·var + (n·eps·mean)²
+    assert ds.constant_columns(np.array([0.0]), np.array([0.0]), n).tolist() == [True]
+    assert ds.constant_columns(np.array([bound * 0.99]), np.array([mean]), n).tolist() == [True]
+    assert ds.constant_columns(np.array([bound * 1.01]), np.array([mean]), n).tolist() == [False]
+    assert ds.constant_columns(np.array([1e-20]), np.array([0.0]), n).tolist() == [False]
+
+
+def test_standardizer_repr_and_inverse():
+    s = ds.Standardizer()
+    assert repr(s) == "Standardizer()"
+    with pytest.raises(ValueError, match=r"Standardizer: call fit\(X_train\) before inverse_transform"):
+        s.inverse_transform([[1.0]])
+    s.fit([[1.0, 10.0], [3.0, 10.0]])
+    assert repr(s) == "Standardizer(fitted)"
+    assert s.mean_.tolist() == [2.0, 10.0] and s.scale_.tolist() == [1.0, 1.0]
+    assert s.inverse_transform([[1.0, 2.0]]).tolist() == [[3.0, 12.0]]
+    assert s.fit_transform([[0.0], [4.0]]).tolist() == [[-1.0], [1.0]]
