@@ -48,6 +48,12 @@ def test_classes_never_predicted_or_never_present_score_zero():
     assert prf["macro_f1"] == pytest.approx(0.8 / 4)
 
 
+def test_a_class_predicted_once_and_right_has_precision_one():
+    prf = metrics.precision_recall_f1([0, 1, 1], [0, 1, 0])
+    assert prf["precision"].tolist() == [0.5, 1.0]             # class 1: 1 of 1 predicted is right
+    assert prf["recall"].tolist() == [1.0, 0.5]                # class 0: its 1 sample found
+
+
 def test_a_three_dimensional_array_is_refused():
     with pytest.raises(ValueError, match=r"^y_true: expected a 1-D or 2-D array, got shape \(2, 1, 1\)$"):
         metrics.accuracy(np.zeros((2, 1, 1)), [0, 0])
@@ -125,6 +131,9 @@ def test_output_accuracy_of_softmax_counts_rows_not_entries():
     Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
     assert metrics.output_accuracy(A, Y, "cce") == pytest.approx(2 / 3)
     assert metrics.output_accuracy(np.array([[0.49, 0.51]]), np.array([[0.0, 1.0]]), "bce") == 1.0
+    # an output of exactly 0.5 is class 1 (as predict says): right for label 1, wrong for label 0
+    assert metrics.output_accuracy(np.array([[0.5], [0.5]]), np.array([[1.0], [1.0]]), "bce") == 1.0
+    assert metrics.output_accuracy(np.array([[0.5]]), np.array([[0.0]]), "bce") == 0.0
 
 
 # ------------------------------------------------------------------ evaluate, each kind
