@@ -101,6 +101,20 @@ def test_log_loss_probabilities_at_the_edges_of_zero_one():
         metrics.log_loss([0, 1], [0.5, 1.1])
 
 
+def test_a_certain_right_row_costs_minus_log_of_one_minus_epsilon():
+    # clipped to 1 − ε as scikit-learn does: not 0, but −log(1 − ε) ≈ 2.2e-16
+    assert metrics.log_loss([0], [[1.0, 0.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12)
+    assert metrics.log_loss([[0.0, 1.0]], [[0.0, 1.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12)
+
+
+def test_bad_labels_are_listed_ten_at_most():
+    bad = list(range(2, 14))                         # twelve distinct labels
+    with pytest.raises(ValueError, match=r"got values \[2, 3, 4, 5, 6, 7, 8, 9, 10, 11\]$"):
+        metrics.log_loss(bad, [[0.5, 0.5]] * 12)
+    with pytest.raises(ValueError, match=r"got values \[2\.0, 3\.0, 4\.0, 5\.0, 6\.0, 7\.0, 8\.0, 9\.0, 10\.0, 11\.0\] of"):
+        metrics.log_loss(bad, [0.5] * 12)
+
+
 def test_integer_probabilities_are_read_as_float64():
     # rows [1, 0] and [0, 1] for true class 0: −log(1 − ε) and −log ε
     got = metrics.log_loss([0, 0], np.array([[1, 0], [0, 1]]))
@@ -117,6 +131,8 @@ def test_row_sums_are_one_to_within_the_square_root_of_epsilon():
 
 
 def test_r2_needs_two_samples_and_takes_exactly_two():
+    with pytest.raises(ValueError, match=r"^y_true: R² needs at least 2 samples, got 1$"):
+        metrics.r2_score([[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]])          # one sample of three outputs
     assert metrics.r2_score([1.0, 2.0], [1.0, 2.0]) == 1.0
     assert metrics.r2_score([1.0, 3.0], [2.0, 2.0]) == 0.0          # the mean predicted: R² = 0
 
