@@ -158,10 +158,8 @@ def environment_error(value: str | None = None) -> BackendEnvironmentError | Non
     reports its failure as one line before running), and a good value becomes the default
     unless :func:`set_backend` chose one."""
     if value is None:
-        if _default is not None and not _default_from_environment:
-            return None                            # set_backend chose: the variable is not read
         try:
-            _default_from_the_environment()
+            _default_from_the_environment()        # nothing is read once a default is set
         except BackendEnvironmentError as exc:
             return exc
         return None

@@ -14,6 +14,8 @@ import pytest
 import pyneuron
 from pyneuron import MLP, backends
 
+from helpers import require_backend
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -385,3 +387,45 @@ def test_asyncio_tasks_whose_blocks_exit_out_of_order_each_see_their_own():
     assert ("parent", "after nested", "scalar") in log
     assert pyneuron.get_backend() == default
     pyneuron.set_backend("numpy")
+
+
+def test_set_backend_means_the_variable_is_not_consulted(monkeypatch):
+    from pyneuron import _config
+    monkeypatch.setattr(_config, "_default", None)
+    monkeypatch.setattr(_config, "_default_from_environment", False)
+    monkeypatch.setenv("PYNEURON_BACKEND", "gpu")
+    assert "PYNEURON_BACKEND='gpu'" in str(_config.environment_error())     # read: names no backend
+    pyneuron.set_backend("numpy")
+    try:
+        assert _config.environment_error() is None       # set_backend chose: the variable is not read
+        assert pyneuron.get_backend() == "numpy"
+    finally:
+        pyneuron.set_backend("numpy")
+
+
+def test_an_unavailable_backend_names_the_variable_only_when_the_variable_chose_it(monkeypatch):
+    """c chosen by PYNEURON_BACKEND: the error says so; chosen by set_backend or a
+    use_backend block: the plain reason, without the variable."""
+    require_backend("c")
+    from pyneuron import _config
+
+    def c_goes_missing(mp):
+        mp.setattr(backends, "_instances", {k: v for k, v in backends._instances.items() if k != "c"})
+        mp.setattr(backends, "_c_error", "the 'c' backend is not available: test")
+
+    try:
+        pyneuron.set_backend("c")
+        with pytest.MonkeyPatch.context() as mp:
+            c_goes_missing(mp)
+            with pytest.raises(pyneuron.BackendUnavailableError, match="^the 'c' backend is not available"):
+                _config.resolve(None)
+    finally:
+        pyneuron.set_backend("numpy")
+    monkeypatch.setattr(_config, "_default", "c")
+    monkeypatch.setattr(_config, "_default_from_environment", True)
+    with pyneuron.use_backend("c"):
+        c_goes_missing(monkeypatch)
+        with pytest.raises(pyneuron.BackendUnavailableError, match="^the 'c' backend is not available"):
+            _config.resolve(None)
+    with pytest.raises(pyneuron.BackendUnavailableError, match="^PYNEURON_BACKEND=c asks for a backend"):
+        _config.resolve(None)
