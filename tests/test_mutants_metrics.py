@@ -103,8 +103,8 @@ def test_log_loss_probabilities_at_the_edges_of_zero_one():
 
 def test_a_certain_right_row_costs_minus_log_of_one_minus_epsilon():
     # clipped to 1 − ε as scikit-learn does: not 0, but −log(1 − ε) ≈ 2.2e-16
-    assert metrics.log_loss([0], [[1.0, 0.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12)
-    assert metrics.log_loss([[0.0, 1.0]], [[0.0, 1.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12)
+    assert metrics.log_loss([0], [[1.0, 0.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12, abs=0)
+    assert metrics.log_loss([[0.0, 1.0]], [[0.0, 1.0]]) == pytest.approx(-math.log1p(-EPS64), rel=1e-12, abs=0)
 
 
 def test_bad_labels_are_listed_ten_at_most():
