@@ -97,9 +97,9 @@ def test_checkpoint_in_fit_and_its_errors(tmp_path):
     cb = ModelCheckpoint(tmp_path / "m", monitor="loss")
     net().fit(X, Y, epochs=3, callbacks=[cb])
     assert cb.saved and all(p == str(tmp_path / "m.npz") for p in cb.saved)
-    with pytest.raises(ValueError, match="filepath: .*'nope'"):
+    with pytest.raises(ValueError, match=r"filepath: .*'nope'.*\(loss, val_loss\)"):
         drive(ModelCheckpoint(str(tmp_path / "{nope}"), save_best_only=False), net(), [1.0])
-    with pytest.raises(ValueError, match="monitor 'val_f1' is not recorded"):
+    with pytest.raises(ValueError, match=r"monitor 'val_f1' is not recorded; available: \['loss', 'val_loss'\]"):
         drive(ModelCheckpoint(tmp_path / "x", monitor="val_f1"), net(), [1.0])
     with pytest.raises(TypeError, match="filepath"):
         ModelCheckpoint(3)
@@ -139,8 +139,9 @@ def test_reduce_lr_changes_training_and_refuses_a_schedule():
     with pytest.raises(ValueError, match="ReduceLROnPlateau sets the learning rate"):
         net().fit(X, Y, epochs=1, callbacks=[ReduceLROnPlateau(monitor="loss")],
                   lr_schedule=pn.schedules.StepDecay())
-    with pytest.raises(ValueError, match="factor"):
-        ReduceLROnPlateau(factor=1.5)
+    for factor in (1.5, 1.0, 0.0):          # a cut must cut, and leave a rate above 0
+        with pytest.raises(ValueError, match="factor"):
+            ReduceLROnPlateau(factor=factor)
 
 
 # ---------------------------------------------------------------- CSVLogger
@@ -337,6 +338,7 @@ def test_reduce_lr_defaults_and_a_nan_first_epoch():
     assert (cb.monitor, cb.factor, cb.patience, cb.min_delta, cb.cooldown, cb.min_lr) == \
         ("val_loss", 0.1, 10, 1e-4, 0, 0.0)
     assert lr_trace(ReduceLROnPlateau(patience=1, factor=0.5), [math.nan, math.nan]) == [0.5, 0.25]
+    assert lr_trace(ReduceLROnPlateau(patience=2, factor=0.5), [math.nan, math.nan]) == [1.0, 0.5]
     fresh = ReduceLROnPlateau(patience=1, factor=0.5)            # driven without on_train_begin
     model = net()
     model.optimizer = pn.optimizers.SGD(lr=1.0)
@@ -352,6 +354,29 @@ def test_csv_logger_checks_and_order(tmp_path):
     with pytest.raises(RuntimeError, match="before on_train_begin"):
         logger.on_epoch_end(1, {"loss": 1.0})
     logger.on_train_begin()
+    handle = logger._file
     logger.on_train_end()
+    assert handle.closed                     # the file is closed at the end of training
     logger.on_train_end()                    # a second end is harmless
     assert read(tmp_path / "x.csv") == []
+
+
+def test_early_stopping_without_a_best_epoch_leaves_the_weights():
+    es = pn.EarlyStopping(patience=5)
+    model = net()
+    before = [p.copy() for p in model.parameters()]
+    es.set_model(model)
+    es.on_train_begin()
+    for epoch in (1, 2):                    # never improved: no best weights to restore
+        es.on_epoch_end(epoch, {"val_loss": math.nan})
+    es.on_train_end()
+    assert es.best_epoch is None
+    for a, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_csv_logger_append_to_an_empty_file_writes_the_header(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    net().fit(X, Y, epochs=1, metrics=(), callbacks=[CSVLogger(path, append=True)])
+    assert read(path)[0] == ["epoch", "loss", "lr"] and len(read(path)) == 2
