@@ -21,7 +21,9 @@ def _spy(model, monkeypatch):
 
     def recording(X):
         seen.append(X.shape[0])
-        return forward(X)
+        out = forward(X)
+        model.last_forward = out
+        return out
 
     monkeypatch.setattr(model, "_forward", recording)
     return seen
@@ -50,6 +52,7 @@ def test_row_block_is_a_multiple_of_every_blocking():
     (5, 100, [48, 48, 4]),            # fewer rows than a block asked for: one block
     (48, 145, [48, 48, 49]),
     (1000, 145, [145]),
+    (100, 1, [1]),
 ])
 def test_chunk_bounds(monkeypatch, chunk_rows, m, sizes):
     model = _model()
@@ -63,6 +66,7 @@ def test_chunk_bounds(monkeypatch, chunk_rows, m, sizes):
     np.testing.assert_array_equal(Z, expected[1])
     assert A.shape == (m, 3) and Z.shape == (m, 3) and A.dtype == Z.dtype == np.float64
     assert all(layer.cache == {} for layer in model.layers)
+    assert (A is model.last_forward) == (len(sizes) == 1)      # one chunk: its own array, no copy
 
 
 def test_float32_chunks_keep_the_dtype():
