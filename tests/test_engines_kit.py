@@ -148,3 +148,28 @@ def test_ulp_distance_against_the_formats():
     assert max_ulp_distance([1.0, 2.0], [1.0, np.nextafter(2.0, 3.0)]) == 1
     with pytest.raises(ValueError, match="dtype: expected float32 or float64, got int64"):
         ulp_distance(1, 2, dtype=np.int64)
+
+
+@pytest.mark.parametrize("max_dim, sizes", [(1, {1}), (2, {1, 2}), (7, set(range(1, 8))), (8, set(range(1, 9))),
+                                            (9, set(range(1, 10)))])
+def test_generated_sizes_reach_every_size_up_to_max_dim(max_dim, sizes):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pyneuron.testing import _sizes
+    seen = set()
+
+    @settings(max_examples=300, derandomize=True, database=None)
+    @given(_sizes(st, max_dim))
+    def draw(n):
+        seen.add(n)
+
+    draw()
+    assert seen == sizes
+
+
+def test_zero_tolerance_is_exact_agreement():
+    """rtol=0 or ulps=0 asks for bit-equal results (numpy's dropout against itself: they are)."""
+    for kw in (dict(rtol=0.0), dict(ulps=0)):
+        report = check_backend("numpy", kernels=["dropout_forward"], training=False, max_examples=3, **kw)
+        assert report.passed and report.settings["rtol"] == {"float64": 0.0, "float32": 0.0}
