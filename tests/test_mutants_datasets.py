@@ -150,3 +150,39 @@ def test_standardizer_repr_and_inverse():
     assert s.mean_.tolist() == [2.0, 10.0] and s.scale_.tolist() == [1.0, 1.0]
     assert s.inverse_transform([[1.0, 2.0]]).tolist() == [[3.0, 12.0]]
     assert s.fit_transform([[0.0], [4.0]]).tolist() == [[-1.0], [1.0]]
+
+
+# ------------------------------------------------------------------ defaults and draw order
+@pytest.mark.parametrize("make, explicit", [
+    (ds.make_blobs, dict(n_samples=300, centers=3, std=1.0, box=(-10.0, 10.0))),
+    (ds.make_circles, dict(n_samples=200, noise=0.1, factor=0.5)),
+    (ds.make_moons, dict(n_samples=200, noise=0.1)),
+    (ds.make_spiral, dict(n_samples=300, n_classes=3, noise=0.2)),
+    (ds.make_xor, dict(n_samples=4, noise=0.0)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_the_documented_defaults(make, explicit):
+    X, y = make(seed=5)
+    X2, y2 = make(seed=5, **explicit)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2) and len(X) == explicit["n_samples"]
+
+
+def test_blobs_draw_centers_then_noise_then_the_shuffle():
+    """A seed fixes the set: centers uniform in the box, Gaussian noise added, rows permuted."""
+    X, y = ds.make_blobs(9, centers=2, std=0.5, box=(0.0, 1.0), seed=4)
+    rng = np.random.default_rng(4)
+    centers = rng.uniform(0.0, 1.0, size=(2, 2))
+    labels = np.arange(9) % 2
+    points = centers[labels] + rng.normal(0.0, 0.5, size=(9, 2))
+    perm = rng.permutation(9)
+    np.testing.assert_array_equal(X, points[perm])
+    np.testing.assert_array_equal(y, labels[perm])
+
+
+def test_circles_add_their_noise():
+    X0, y0 = ds.make_circles(6, noise=0.0, seed=2)
+    X1, y1 = ds.make_circles(6, noise=0.3, seed=2)
+    assert np.array_equal(y0, y1)                                  # the same permutation after the noise
+    rng = np.random.default_rng(2)
+    noise = rng.normal(0.0, 0.3, (6, 2))
+    perm = rng.permutation(6)
+    np.testing.assert_allclose(X1 - X0, noise[perm], atol=1e-15)
