@@ -178,9 +178,10 @@ def test_blobs_draw_centers_then_noise_then_the_shuffle():
     np.testing.assert_array_equal(y, labels[perm])
 
 
-def test_circles_add_their_noise():
-    X0, y0 = ds.make_circles(6, noise=0.0, seed=2)
-    X1, y1 = ds.make_circles(6, noise=0.3, seed=2)
+@pytest.mark.parametrize("make", [ds.make_circles, ds.make_moons], ids=lambda f: f.__name__)
+def test_circles_and_moons_add_their_noise(make):
+    X0, y0 = make(6, noise=0.0, seed=2)
+    X1, y1 = make(6, noise=0.3, seed=2)
     assert np.array_equal(y0, y1)                                  # the same permutation after the noise
     rng = np.random.default_rng(2)
     noise = rng.normal(0.0, 0.3, (6, 2))
