@@ -111,7 +111,9 @@ def _arrays_of(model):
     if optimizer is not None:
         meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(), "t": int(optimizer.t),
                 "lr": float(optimizer.lr), "n_state": len(optimizer.state),
-                "state_names": list(optimizer.state_names)}
+                "state_names": list(optimizer.state_names),
+                # so a later fit numbers its epochs (and per-epoch schedules) on from here
+                "epochs": int(model.epochs_trained)}
         arrays["optimizer"] = np.array(json.dumps(meta))
         for j, state in enumerate(optimizer.state):
             for name, value in state.items():
@@ -315,7 +317,11 @@ class _ModelReader:
         if names and (n_state > 0) != (t > 0):
             raise NpzError(f"the optimizer record is inconsistent: step count t={t} with state for "
                            f"{n_state} arrays ({name} has state exactly when it has taken a step)")
-        return optimizer, n_state
+        epochs = meta.get("epochs", 0)          # absent in files written before it was saved
+        if type(epochs) is not int or epochs < 0:
+            raise NpzError(f"the optimizer record's epoch count 'epochs': expected an integer >= 0, "
+                           f"got {epochs!r}")
+        return optimizer, n_state, epochs
 
     def _expected_members(self, optimizer_meta):
         """{member: (shape, dtype)} of every array the file must hold."""
@@ -328,7 +334,7 @@ class _ModelReader:
             for key in ("mean", "scale"):
                 expected[f"preprocessing/{key}"] = ((self.sizes[0],), np.dtype(np.float64))
         if optimizer_meta is not None:
-            optimizer, n_state = optimizer_meta
+            optimizer, n_state, _ = optimizer_meta
             for j in range(n_state):
                 for name in optimizer.state_names:
                     expected[f"optimizer/{j}/{name}"] = (self.trainable_shapes[j][0], self.dtype)
@@ -389,10 +395,11 @@ class _ModelReader:
         if self.frozen:
             model.freeze(*self.frozen)
         if optimizer_meta is not None:
-            optimizer, n_state = optimizer_meta
+            optimizer, n_state, epochs = optimizer_meta
             optimizer.state = [{name: arrays[f"optimizer/{j}/{name}"] for name in optimizer.state_names}
                                for j in range(n_state)]
             model.optimizer = optimizer
+            model.epochs_loaded = epochs
         return model
 
 

@@ -195,6 +195,9 @@ class MLP:
                                      dropout=0.0 if is_output else rates[i],
                                      batch_norm=self.batch_norm and not is_output))
         self.history: History | None = None
+        #: Epochs trained before this model was saved, when it came from :func:`pyneuron.load`
+        #: (0 otherwise); :attr:`epochs_trained` starts from it until the next ``fit``.
+        self.epochs_loaded: int = 0
         self.optimizer: Optimizer | None = None
         self.stop_training = False
         #: An optional fitted :class:`~pyneuron.datasets.Standardizer` for this model's
@@ -270,10 +273,10 @@ class MLP:
     @property
     def epochs_trained(self) -> int:
         """Epochs completed by ``fit`` so far (read from the last fit's history; 0 for a new
-        or loaded model): a second ``fit`` numbers its epochs on from here."""
+        model, the saved count for a loaded one): a second ``fit`` numbers its epochs on from here."""
         history = self.history
         if history is None:
-            return 0
+            return self.epochs_loaded
         return history.epoch[-1] if history.epoch else getattr(history, "initial_epoch", 0)
 
     @property

@@ -15,7 +15,8 @@ from pyneuron import io, optimizers, schedules
 from helpers import require_backend
 
 #: Attributes that describe a run in progress, not the model: not saved.
-TRANSIENT = {"history", "stop_training", "cache", "grads"}
+TRANSIENT = {"history", "stop_training", "cache", "grads",
+             "epochs_loaded"}   # the history's epoch count becomes this on load: compared as epochs_trained
 
 
 def assert_same_state(a, b, where="model"):
@@ -39,6 +40,8 @@ def assert_same_state(a, b, where="model"):
         assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
         keys = set(vars(a)) - TRANSIENT
         assert keys == set(vars(b)) - TRANSIENT, f"{where}: attributes differ"
+        if hasattr(type(a), "epochs_trained"):
+            assert a.epochs_trained == b.epochs_trained, f"{where}: epochs trained differ"
         for k in sorted(keys):
             assert_same_state(vars(a)[k], vars(b)[k], f"{where}.{k}")
     else:

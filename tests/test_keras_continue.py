@@ -48,11 +48,47 @@ def test_after_load_training_goes_on_as_if_never_saved(backend, tmp_path):
               lr_schedule=schedules.StepDecay(step_size=2, gamma=0.5))
     loaded = pn.load(first.save(tmp_path / "half"))
     assert isinstance(loaded.optimizer, opt.Adam) and loaded.optimizer.t == 10
-    # a loaded model has no history: initial_epoch says where the schedule stands
-    h = loaded.fit(X, Y, epochs=2, batch_size=5, initial_epoch=2,
-                   lr_schedule=schedules.StepDecay(step_size=2, gamma=0.5))
+    # the file keeps the epoch count, so the schedule goes on where it stood
+    assert loaded.epochs_trained == 2 and repr(loaded).count("epochs_trained=2") == 1
+    h = loaded.fit(X, Y, epochs=2, batch_size=5, lr_schedule=schedules.StepDecay(step_size=2, gamma=0.5))
     assert h.epoch == [3, 4] and h["lr"] == [0.01, 0.01]
     same_weights(once, loaded)
+    assert pn.load(loaded.save(tmp_path / "whole")).epochs_trained == 4
+
+
+def test_a_model_never_trained_loads_at_epoch_zero(tmp_path):
+    assert pn.load(net("numpy").save(tmp_path / "new")).epochs_trained == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
+def test_a_bad_epoch_count_in_a_file_is_refused(tmp_path, bad):
+    import json
+    model = net("numpy")
+    model.fit(X, Y, epochs=1)
+    path = model.save(tmp_path / "m")
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["optimizer"]))
+    meta["epochs"] = bad
+    arrays["optimizer"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(pn.ModelFileError, match="epoch count 'epochs': expected an integer >= 0"):
+        pn.load(tmp_path / "bad.npz")
+
+
+def test_a_file_from_before_the_epoch_count_loads_at_zero(tmp_path):
+    import json
+    model = net("numpy")
+    model.fit(X, Y, epochs=3)
+    path = model.save(tmp_path / "m")
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(str(arrays["optimizer"]))
+    del meta["epochs"]
+    arrays["optimizer"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = pn.load(tmp_path / "old.npz")
+    assert old.epochs_trained == 0 and old.optimizer.t == model.optimizer.t
 
 
 def test_lr_without_optimizer_sets_the_continued_optimizers_rate():
