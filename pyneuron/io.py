@@ -419,5 +419,5 @@ def _backend_here(name, registered):
     warnings.warn(f"the model was saved with backend {name!r}, which is not registered here; it "
                   f"loads on the default backend instead (register yours with "
                   f"pyneuron.register_backend({name!r}, ...) and set model.backend = {name!r} "
-                  f"to use it)", UserWarning, stacklevel=4)
+                  f"to use it)", UserWarning, stacklevel=5)
     return None

@@ -110,8 +110,6 @@ def test_a_backend_registered_when_saved_but_not_here_loads_on_the_default(tmp_p
     assert model.backend is None and len(record) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: io.py _backend_here warns with stacklevel=4, which names "
-                                       "io.load's own line, not the caller's pn.load(...) line (5 would)")
 def test_the_unregistered_backend_warning_points_at_the_callers_load(tmp_path):
     entries = entries_of(pn.MLP([2, 1], seed=0).save(tmp_path / "m.npz"))
     path = rewrite(tmp_path / "r.npz", entries, backend="my_gpu", backend_registered=True)
