@@ -120,3 +120,13 @@ def test_the_source_is_the_first_bad_chunks_even_when_a_later_one_differs():
     with pytest.raises(pn.NonFiniteOutputError) as err:
         chunks.outputs(model, X[48:], "predict")
     assert err.value.rows == [22] and "layer 2's pre-activation" in err.value.source
+
+
+def test_a_network_of_one_layer_names_its_bad_rows():
+    model = pn.MLP([2, 1], output="linear", seed=0)
+    model.answer_chunk_values = 48
+    X = np.ones((60, 2))
+    X[50] = 1e308
+    with pytest.raises(pn.NonFiniteOutputError) as err:
+        chunks.outputs(model, X, "predict")
+    assert err.value.rows == [50] and "layer 1's pre-activation" in err.value.source
