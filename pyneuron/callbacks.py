@@ -105,14 +105,22 @@ class Hooks:
         self.call("on_batch_end", model, batch, logs=logs)
 
 
-def snapshot(model: Any) -> list[np.ndarray]:
-    """Copies of every array that defines the model's predictions."""
-    arrays: list[np.ndarray] = []
+def snapshot(model: Any, into: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """Copies of every array that defines the model's predictions.
+
+    ``into``: an earlier snapshot of the same model to overwrite (no new arrays when
+    every shape and dtype still match, as between the epochs of one ``fit``)."""
+    sources: list[np.ndarray] = []
     for layer in model.layers:
-        arrays += [p.copy() for p in layer.parameters()]
+        sources += layer.parameters()
         if layer.batch_norm:
-            arrays += [layer.running_mean.copy(), layer.running_var.copy()]
-    return arrays
+            sources += [layer.running_mean, layer.running_var]
+    if into is not None and len(into) == len(sources) and all(
+            a.shape == s.shape and a.dtype == s.dtype for a, s in zip(into, sources)):
+        for a, s in zip(into, sources):
+            np.copyto(a, s)
+        return into
+    return [s.copy() for s in sources]
 
 
 def restore(model: Any, arrays: list[np.ndarray]) -> None:

@@ -343,12 +343,13 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
 
     for h in hooks:
         h.call("on_train_begin", model)
+    last_good: list[np.ndarray] | None = None
     for epoch in range(initial_epoch + 1, last_epoch + 1):
         if lr_schedule is not None and lr_schedule.per == "epoch":
             optimizer.lr = lr_schedule(optimizer.initial_lr, epoch - 1)
         for h in hooks:
             h.call("on_epoch_begin", model, epoch)
-        last_good = snapshot(model)
+        last_good = snapshot(model, into=last_good)
         order: np.ndarray | None
         if callable(shuffle):
             order = _check_order(shuffle(epoch, m), m)
@@ -382,11 +383,11 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
         history.append(epoch, logs)
         for h in hooks:
             h.call("on_epoch_end", model, epoch, logs=logs)
-        shown = {k: f"{v:.4f}" for k, v in logs.items() if k != "lr"}
         if progress is not None:
-            progress.set_postfix(shown, refresh=False)
+            progress.set_postfix(_shown(logs), refresh=False)
             progress.update(1)
         elif verbose == 2:
+            shown = _shown(logs)
             print(f"epoch {epoch}/{last_epoch} - " + " - ".join(f"{k}: {v}" for k, v in shown.items()), flush=True)
         if model.stop_training:
             history.stopped_epoch = epoch
@@ -398,6 +399,11 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
     for h in hooks:
         h.call("on_train_end", model)
     return history
+
+
+def _shown(logs: dict[str, float]) -> dict[str, str]:
+    """An epoch's logs as the progress bar and ``verbose=2`` print them."""
+    return {k: f"{v:.4f}" for k, v in logs.items() if k != "lr"}
 
 
 def _diverged(run: Any, epoch: int, optimizer: opt.Optimizer, history: History) -> TrainingDivergedError:
