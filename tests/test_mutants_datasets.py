@@ -187,3 +187,30 @@ def test_circles_and_moons_add_their_noise(make):
     noise = rng.normal(0.0, 0.3, (6, 2))
     perm = rng.permutation(6)
     np.testing.assert_allclose(X1 - X0, noise[perm], atol=1e-15)
+
+
+@pytest.mark.parametrize("factor, message", [(1.0, "< 1"), (0.0, "> 0"), (1.5, "< 1")])
+def test_the_inner_circle_is_strictly_inside(factor, message):
+    with pytest.raises(ValueError, match=f"factor: expected a number {message}"):
+        ds.make_circles(10, factor=factor)
+
+
+def test_spiral_angles_get_their_noise_class_by_class():
+    X, y = ds.make_spiral(6, n_classes=2, noise=0.5, seed=7)
+    rng = np.random.default_rng(7)
+    labels = np.arange(6) % 2
+    r, theta = np.empty(6), np.empty(6)
+    for c in range(2):
+        idx = np.flatnonzero(labels == c)
+        r[idx] = np.linspace(0.0, 1.0, 3)
+        theta[idx] = np.linspace(4.0 * c, 4.0 * (c + 1), 3) + rng.normal(0.0, 0.5, 3)
+    perm = rng.permutation(6)
+    np.testing.assert_allclose(X, np.c_[r * np.sin(theta), r * np.cos(theta)][perm], atol=1e-15)
+    np.testing.assert_array_equal(y, labels[perm])
+
+
+def test_blob_centers_are_counted_as_two_feature_points(monkeypatch):
+    monkeypatch.setattr(ds.validation, "MAX_ARRAY_BYTES", 4 * 1000 * 2 * 8)     # the working set of 1000 x 2
+    assert len(ds.make_blobs(10, centers=1000, seed=0)[0]) == 10
+    with pytest.raises(ValueError, match=r"^centers: 1001 samples of 2 features need"):
+        ds.make_blobs(10, centers=1001, seed=0)
