@@ -214,3 +214,23 @@ def test_blob_centers_are_counted_as_two_feature_points(monkeypatch):
     assert len(ds.make_blobs(10, centers=1000, seed=0)[0]) == 10
     with pytest.raises(ValueError, match=r"^centers: 1001 samples of 2 features need"):
         ds.make_blobs(10, centers=1001, seed=0)
+
+
+@pytest.mark.parametrize("make", [ds.make_circles, ds.make_moons, ds.make_xor, ds.make_spiral],
+                         ids=lambda f: f.__name__)
+def test_two_feature_sets_are_bounded_as_two_features(make, monkeypatch):
+    monkeypatch.setattr(ds.validation, "MAX_ARRAY_BYTES", 4 * 1000 * 2 * 8)     # the working set of 1000 x 2
+    assert len(make(1000, seed=0)[0]) == 1000
+    with pytest.raises(ValueError, match=r"^n_samples: 1001 samples of 2 features need"):
+        make(1001, seed=0)
+
+
+def test_moons_rows_in_the_order_the_seed_fixes():
+    X, y = ds.make_moons(5, noise=0.0, seed=3)
+    t0, t1 = np.linspace(0, math.pi, 2), np.linspace(0, math.pi, 3)
+    points = np.vstack([np.c_[np.cos(t0), np.sin(t0)], np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)]])
+    rng = np.random.default_rng(3)
+    rng.normal(0.0, 0.0, (5, 2))                                    # the (zero) noise is drawn first
+    perm = rng.permutation(5)
+    np.testing.assert_allclose(X, points[perm], atol=1e-15)
+    assert y.tolist() == [int(i >= 2) for i in perm]
