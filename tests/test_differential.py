@@ -32,7 +32,7 @@ from helpers import assert_close, require_backend
 OTHERS = ["numpy", "c"]
 #: The project's strictness: held to the textbook loops, 1e-12, sizes up to 40.
 STRICT = dict(reference="scalar", rtol=1e-12, max_dim=40)
-EXAMPLES = 30
+EXAMPLES = 25
 
 
 # ---------------------------------------------------------------- kernels and runs: the kit
