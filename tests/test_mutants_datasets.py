@@ -234,3 +234,11 @@ def test_moons_rows_in_the_order_the_seed_fixes():
     perm = rng.permutation(5)
     np.testing.assert_allclose(X, points[perm], atol=1e-15)
     assert y.tolist() == [int(i >= 2) for i in perm]
+
+
+@pytest.mark.parametrize("make", [ds.make_circles, ds.make_moons], ids=lambda f: f.__name__)
+def test_two_samples_are_enough_for_two_classes(make):
+    X, y = make(2, noise=0.0, seed=0)
+    assert sorted(y.tolist()) == [0, 1] and X.shape == (2, 2)
+    with pytest.raises(ValueError, match=r"^n_samples: expected an integer >= 2, got 1$"):
+        make(1)
