@@ -242,3 +242,22 @@ def test_two_samples_are_enough_for_two_classes(make):
     assert sorted(y.tolist()) == [0, 1] and X.shape == (2, 2)
     with pytest.raises(ValueError, match=r"^n_samples: expected an integer >= 2, got 1$"):
         make(1)
+
+
+def test_stratify_true_wants_labels_of_one_or_two_dimensions():
+    X, y = np.zeros((4, 1)), np.array([0, 1, 0, 1]).reshape(4, 1, 1)
+    with pytest.raises(ValueError, match=r"^y \(stratify=True\): expected class labels of shape \(n,\) or "
+                                         r"\(n, k\), got shape \(4, 1, 1\)$"):
+        ds.train_test_split(X, y, test_size=0.5, stratify=True)
+
+
+@pytest.mark.parametrize("test_size", [1.0, 1.5])
+def test_test_size_is_below_one(test_size):
+    with pytest.raises(ValueError, match=rf"^test_size: expected a number < 1.0, got {test_size}$"):
+        ds.train_test_split(np.zeros((10, 1)), np.arange(10), test_size=test_size)
+
+
+def test_unsortable_labels_cannot_stratify():
+    labels = np.array([1, "a", 1, "a"], dtype=object)
+    with pytest.raises(TypeError, match=r"^stratify: expected sortable class labels, got object"):
+        ds.train_test_split(np.zeros((4, 1)), [0, 1, 0, 1], test_size=0.5, stratify=labels)
