@@ -121,3 +121,18 @@ def test_ladder_rows_keep_one_dtype():
     assert ladder_rows(results) == [{"name": "naive", "n": 64, "of numpy": 0.5},
                                     {"name": "blocked", "n": 128, "of numpy": 2.0}]
     assert ladder_rows(results, "float32") == [{"name": "naive", "n": 64, "of numpy": 0.25}]
+
+
+def test_many_names_in_one_group_widen_the_figure_by_name():
+    fig = plot_speed({name: 1.0 for name in "abcdefgh"})
+    assert tuple(fig.get_size_inches()) == pytest.approx((0.9 * 8, 4.0))
+
+
+def test_bar_labels_sit_one_point_above_their_bars():
+    ax = plot_speed({"a": 0.5}, percent_of="NumPy").axes[0]
+    assert tuple(ax.texts[0].xyann) == (0, 1)
+
+
+def test_all_bars_above_100_percent_keep_the_line_in_view():
+    ax = plot_speed({"fast": 3.0, "faster": 6.0}, percent_of="NumPy").axes[0]
+    assert ax.get_ylim() == pytest.approx((50.0, 1200.0))        # low = the 100 % line
