@@ -257,6 +257,12 @@ def test_test_size_is_below_one(test_size):
         ds.train_test_split(np.zeros((10, 1)), np.arange(10), test_size=test_size)
 
 
+@pytest.mark.parametrize("test_size", [0.0, -0.5])
+def test_test_size_is_above_zero(test_size):
+    with pytest.raises(ValueError, match=rf"^test_size: expected a number > 0.0, got {test_size}$"):
+        ds.train_test_split(np.zeros((10, 1)), np.arange(10), test_size=test_size)
+
+
 def test_unsortable_labels_cannot_stratify():
     labels = np.array([1, "a", 1, "a"], dtype=object)
     with pytest.raises(TypeError, match=r"^stratify: expected sortable class labels, got object"):
