@@ -102,6 +102,8 @@ def test_each_part_needs_room_for_every_class(test_size, ok):
     else:
         with pytest.raises(ValueError, match="stratifying 3 classes needs at least 3 in each part"):
             ds.train_test_split(X, y, test_size=test_size, stratify=y, seed=0)
+    with pytest.raises(ValueError, match=r"^test_size: the split gives 2 test and 8 training samples; "):
+        ds.train_test_split(X, y, test_size=0.2, stratify=y, seed=0)
 
 
 def test_stratified_counts_by_largest_remainder():
@@ -267,3 +269,11 @@ def test_unsortable_labels_cannot_stratify():
     labels = np.array([1, "a", 1, "a"], dtype=object)
     with pytest.raises(TypeError, match=r"^stratify: expected sortable class labels, got object"):
         ds.train_test_split(np.zeros((4, 1)), [0, 1, 0, 1], test_size=0.5, stratify=labels)
+
+
+def test_fifty_copies_of_a_value_are_a_constant_column():
+    """Fifty values of 100000.1: a round-off variance near 1e-21, within the bound for
+    n = 50 samples (not for n = 1), so the scale is 1 and 100000.2 maps to 0.1."""
+    s = ds.Standardizer().fit(np.full((50, 1), 100000.1))
+    assert s.scale_.tolist() == [1.0]
+    assert s.transform([[100000.2]])[0, 0] == pytest.approx(0.1, rel=1e-9)
