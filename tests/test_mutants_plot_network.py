@@ -98,6 +98,7 @@ def test_diagram_geometry():
     assert len(ax.texts) == 0
     assert [t.get_text() for t in ax.get_xticklabels()] == ["input\n2", "hidden 1\n3", "output\n1"]
     assert list(ax.get_xticks()) == [0, 1, 2] and list(ax.get_yticks()) == []
+    assert all(t.get_fontsize() == 9 for t in ax.get_xticklabels())
     assert ax.xaxis.get_major_ticks()[0].tick1line.get_markersize() == 0
     assert not any(spine.get_visible() for spine in ax.spines.values())
     assert ax.get_xlim() == pytest.approx((-0.45, 2.45)) and ax.get_ylim() == pytest.approx((-1.6, 1.6))
