@@ -2,6 +2,7 @@
 stopping as ``sklearn.neural_network`` (used here as the oracle), errors that name
 the wrappers' parameters, partial_fit / warm_start, early stopping on the score."""
 import contextlib
+import copy
 import io
 import re
 import warnings
@@ -355,8 +356,18 @@ def test_any_sgd_setting_makes_scikit_learns_updates(kind, alpha, lr, momentum, 
             with pytest.raises(ValueError, match="non-finite"):
                 theirs.set_params(warm_start=True, max_iter=4).fit(X45, y)
             return
+        nudged = copy.deepcopy(theirs)
         theirs.set_params(warm_start=True, max_iter=4).fit(X45, y)
+        # Some settings amplify rounding (batch 1, Nesterov 0.9, one-unit tanh layers): a
+        # one-ulp change of scikit-learn's own starting weights moves its result by up to
+        # 1e-7. The two libraries must agree to 1e-8, or to what rounding alone moves.
+        for w in nudged.coefs_:
+            w *= 1 + np.finfo(np.float64).eps
+        nudged.set_params(warm_start=True, max_iter=4).fit(X45, y)
+    spread = max(float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12)))
+                 for a, b in zip(theirs.coefs_ + theirs.intercepts_, nudged.coefs_ + nudged.intercepts_))
+    rtol = max(1e-8, 10 * spread)
     for mine, other in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        np.testing.assert_allclose(mine, other, rtol=1e-8, atol=1e-11)
-    np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(mine, other, rtol=rtol, atol=1e-11)
+    np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=rtol, atol=1e-12)
     assert ours.n_iter_ == theirs.n_iter_
