@@ -60,34 +60,31 @@ def test_a_model_never_trained_loads_at_epoch_zero(tmp_path):
     assert pn.load(net("numpy").save(tmp_path / "new")).epochs_trained == 0
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
-def test_a_bad_epoch_count_in_a_file_is_refused(tmp_path, bad):
+def with_optimizer_record(model, tmp_path, change):
+    """The model saved, its optimizer record rewritten by ``change(meta)``; the new file's path."""
     import json
-    model = net("numpy")
-    model.fit(X, Y, epochs=1)
-    path = model.save(tmp_path / "m")
-    with np.load(path) as npz:
+    with np.load(model.save(tmp_path / "m")) as npz:
         arrays = {k: npz[k] for k in npz.files}
     meta = json.loads(str(arrays["optimizer"]))
-    meta["epochs"] = bad
+    change(meta)
     arrays["optimizer"] = np.array(json.dumps(meta))
-    np.savez(tmp_path / "bad.npz", **arrays)
+    np.savez(tmp_path / "changed.npz", **arrays)
+    return tmp_path / "changed.npz"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True, None])
+def test_a_bad_epoch_count_in_a_file_is_refused(tmp_path, bad):
+    model = net("numpy")
+    model.fit(X, Y, epochs=1)
+    path = with_optimizer_record(model, tmp_path, lambda meta: meta.update(epochs=bad))
     with pytest.raises(pn.ModelFileError, match="epoch count 'epochs': expected an integer >= 0"):
-        pn.load(tmp_path / "bad.npz")
+        pn.load(path)
 
 
 def test_a_file_from_before_the_epoch_count_loads_at_zero(tmp_path):
-    import json
     model = net("numpy")
     model.fit(X, Y, epochs=3)
-    path = model.save(tmp_path / "m")
-    with np.load(path) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    meta = json.loads(str(arrays["optimizer"]))
-    del meta["epochs"]
-    arrays["optimizer"] = np.array(json.dumps(meta))
-    np.savez(tmp_path / "old.npz", **arrays)
-    old = pn.load(tmp_path / "old.npz")
+    old = pn.load(with_optimizer_record(model, tmp_path, lambda meta: meta.pop("epochs")))
     assert old.epochs_trained == 0 and old.optimizer.t == model.optimizer.t
 
 
