@@ -79,6 +79,9 @@ def train_rank(rank, world_size, port, model, X, y, epochs, batch_size, lr, path
         train_in_torch(ddp, X, y, epochs, batch_size, lr, rank, world_size)
         if rank == 0:
             np.savez(path, **{key: t.detach().numpy() for key, t in net.state_dict().items()})
+        # Leave together: a process that exits while another still holds its end of the
+        # connection (rank 0 writing the file) can make gloo abort that other process.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
