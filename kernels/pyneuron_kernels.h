@@ -79,11 +79,11 @@ int pyn_matmul_auto_f32(int64_t M, int64_t N, int64_t K, const float *A, int tra
 /* ---- layer kernels ---- */
 /* Z = X W^T + b and, if act >= 0, A = f(Z) (A unused when act < 0). */
 int pyn_dense_forward_f64(int64_t m, int64_t n_in, int64_t n_out, const double *X,
-                          const double *W, const double *b, int act, double alpha,
+                          const double *W, const double *b, int act, double negative_slope,
                           double *Z, double *A, double *work, int64_t work_len);
-void pyn_activation_forward_f64(int64_t m, int64_t n, int act, double alpha,
+void pyn_activation_forward_f64(int64_t m, int64_t n, int act, double negative_slope,
                                 const double *Z, double *A);
-void pyn_activation_backward_f64(int64_t m, int64_t n, int act, double alpha,
+void pyn_activation_backward_f64(int64_t m, int64_t n, int act, double negative_slope,
                                  const double *dA, const double *Z, const double *A, double *dZ);
 /* dX = dZ W (skipped if dX is NULL), dW = dZ^T X, db = column sums of dZ */
 int pyn_linear_backward_f64(int64_t m, int64_t n_in, int64_t n_out, const double *dZ,
@@ -95,11 +95,11 @@ double pyn_loss_value_f64(int64_t m, int64_t k, int loss, const double *A, const
 int64_t pyn_dense_workspace_f64(int64_t m, int64_t n_in, int64_t n_out);
 
 int pyn_dense_forward_f32(int64_t m, int64_t n_in, int64_t n_out, const float *X,
-                          const float *W, const float *b, int act, float alpha,
+                          const float *W, const float *b, int act, float negative_slope,
                           float *Z, float *A, float *work, int64_t work_len);
-void pyn_activation_forward_f32(int64_t m, int64_t n, int act, float alpha,
+void pyn_activation_forward_f32(int64_t m, int64_t n, int act, float negative_slope,
                                 const float *Z, float *A);
-void pyn_activation_backward_f32(int64_t m, int64_t n, int act, float alpha,
+void pyn_activation_backward_f32(int64_t m, int64_t n, int act, float negative_slope,
                                  const float *dA, const float *Z, const float *A, float *dZ);
 int pyn_linear_backward_f32(int64_t m, int64_t n_in, int64_t n_out, const float *dZ,
                             const float *X, const float *W, float *dX, float *dW,
@@ -169,12 +169,12 @@ void pyn_adam_step_f32(int64_t n, float *param, const float *grad, float *m, flo
 int64_t pyn_train_step_workspace_f64(int64_t L, const int64_t *sizes, int64_t m);
 int pyn_train_step_f64(int64_t L, const int64_t *sizes, int64_t m, const double *X,
                        const double *Y, double **W, double **b, const int *acts, int loss,
-                       double lr, double alpha, double *work, int64_t work_len,
+                       double lr, double negative_slope, double *work, int64_t work_len,
                        double *loss_out);
 int64_t pyn_train_step_workspace_f32(int64_t L, const int64_t *sizes, int64_t m);
 int pyn_train_step_f32(int64_t L, const int64_t *sizes, int64_t m, const float *X,
                        const float *Y, float **W, float **b, const int *acts, int loss,
-                       float lr, float alpha, float *work, int64_t work_len,
+                       float lr, float negative_slope, float *work, int64_t work_len,
                        double *loss_out);
 
 /* ---- fit's training step and epoch, for every configuration (kernels/typed_fit.c) ----
@@ -215,7 +215,7 @@ typedef struct {
     void **state2;
     void **stats;
     int loss;
-    double alpha;
+    double negative_slope;
     /* penalties, per parameter slot 4 l + q (q: W, b, gamma, beta): l2/(2 d) sum p^2 +
      * l1/d sum |p|, d = m (pen_mean, the "mean" scaling) or 1 ("sum", with l2 doubled
      * by the caller); pen_l1, pen_l2: NULL when nothing is penalized */

@@ -169,7 +169,7 @@ static void FN(add_bias)(int64_t m, int64_t n, T *restrict Z, const T *restrict 
 static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fit_ws) *ws,
                                 const double **uniforms, int training, int skip_output)
 {
-    const T alpha = (T)net->alpha;
+    const T negative_slope = (T)net->negative_slope;
     const T *in = X;
     for (int64_t l = 0; l < net->L; ++l) {
         const int64_t n_in = net->sizes[l], n = net->sizes[l + 1], mn = m * n;
@@ -201,7 +201,7 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
             }
         }
         if (!(skip_output && l == net->L - 1))
-            FN(pyn_activation_forward)(m, n, net->acts[l], alpha, ly->Z, ly->A);
+            FN(pyn_activation_forward)(m, n, net->acts[l], negative_slope, ly->Z, ly->A);
         in = ly->A;
         if (training && ly->mask) {
             const double keep = net->keep[l];
@@ -245,10 +245,10 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
                              FN(fit_ws) *ws)
 {
     const int64_t L = net->L;
-    const T alpha = (T)net->alpha;
+    const T negative_slope = (T)net->negative_slope;
     T *g = ws->g, *spare = ws->spare;
     const FN(fit_layer) *top = &ws->layer[L - 1];
-    FN(output_gradient)(m, net->sizes[L], net->acts[L - 1], net->loss, alpha, top->Z, top->A,
+    FN(output_gradient)(m, net->sizes[L], net->acts[L - 1], net->loss, negative_slope, top->Z, top->A,
                         Y, g);
     for (int64_t l = L - 1; l >= 0; --l) { /* g holds dL/dZ of layer l (activation input) */
         const int64_t n_in = net->sizes[l], n = net->sizes[l + 1];
@@ -267,7 +267,7 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
         FN(gemm)(m, n_in, n, g, 0, p[0], 0, spare, 1, 0, ws->pack); /* dX = dZ W */
         if (below->mask)
             FN(pyn_dropout)(m * n_in, spare, below->mask, (T)net->keep[l - 1], spare);
-        FN(pyn_activation_backward)(m, n_in, net->acts[l - 1], alpha, spare, below->Z,
+        FN(pyn_activation_backward)(m, n_in, net->acts[l - 1], negative_slope, spare, below->Z,
                                     below->A, spare);
         T *swap = g;
         g = spare;

@@ -41,7 +41,7 @@ static void FN(softmax_row)(int64_t n, const T *z, T *a)
  * the optimizer steps (no FMA in the clone: the same numbers): the loops of the
  * piecewise-linear activations run four doubles a step instead of one. */
 PYN_CLONES
-void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T *Z, T *A)
+void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T negative_slope, const T *Z, T *A)
 {
     const int64_t size = m * n;
     switch (act) {
@@ -64,7 +64,7 @@ void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T 
         PYN_IVDEP
         for (int64_t i = 0; i < size; ++i) {
             const T z = Z[i];
-            A[i] = z > 0 ? z : z * alpha;
+            A[i] = z > 0 ? z : z * negative_slope;
         }
         break;
     case ACT_SOFTMAX:
@@ -80,7 +80,7 @@ void FN(pyn_activation_forward)(int64_t m, int64_t n, int act, T alpha, const T 
 /* dZ = dA * f'(Z), the chain rule through the activation; dZ may be dA itself.
  * Softmax is the row-wise Jacobian-vector product dz_i = a_i (da_i - sum_k da_k a_k). */
 PYN_CLONES
-void FN(pyn_activation_backward)(int64_t m, int64_t n, int act, T alpha, const T *dA,
+void FN(pyn_activation_backward)(int64_t m, int64_t n, int act, T negative_slope, const T *dA,
                                  const T *Z, const T *A, T *dZ)
 {
     const int64_t size = m * n;
@@ -106,7 +106,7 @@ void FN(pyn_activation_backward)(int64_t m, int64_t n, int act, T alpha, const T
         PYN_IVDEP
         for (int64_t i = 0; i < size; ++i) {
             const T d = dA[i];
-            dZ[i] = Z[i] > 0 ? d : d * alpha;
+            dZ[i] = Z[i] > 0 ? d : d * negative_slope;
         }
         break;
     case ACT_SOFTMAX:
@@ -138,7 +138,7 @@ int64_t FN(pyn_dense_workspace)(int64_t m, int64_t n_in, int64_t n_out)
 
 /* Z = X W^T, then Z += b row by row, then A = f(Z) over the whole block. */
 static void FN(dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X,
-                              const T *W, const T *b, int act, T alpha, T *Z, T *A, T *work)
+                              const T *W, const T *b, int act, T negative_slope, T *Z, T *A, T *work)
 {
     FN(gemm)(m, n_out, n_in, X, 0, W, 1, Z, 1, 0, work);
     for (int64_t s = 0; s < m; ++s) {
@@ -147,15 +147,15 @@ static void FN(dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X
             z[j] += b[j];
     }
     if (act >= 0)
-        FN(pyn_activation_forward)(m, n_out, act, alpha, Z, A);
+        FN(pyn_activation_forward)(m, n_out, act, negative_slope, Z, A);
 }
 
 int FN(pyn_dense_forward)(int64_t m, int64_t n_in, int64_t n_out, const T *X, const T *W,
-                          const T *b, int act, T alpha, T *Z, T *A, T *work, int64_t work_len)
+                          const T *b, int act, T negative_slope, T *Z, T *A, T *work, int64_t work_len)
 {
     if (work_len < FN(pyn_dense_workspace)(m, n_in, n_out))
         return PYN_ERR_WORKSPACE;
-    FN(dense_forward)(m, n_in, n_out, X, W, b, act, alpha, Z, A, work);
+    FN(dense_forward)(m, n_in, n_out, X, W, b, act, negative_slope, Z, A, work);
     return 0;
 }
 
@@ -286,7 +286,7 @@ static double FN(data_loss)(int64_t m, int64_t k, int act, int loss, const T *Z,
 
 /* dL/dZ of the output layer (Backend.output_gradient): the fused (A - Y) / N for
  * sigmoid + BCE and softmax + CE, else dL/dA chained through the activation. */
-static void FN(output_gradient)(int64_t m, int64_t k, int act, int loss, T alpha,
+static void FN(output_gradient)(int64_t m, int64_t k, int act, int loss, T negative_slope,
                                 const T *Z, const T *A, const T *Y, T *dZ)
 {
     const int64_t size = m * k;
@@ -299,6 +299,6 @@ static void FN(output_gradient)(int64_t m, int64_t k, int act, int loss, T alpha
         return;
     }
     FN(pyn_loss_gradient)(m, k, loss, A, Y, dZ);
-    FN(pyn_activation_backward)(m, k, act, alpha, dZ, Z, A, dZ);
+    FN(pyn_activation_backward)(m, k, act, negative_slope, dZ, Z, A, dZ);
 }
 

@@ -60,7 +60,7 @@ static int FN(check_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X
  * the old W) has been computed. dW is never stored: the product dZ^T X is accumulated
  * straight into W with the factor -lr. */
 int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, const T *Y,
-                       T **W, T **b, const int *acts, int loss, T lr, T alpha, T *work,
+                       T **W, T **b, const int *acts, int loss, T lr, T negative_slope, T *work,
                        int64_t work_len, double *loss_out)
 {
     if (L < 1 || L > 64)
@@ -85,12 +85,12 @@ int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, c
 
     const T *input = X;
     for (int64_t l = 0; l < L; ++l) {
-        FN(dense_forward)(m, sizes[l], sizes[l + 1], input, W[l], b[l], acts[l], alpha, Z[l],
+        FN(dense_forward)(m, sizes[l], sizes[l + 1], input, W[l], b[l], acts[l], negative_slope, Z[l],
                           A[l], pack);
         input = A[l];
     }
     *loss_out = FN(data_loss)(m, sizes[L], acts[L - 1], loss, Z[L - 1], A[L - 1], Y);
-    FN(output_gradient)(m, sizes[L], acts[L - 1], loss, alpha, Z[L - 1], A[L - 1], Y, grad);
+    FN(output_gradient)(m, sizes[L], acts[L - 1], loss, negative_slope, Z[L - 1], A[L - 1], Y, grad);
 
     for (int64_t l = L - 1; l >= 0; --l) { /* grad holds dZ of layer l */
         const int64_t n_in = sizes[l], n_out = sizes[l + 1];
@@ -102,7 +102,7 @@ int FN(pyn_train_step)(int64_t L, const int64_t *sizes, int64_t m, const T *X, c
         for (int64_t j = 0; j < n_out; ++j)
             b[l][j] -= lr * db[j];
         if (l > 0) {
-            FN(pyn_activation_backward)(m, n_in, acts[l - 1], alpha, spare, Z[l - 1],
+            FN(pyn_activation_backward)(m, n_in, acts[l - 1], negative_slope, spare, Z[l - 1],
                                         A[l - 1], spare);
             T *t = grad;
             grad = spare;

@@ -263,7 +263,7 @@ class CTrainPlan(TrainPlan):
         net.param, net.state1, net.state2, net.stats = pointers
         net.trainable = self._trainable_flags
         net.loss = _LOSS_CODES[model.loss_name]
-        net.alpha = float(model.negative_slope)   # the C struct keeps the kernels' name
+        net.negative_slope = float(model.negative_slope)
         if self._pen_arrays is None:
             net.pen_l1 = net.pen_l2 = ffi.NULL
         else:
