@@ -228,6 +228,17 @@ class MLP:
     def is_classifier(self) -> bool:
         return losses.is_classifier(self.loss_name)
 
+    def _backend_shown(self) -> str | None:
+        """The backend this model computes on, for ``repr``: its own, else the default one;
+        ``None`` when the default cannot be resolved (a bad ``PYNEURON_BACKEND``) — a repr
+        never raises, since debuggers and notebooks call it to show the model."""
+        if self.backend:
+            return self.backend
+        try:
+            return _config.get_backend()
+        except _config.BackendEnvironmentError:
+            return None
+
     def __repr__(self) -> str:
         """The architecture and how it trains: ``MLP(2-16-8-1, activation='relu', output='sigmoid',
         loss='bce', ..., parameters=209)``, the settings that differ from the defaults
@@ -248,7 +259,7 @@ class MLP:
             parts.append(f"dtype={np.dtype(self.dtype).name!r}")
         if self.bias != _check_bias(None, len(self.layers), self.batch_norm):
             parts.append(f"bias={self.bias!r}")
-        parts.append(f"backend={self.backend or _config.get_backend()!r}")
+        parts.append(f"backend={self._backend_shown()!r}")
         parts.append(f"parameters={self.n_parameters}")
         frozen = self.frozen
         if frozen:
