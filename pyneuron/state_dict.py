@@ -147,15 +147,20 @@ def _check_counter(value: Any, key: str) -> None:
 
 
 def _prefix_hint(unexpected: list[str], known: set[str]) -> str:
-    """A sentence for keys that are this model's keys behind a prefix, as a wrapper module's
-    ``state_dict`` names them (``DistributedDataParallel``: ``"module.0.weight"``), or ''."""
-    for prefix in sorted({key.split(".", 1)[0] + "." for key in unexpected if "." in key}):
+    """A sentence for keys that are this model's keys behind a prefix, as an enclosing
+    module's ``state_dict`` names them (``DistributedDataParallel``: ``"module.0.weight"``;
+    an ``nn.Sequential`` holding the model first: ``"0.0.weight"``), or ''.
+
+    The prefix is the shortest one, ending at a dot, under which every unexpected key
+    that has it is one of this model's keys."""
+    prefixes = {key[:i + 1] for key in unexpected for i, c in enumerate(key) if c == "."}
+    for prefix in sorted(prefixes, key=lambda p: (len(p), p)):
         inner = [key[len(prefix):] for key in unexpected if key.startswith(prefix)]
-        if not prefix[:-1].isdigit() and inner and all(key in known for key in inner):
-            return (f"The keys starting with {prefix!r} are this model's keys inside a wrapper module "
-                    f"(DistributedDataParallel's 'module.', for one): load "
-                    f"{{k.removeprefix({prefix!r}): v for k, v in state_dict.items()}}, or the wrapped "
-                    f"module's own state_dict(). ")
+        if all(key in known for key in inner):
+            return (f"The keys starting with {prefix!r} are this model's keys inside an enclosing "
+                    f"module (DistributedDataParallel's 'module.', or an nn.Sequential holding the "
+                    f"model): load {{k.removeprefix({prefix!r}): v for k, v in state_dict.items()}}, "
+                    f"or the enclosed module's own state_dict(). ")
     return ""
 
 

@@ -1,7 +1,7 @@
 """pyneuron.state_dict, the branches tests/test_interop_state_dict.py leaves on one side
 (issue 15 item 10: the mutation run of pyneuron/state_dict.py): the batch counter's value,
 ``strict``'s default, strict refusing missing keys alone and unexpected keys alone, the key
-list in the message, a numbered prefix that is no wrapper's, and torch tensors of each float
+list in the message, the prefix hint for any enclosing module (numbered or named, one level or more), and torch tensors of each float
 width (bfloat16 through float32; float64 kept exact) when torch is installed."""
 import numpy as np
 import pytest
@@ -57,17 +57,35 @@ def test_the_message_lists_the_model_keys_without_the_optional_counter():
     assert "num_batches_tracked" not in message
 
 
-def test_a_numbered_prefix_is_not_called_a_wrapper():
-    # "0.0.weight" is what an nn.Sequential holding the model at position 0 names the keys;
-    # the hint speaks of a wrapper module (DistributedDataParallel's "module."), which it is not.
+@pytest.mark.parametrize("prefix", ["0.", "net.", "net.0.", "module.1.", "a.b.c."])
+def test_keys_behind_any_prefix_get_the_hint_that_strips_it(prefix):
+    # "0.0.weight" is what an nn.Sequential holding the model at position 0 names the keys,
+    # "net.0.weight" a module keeping it as .net, "module.1." DDP around a Sequential.
     model = pn.MLP([2, 3, 1], seed=0)
-    nested = {"0." + k: v for k, v in model.state_dict().items()}
+    nested = {prefix + k: v for k, v in model.state_dict().items()}
     with pytest.raises(ValueError) as info:
         load_state_dict(model, nested)
-    assert "wrapper" not in str(info.value) and "removeprefix" not in str(info.value)
-    wrapped = {"net." + k: v for k, v in model.state_dict().items()}
-    with pytest.raises(ValueError, match=r"k\.removeprefix\('net\.'\)"):
-        load_state_dict(model, wrapped)
+    assert f"The keys starting with {prefix!r} are this model's keys inside an enclosing module" in str(info.value)
+    assert f"k.removeprefix({prefix!r})" in str(info.value)
+
+
+def test_the_shortest_prefix_that_explains_the_keys_is_named():
+    # "0.0.weight" strips to "0.weight" after "0." — not "0.0." (which leaves "weight").
+    model = pn.MLP([2, 3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"k\.removeprefix\('0\.'\)"):
+        load_state_dict(model, {"0." + k: v for k, v in model.state_dict().items()})
+
+
+def test_no_hint_when_no_prefix_explains_every_unexpected_key():
+    model = pn.MLP([2, 3, 1], seed=0)
+    keys = {"net." + k: v for k, v in model.state_dict().items()}
+    keys["net.5.weight"] = keys["net.0.weight"]       # no key 5.weight in this model
+    with pytest.raises(ValueError) as info:
+        load_state_dict(model, keys)
+    assert "removeprefix" not in str(info.value) and "enclosing" not in str(info.value)
+    with pytest.raises(ValueError) as info:
+        load_state_dict(model, {"weight": np.zeros((3, 2))})   # no dot: no prefix at all
+    assert "removeprefix" not in str(info.value)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
