@@ -27,3 +27,14 @@ def test_every_epoch_has_one_order_shared_by_all_processes():
     assert len(first) == 3 and all(sorted(o.tolist()) == list(range(10)) for o in first)
     assert all((a == b).all() for a, b in zip(first, again))
     assert not (first[0] == first[1]).all()
+
+
+def test_the_lesson_gives_back_the_callers_thread_count():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        graduating.main(["--fast", "--backend", "numpy"])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

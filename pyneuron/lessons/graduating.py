@@ -110,6 +110,7 @@ def largest_difference(a, b):
 def main(argv=None):
     args = parse(parser(__doc__), argv, __name__)
     torch = import_torch()
+    threads = torch.get_num_threads()    # given back at the end, for the script or notebook that ran this
     torch.set_num_threads(1)
     epochs, batch_size, lr = (15 if args.fast else 60), 32, 0.5
     X, y = pn.datasets.make_moons(256, noise=0.15, seed=13)
@@ -166,6 +167,7 @@ def main(argv=None):
     print(f"  same predicted class on {agreement:.0%} of the test points; test accuracy {accuracy:.3f}")
     note("batch norm would differ: each process normalizes by its own half's statistics unless the "
          "net uses torch.nn.SyncBatchNorm; dropout masks differ per process too.")
+    torch.set_num_threads(threads)
     return {"export_difference": export_difference, "pyneuron_difference": pyneuron_difference,
             "parallel_difference": parallel_difference, "agreement": agreement, "accuracy": accuracy,
             "single_accuracy": single_model.score(X_test, y_test)}
