@@ -12,6 +12,9 @@ Values: Gaussian arrays whose scale is drawn per array from ``1e-3 … 100`` (th
 ``|z|`` up to the kit's ``big`` (700 in float64); the scalar settings (leaky relu's slope,
 the penalties' ``l1``/``l2``, dropout's keep probability, batch norm's ``eps``, the
 optimizers' learning rates) are drawn from the values the project's tests use.
+The leaky-ReLU slope (``negative_slope``) is the last positional argument of the kernels
+that take it: cases pass it by position, as pyneuron does, so a learner's kernel runs
+whatever it names that parameter.
 
 **Terms.** A kernel that sums terms which can cancel (a dot product, ``θ − ηg``, batch
 norm's centring) may legitimately differ from the reference by a few ulps *of its terms*,
@@ -178,8 +181,8 @@ def kernel_cases():
         terms=_linear_backward_terms)
     for act in ACTIVATIONS:
         add("activation_forward", act, lambda r, d, t, big, act=act: (
-            (act, np.clip(arr(r, (d[0], d[2]), t, pick(r, (1e-3, 1.0, big / 20, big))), -big, big).astype(t)),
-            {"alpha": pick(r, (0.01, 0.2))}))
+            (act, np.clip(arr(r, (d[0], d[2]), t, pick(r, (1e-3, 1.0, big / 20, big))), -big, big).astype(t),
+             pick(r, (0.01, 0.2))), {}))
         add("activation_backward", act, lambda r, d, t, big, act=act: _act_backward_args(
             act, np.clip(arr(r, (d[0], d[2]), t, pick(r, (1e-3, 1.0, big / 20, big))), -big, big).astype(t),
             arr(r, (d[0], d[2]), t), softmax, pick(r, (0.01, 0.2))),
@@ -278,8 +281,8 @@ def fused_cases():
 
     for act in ACTIVATIONS:
         add("dense_forward", act, lambda r, d, t, big, act=act: (
-            (arr(r, (d[0], d[1]), t), arr(r, (d[2], d[1]), t, 1.0), arr(r, (d[2],), t, 1.0), act),
-            {"alpha": 0.01}), terms=_dense_forward_terms)
+            (arr(r, (d[0], d[1]), t), arr(r, (d[2], d[1]), t, 1.0), arr(r, (d[2],), t, 1.0), act, 0.01),
+            {}), terms=_dense_forward_terms)
     for act in ACTIVATIONS:
         add("dense_backward", act, lambda r, d, t, big, act=act: _dense_backward_args(r, d, t, arr, act),
             terms=_dense_backward_terms)
@@ -309,7 +312,7 @@ def _dense_backward_args(r, d, t, arr, act):
     Z = (X.astype(np.float64) @ W.T + b).astype(t)
     with np.errstate(all="ignore"):
         A = NumpyBackend().activation_forward(act, Z.astype(np.float64)).astype(t)
-    return (arr(r, (d[0], d[2]), t), X, W, Z, A, act), {"alpha": 0.01}
+    return (arr(r, (d[0], d[2]), t), X, W, Z, A, act, 0.01), {}
 
 
 def _dense_backward_terms(args, kwargs):
@@ -317,13 +320,13 @@ def _dense_backward_terms(args, kwargs):
     return _linear_backward_terms((2 * _abs(dA), X, W), kwargs)     # |f'| <= 1 (softmax's rows: 2)
 
 
-def _act_backward_args(act, Z, dA, softmax, alpha):
+def _act_backward_args(act, Z, dA, softmax, negative_slope):
     A = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
-         "leaky_relu": lambda z: np.where(z > 0, z, alpha * z), "linear": lambda z: z.copy(),
+         "leaky_relu": lambda z: np.where(z > 0, z, negative_slope * z), "linear": lambda z: z.copy(),
          "softmax": softmax}[act]
     with np.errstate(over="ignore"):
         A = A(Z.astype(np.float64)).astype(Z.dtype)
-    return (act, dA, Z, A), {"alpha": alpha}
+    return (act, dA, Z, A, negative_slope), {}
 
 
 def _loss_args(loss, r, d, t, probs, onehot, softmax, arr):
@@ -353,14 +356,14 @@ def edge_cases():
     z = np.array([[-700.0, -40.0, -1e-300, 0.0, 40.0, 700.0]])
     kink = np.array([[-1.0, 0.0, -0.0, 1e-300, 1.0]])
     return [
-        ("activation_forward", "sigmoid saturation", ("sigmoid", z), {"alpha": 0.01}),
-        ("activation_forward", "tanh saturation", ("tanh", z), {"alpha": 0.01}),
+        ("activation_forward", "sigmoid saturation", ("sigmoid", z, 0.01), {}),
+        ("activation_forward", "tanh saturation", ("tanh", z, 0.01), {}),
         ("softmax", "rows with a huge offset", (big,), {}),
-        ("activation_forward", "softmax rows with a huge offset", ("softmax", big), {"alpha": 0.01}),
-        ("activation_backward", "relu kink at 0", ("relu", np.ones_like(kink), kink, np.maximum(kink, 0)),
-         {"alpha": 0.01}),
+        ("activation_forward", "softmax rows with a huge offset", ("softmax", big, 0.01), {}),
+        ("activation_backward", "relu kink at 0", ("relu", np.ones_like(kink), kink, np.maximum(kink, 0), 0.01),
+         {}),
         ("activation_backward", "leaky_relu kink at 0", ("leaky_relu", np.ones_like(kink), kink,
-                                                         np.where(kink > 0, kink, 0.01 * kink)), {"alpha": 0.01}),
+                                                         np.where(kink > 0, kink, 0.01 * kink), 0.01), {}),
         ("loss_from_logits", "bce confident", ("bce", np.array([[40.0, -40.0, 30.0]]), np.array([[1.0, 0.0, 0.0]])), {}),
         ("loss_from_logits", "cce huge logits", ("cce", big, np.array([[1.0, 0, 0], [0, 0, 1.0]])), {}),
         ("loss_value", "bce at exactly 0 and 1", ("bce", np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])), {}),

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backends.slope_name import SLOPE_KERNELS, slope_position
 from .kernel_cases import edge_cases, fused_cases, kernel_cases
 from .ulps import max_ulp_distance, ulp_distance
 
@@ -120,9 +121,14 @@ def _outputs(result, args, mutated):
     return [np.asarray(result)]
 
 
-def _show(args, kwargs):
+def _show(args, kwargs, kernel=None):
+    """The call's arguments as text; the leaky-ReLU slope (passed by position, as pyneuron
+    passes it) is shown with its name, ``negative_slope=``."""
     parts = [np.array2string(np.asarray(a), precision=17, separator=", ") if isinstance(a, np.ndarray)
              else repr(a) for a in args]
+    if kernel in SLOPE_KERNELS and len(args) > slope_position(kernel):
+        at = slope_position(kernel)
+        parts[at] = f"negative_slope={parts[at]}"
     parts += [f"{k}={v!r}" for k, v in kwargs.items()]
     return "(" + ", ".join(parts) + ")"
 
@@ -145,7 +151,7 @@ def compare_call(kernel, candidate, reference, args, kwargs, mutated=(), terms=N
 def _compare_call(kernel, candidate, reference, args, kwargs, mutated, terms, rtol):
     copy = lambda a: a.copy() if isinstance(a, np.ndarray) else a       # noqa: E731
     ref_args, got_args = [copy(a) for a in args], [copy(a) for a in args]
-    shown = _show(args, kwargs)
+    shown = _show(args, kwargs, kernel)
     with np.errstate(all="ignore"):
         expected = getattr(reference, kernel)(*ref_args, **kwargs)
         try:

@@ -14,6 +14,10 @@ Conventions shared by every kernel
 * Kernels whose name ends in ``_step`` update their first arguments in place
   (parameters and optimizer state) and return ``None``.
 * ``m`` below is the number of samples (rows of ``X``).
+* The leaky-ReLU slope is ``negative_slope`` (torch's name; default 0.01), the last
+  positional parameter of the kernels that take it. pyneuron always passes it by
+  position; its old name ``alpha`` still works for one release as a keyword of the
+  built-in backends (see :mod:`pyneuron.backends.slope_name`).
 
 Subclasses implement the primitive kernels (marked abstract). The *fused*
 kernels (``dense_forward``, ``dense_backward``, ``sgd_train_step``) have a
@@ -26,6 +30,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
+
+from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 #: Activation names every backend understands.
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
@@ -81,26 +87,27 @@ class Backend(ABC):
 
     # ------------------------------------------------------------------ activations
     @abstractmethod
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE):
         r"""Element-wise (row-wise for softmax) activation ``A = f(Z)``.
 
         * sigmoid  :math:`\sigma(z) = 1/(1+e^{-z})`, evaluated without overflow
           (for z < 0 as :math:`e^{z}/(1+e^{z})`)
         * tanh     :math:`\tanh z`
         * relu     :math:`\max(0, z)`
-        * leaky_relu :math:`z` if z > 0 else :math:`\alpha z`
+        * leaky_relu :math:`z` if z > 0 else :math:`s z`, :math:`s` = ``negative_slope``
+          (torch's ``LeakyReLU(negative_slope)``)
         * softmax  :math:`e^{z_i - \max_j z_j} / \sum_k e^{z_k - \max_j z_j}` per row
         * linear   :math:`z`
         """
 
     @abstractmethod
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE):
         r"""Chain rule through the activation: ``dZ = dA * f'(Z)``.
 
         * sigmoid    :math:`f' = a(1-a)`
         * tanh       :math:`f' = 1-a^2`
         * relu       :math:`f' = 1` if z > 0 else 0
-        * leaky_relu :math:`f' = 1` if z > 0 else :math:`\alpha`
+        * leaky_relu :math:`f' = 1` if z > 0 else :math:`s` = ``negative_slope``
         * linear     :math:`f' = 1`
         * softmax    (row-wise Jacobian-vector product)
           :math:`dz_i = a_i\,(da_i - \sum_k da_k a_k)`
@@ -301,17 +308,24 @@ class Backend(ABC):
         raise NotImplementedError(f"backend {self.name!r} has no adagrad_step kernel")
 
     # ------------------------------------------------------------------ fused kernels (defaults compose the primitives)
-    def dense_forward(self, X, W, b, activation, alpha=0.01):
+    # Each default below also takes the slope's old name ``alpha`` (keyword only, deprecated,
+    # see slope_name) and passes the slope on by position.
+    def dense_forward(self, X, W, b, activation, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         """One dense layer forward: ``Z = X Wᵀ + b``, ``A = f(Z)``. Returns ``(Z, A)``."""
+        if alpha is not None:
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.dense_forward", negative_slope, alpha)
         Z = self.linear_forward(X, W, b)
-        return Z, self.activation_forward(activation, Z, alpha)
+        return Z, self.activation_forward(activation, Z, negative_slope)
 
-    def dense_backward(self, dA, X, W, Z, A, activation, alpha=0.01):
+    def dense_backward(self, dA, X, W, Z, A, activation, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         """One dense layer backward: ``dZ = dA ⊙ f'(Z)`` then :meth:`linear_backward`."""
-        dZ = self.activation_backward(activation, dA, Z, A, alpha)
+        if alpha is not None:
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.dense_backward", negative_slope, alpha)
+        dZ = self.activation_backward(activation, dA, Z, A, negative_slope)
         return self.linear_backward(dZ, X, W)
 
-    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr, alpha=0.01):
+    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr,
+                       negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         """One whole training step of a plain MLP: forward, loss, backward, SGD update.
 
         ``weights``/``biases`` are lists of the layers' arrays and are updated
@@ -320,21 +334,23 @@ class Backend(ABC):
         from the logits for sigmoid + bce and softmax + cce). This default
         composes the primitive kernels; the C backend does it in one call.
         """
+        if alpha is not None:
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.sgd_train_step", negative_slope, alpha)
         inputs, zs, outs = [], [], []
         A = X
         for W, b, act in zip(weights, biases, activations):
             inputs.append(A)
-            Z, A = self.dense_forward(A, W, b, act, alpha)
+            Z, A = self.dense_forward(A, W, b, act, negative_slope)
             zs.append(Z)
             outs.append(A)
         value = self.data_loss(loss, activations[-1], A, Y, zs[-1])
-        dZ = self.output_gradient(loss, activations[-1], A, Y, zs[-1], alpha)
+        dZ = self.output_gradient(loss, activations[-1], A, Y, zs[-1], negative_slope)
         for i in range(len(weights) - 1, -1, -1):
             dX, dW, db = self.linear_backward(dZ, inputs[i], weights[i])
             self.sgd_step(weights[i], dW, lr)
             self.sgd_step(biases[i], db, lr)
             if i > 0:
-                dZ = self.activation_backward(activations[i - 1], dX, zs[i - 1], outs[i - 1], alpha)
+                dZ = self.activation_backward(activations[i - 1], dX, zs[i - 1], outs[i - 1], negative_slope)
         return value
 
     def data_loss(self, loss, activation, A, Y, Z):
@@ -373,7 +389,8 @@ class Backend(ABC):
             return 0.0
         return float(np.dot(weights, self.sample_losses(loss, activation, A, Y, Z))) / total
 
-    def weighted_output_gradient(self, loss, activation, A, Y, Z, weights, alpha=0.01):
+    def weighted_output_gradient(self, loss, activation, A, Y, Z, weights,
+                                 negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         r"""``dL_w/dZ`` of the output layer for :meth:`weighted_data_loss`.
 
         The unweighted mean's gradient (:meth:`output_gradient`) has row
@@ -381,7 +398,10 @@ class Backend(ABC):
         ``Z`` alone, softmax included), so the weighted one is that row scaled by
         :math:`m\,w_s / \sum_r w_r`. All-zero weights give a zero gradient. Same shape and
         dtype as ``Z``."""
-        dZ = self.output_gradient(loss, activation, A, Y, Z, alpha)
+        if alpha is not None:
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.weighted_output_gradient",
+                                               negative_slope, alpha)
+        dZ = self.output_gradient(loss, activation, A, Y, Z, negative_slope)
         total = float(np.sum(weights))
         scale = weights * (A.shape[0] / total) if total else np.zeros_like(weights)
         return self.scale_rows(dZ, scale)
@@ -410,12 +430,14 @@ class Backend(ABC):
         from ..training_plan import TrainPlan
         return TrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)
 
-    def output_gradient(self, loss, activation, A, Y, Z, alpha=0.01):
+    def output_gradient(self, loss, activation, A, Y, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         """``dL/dZ`` of the output layer: the fused ``A − Y`` where it applies,
         otherwise the loss gradient chained through the activation."""
+        if alpha is not None:
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.output_gradient", negative_slope, alpha)
         if (activation, loss) == ("sigmoid", "bce"):
             return self.output_delta(A, Y, A.size)
         if (activation, loss) == ("softmax", "cce"):
             return self.output_delta(A, Y, A.shape[0])
         dA = self.loss_gradient(loss, A, Y)
-        return self.activation_backward(activation, dA, Z, A, alpha)
+        return self.activation_backward(activation, dA, Z, A, negative_slope)

@@ -56,6 +56,7 @@ from .c_checks import (_ACT_CODES, _LOSS_CODES, _MAX_LAYERS, _STEP_ERRORS, _TYPE
                        VARIANTS, _activation, _array, _arrays, _finite, _in_place, _local, _ok,
                        _output, _real, _shape, _step_count, _StepPlan, _workspace, ffi, lib)
 from .numpy_backend import NumpyBackend
+from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 __all__ = ["CBackend", "matmul", "simd_available", "simd_level", "threads", "set_threads",
            "openmp_available", "VARIANTS"]
@@ -151,7 +152,7 @@ class CBackend(NumpyBackend):
     def matmul(self, A, B, trans_a=False, trans_b=False):
         return matmul(A, B, "auto", trans_a, trans_b)
 
-    def _dense(self, X, W, b, act, alpha):
+    def _dense(self, X, W, b, act, negative_slope):
         t = _arrays(X=(X, 2), W=(W, 2), b=(b, 1))
         m, n_in = X.shape
         n_out = W.shape[0]
@@ -163,15 +164,17 @@ class CBackend(NumpyBackend):
         A = np.empty((m, n_out), t.dtype) if act >= 0 else None
         ws, n = _workspace(t, t.dense_workspace(m, n_in, n_out))
         _ok(t.dense_forward(m, n_in, n_out, t.ptr(X), t.ptr(W), t.ptr(b), act,
-                            _real("alpha", alpha), t.ptr(Z),
+                            _real("negative_slope", negative_slope), t.ptr(Z),
                             ffi.NULL if A is None else t.ptr(A), ws, n))
         return Z, A
 
     def linear_forward(self, X, W, b):
         return self._dense(X, W, b, -1, 0.0)[0]
 
-    def dense_forward(self, X, W, b, activation, alpha=0.01):
-        return self._dense(X, W, b, _activation(activation), alpha)
+    def dense_forward(self, X, W, b, activation, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.dense_forward", negative_slope, alpha)
+        return self._dense(X, W, b, _activation(activation), negative_slope)
 
     def linear_backward(self, dZ, X, W):
         t = _arrays(dZ=(dZ, 2), X=(X, 2), W=(W, 2))
@@ -188,13 +191,15 @@ class CBackend(NumpyBackend):
         return dX, dW, db
 
     # ------------------------------------------------------------ activations
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
         act = _activation(name)
         if act == _ACT_CODES["softmax"]:
             return self.softmax(Z)
         t = _array("Z", Z)
         A = np.empty_like(Z)
-        t.activation_forward(1, Z.size, act, _real("alpha", alpha), t.ptr(Z), t.ptr(A))
+        t.activation_forward(1, Z.size, act, _real("negative_slope", negative_slope), t.ptr(Z), t.ptr(A))
         return A
 
     def softmax(self, Z):
@@ -206,7 +211,9 @@ class CBackend(NumpyBackend):
                              t.ptr(A))
         return A
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
         act = _activation(name)
         t = _arrays(dA=(dA, 2 if act == _ACT_CODES["softmax"] else None), Z=(Z, None),
                     A=(A, None))
@@ -214,7 +221,7 @@ class CBackend(NumpyBackend):
         _shape("A", A, dA.shape)
         dZ = np.empty_like(dA)
         m, n = (dA.shape if act == _ACT_CODES["softmax"] else (1, dA.size))
-        t.activation_backward(m, n, act, _real("alpha", alpha), t.ptr(dA), t.ptr(Z), t.ptr(A),
+        t.activation_backward(m, n, act, _real("negative_slope", negative_slope), t.ptr(dA), t.ptr(Z), t.ptr(A),
                               t.ptr(dZ))
         return dZ
 
@@ -360,7 +367,8 @@ class CBackend(NumpyBackend):
                         bool(weight_decay), 1.0 - lr * weight_decay)
 
     # ------------------------------------------------------------ the fused training step
-    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr, alpha=0.01):
+    def sgd_train_step(self, X, Y, weights, biases, activations, loss, lr,
+                       negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         """One SGD step of a whole MLP in one C call (see ``Backend.sgd_train_step``).
 
         The checked parameters, their C pointers and the workspace are cached per thread
@@ -368,6 +376,8 @@ class CBackend(NumpyBackend):
         checking ``X`` and ``Y`` on each step. Raises ``ValueError`` if ``X`` or ``Y``
         holds NaN/inf or shares memory with a parameter.
         """
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.sgd_train_step", negative_slope, alpha)
         try:
             plan = _local.plans[id(weights[0])]
         except (AttributeError, KeyError, IndexError, TypeError):
@@ -386,12 +396,12 @@ class CBackend(NumpyBackend):
             _shape("Y", Y, (m, plan.n_out))
         if type(lr) is not float:
             lr = _real("lr", lr)
-        if type(alpha) is not float:
-            alpha = _real("alpha", alpha)
+        if type(negative_slope) is not float:
+            negative_slope = _real("negative_slope", negative_slope)
         if m > plan.m_cap:
             plan.grow(m)
         err = t.train_step(plan.L, plan.c_sizes, m, t.ptr(X), t.ptr(Y), plan.c_W, plan.c_b, plan.c_acts,
-                           plan.loss_code, lr, alpha, plan.work, plan.work_len, plan.c_loss)
+                           plan.loss_code, lr, negative_slope, plan.work, plan.work_len, plan.c_loss)
         if err:
             exc, msg = _STEP_ERRORS.get(err, (RuntimeError, f"internal error code {err}"))
             raise exc(msg)

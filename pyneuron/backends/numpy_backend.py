@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import PROB_EPS, Backend
+from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
 def _sigmoid(Z):
@@ -52,7 +53,9 @@ class NumpyBackend(Backend):
         return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
     # activations
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
         if name == "sigmoid":
             return _sigmoid(Z)
         if name == "tanh":
@@ -60,14 +63,16 @@ class NumpyBackend(Backend):
         if name == "relu":
             return np.maximum(Z, 0.0).astype(Z.dtype, copy=False)
         if name == "leaky_relu":
-            return np.where(Z > 0, Z, Z * Z.dtype.type(alpha))
+            return np.where(Z > 0, Z, Z * Z.dtype.type(negative_slope))
         if name == "softmax":
             return self.softmax(Z)
         if name == "linear":
             return Z.copy()
         raise ValueError(f"activation: unknown name {name!r}")
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
         if name == "sigmoid":
             return dA * A * (1.0 - A)
         if name == "tanh":
@@ -75,7 +80,7 @@ class NumpyBackend(Backend):
         if name == "relu":
             return np.where(Z > 0, dA, 0.0).astype(dA.dtype, copy=False)
         if name == "leaky_relu":
-            return np.where(Z > 0, dA, dA * dA.dtype.type(alpha))
+            return np.where(Z > 0, dA, dA * dA.dtype.type(negative_slope))
         if name == "softmax":
             return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
         if name == "linear":

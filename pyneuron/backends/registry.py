@@ -16,15 +16,20 @@ which would hide the learner's kernels).
 Checks at registration (each a ``ValueError`` or ``TypeError`` naming the kernel): a name
 that is a built-in backend, a kernel attribute that is not callable, a kernel whose
 signature cannot take the interface's arguments, a method whose name is a near miss of a
-kernel name (``linear_foward``), which would otherwise be silently ignored.
+kernel name (``linear_foward``), which would otherwise be silently ignored. A kernel whose
+leaky-ReLU slope parameter still has its old name ``alpha`` works (pyneuron passes the
+slope by position) and draws one ``DeprecationWarning`` per registration naming the
+methods to rename ``negative_slope``.
 """
 from __future__ import annotations
 
 import difflib
 import inspect
+import warnings
 from abc import ABCMeta
 
 from .base import Backend
+from .slope_name import old_named_kernels
 
 #: The primitive kernels, in the interface's order (each may be borrowed).
 KERNELS = ("matmul", "linear_forward", "linear_backward", "activation_forward",
@@ -78,9 +83,10 @@ def _own_kernel(obj, name):
 
 
 def _expected_parameters(name):
-    """The interface's parameters of kernel ``name`` (without ``self``)."""
+    """The interface's parameters of kernel ``name`` that pyneuron passes (by position):
+    without ``self`` and without the built-ins' keyword-only deprecated aliases."""
     params = list(inspect.signature(getattr(Backend, name)).parameters.values())[1:]
-    return params
+    return [p for p in params if p.kind is not p.KEYWORD_ONLY]
 
 
 def check_signature(name, kernel):
@@ -151,6 +157,9 @@ class RegisteredBackend(_Delegating):
                 self.own.append(kernel)
         dtypes = getattr(source, "dtypes", None)
         self.dtypes = tuple(dtypes) if dtypes else tuple(reference.dtypes)
+        #: The learner's kernels whose slope parameter still says ``alpha``.
+        self.old_slope_name = old_named_kernels({k: getattr(self, k) if k in FUSED else self._table[k]
+                                                 for k in self.own})
 
     def __repr__(self):
         return (f"<pyneuron backend {self.name!r}: {len(self.own)} kernels of its own, "
@@ -206,4 +215,12 @@ def make(name, source, reference):
     if misses:
         said = ", ".join(f"{a!r} (did you mean {k!r}?)" for a, k in misses)
         raise ValueError(f"backend {name!r}: method {said} is not a kernel name and would never be called")
-    return RegisteredBackend(name, source, reference)
+    made = RegisteredBackend(name, source, reference)
+    if made.old_slope_name:
+        # stacklevel 3: this function, register_backend, the learner's call
+        warnings.warn(f"backend {name!r}: the leaky-ReLU slope is called negative_slope in the kernel "
+                      f"interface (as in pn.MLP and torch); rename the parameter alpha to negative_slope "
+                      f"in {', '.join(made.old_slope_name)}. The backend still works (pyneuron passes the "
+                      f"slope by position); the name alpha is deprecated (scikit-learn's alpha is the "
+                      f"L2 strength)", DeprecationWarning, stacklevel=3)
+    return made

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .base import PROB_EPS, Backend
+from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
 def _out(rows, like):
@@ -39,8 +40,9 @@ def sigmoid(z):
     return e / (1.0 + e)
 
 
-def activate(name, z, alpha):
-    """Apply one element-wise activation to one number ``z``."""
+def activate(name, z, negative_slope):
+    """Apply one element-wise activation to one number ``z`` (``negative_slope``: leaky
+    ReLU's slope for z <= 0)."""
     if name == "sigmoid":
         return sigmoid(z)
     if name == "tanh":
@@ -48,13 +50,13 @@ def activate(name, z, alpha):
     if name == "relu":
         return z if z > 0 else 0.0
     if name == "leaky_relu":
-        return z if z > 0 else alpha * z
+        return z if z > 0 else negative_slope * z
     if name == "linear":
         return z
     raise ValueError(f"activation: unknown name {name!r}")
 
 
-def derivative(name, z, a, alpha):
+def derivative(name, z, a, negative_slope):
     """f'(z) for one number, using the already computed output ``a`` where it is simpler."""
     if name == "sigmoid":
         return a * (1.0 - a)
@@ -63,7 +65,7 @@ def derivative(name, z, a, alpha):
     if name == "relu":
         return 1.0 if z > 0 else 0.0
     if name == "leaky_relu":
-        return 1.0 if z > 0 else alpha
+        return 1.0 if z > 0 else negative_slope
     if name == "linear":
         return 1.0
     raise ValueError(f"activation: unknown name {name!r}")
@@ -138,13 +140,17 @@ class ScalarBackend(Backend):
                 np.array(db, dtype=W.dtype).reshape(n_out))
 
     # ------------------------------------------------------------ activations
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
         if name == "softmax":
             return self.softmax(Z)
-        rows = [[activate(name, z, alpha) for z in row] for row in Z.tolist()]
+        rows = [[activate(name, z, negative_slope) for z in row] for row in Z.tolist()]
         return _out(rows, Z)
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
+        if alpha is not None:       # the slope's old name, deprecated (see slope_name)
+            negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
         da, z, a = dA.tolist(), Z.tolist(), A.tolist()
         dZ = []
         for s in range(len(da)):
@@ -155,7 +161,7 @@ class ScalarBackend(Backend):
                     weighted += da[s][k] * a[s][k]
                 dZ.append([a[s][i] * (da[s][i] - weighted) for i in range(len(da[s]))])
             else:
-                dZ.append([da[s][i] * derivative(name, z[s][i], a[s][i], alpha)
+                dZ.append([da[s][i] * derivative(name, z[s][i], a[s][i], negative_slope)
                            for i in range(len(da[s]))])
         return _out(dZ, dA)
 

@@ -33,7 +33,7 @@ class MyKernels:
             Z[s] = W @ X[s] + b
         return Z
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=0.01):
         if name == "sigmoid":
             return dA * A * (1 - A)
         if name == "tanh":
@@ -41,7 +41,7 @@ class MyKernels:
         if name == "relu":
             return dA * (Z > 0)
         if name == "leaky_relu":
-            return dA * np.where(Z > 0, 1.0, alpha).astype(Z.dtype)
+            return dA * np.where(Z > 0, 1.0, negative_slope).astype(Z.dtype)
         if name == "linear":
             return dA.copy()
         # softmax: dz_i = a_i (da_i − Σ_k da_k a_k), row by row
@@ -51,10 +51,10 @@ class MyKernels:
 class MyFixedKernels(MyKernels):
     """The same engine with tanh's derivative corrected."""
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=0.01):
         if name == "tanh":
             return dA * (1 - A * A)
-        return super().activation_backward(name, dA, Z, A, alpha)
+        return super().activation_backward(name, dA, Z, A, negative_slope)
 
 
 def cpu_seconds(backend, X, y, epochs, at_least=0.2):
