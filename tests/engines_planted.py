@@ -18,10 +18,10 @@ from pyneuron.backends.numpy_backend import NumpyBackend
 class SignBug(NumpyBackend):
     """activation_backward of tanh with the derivative's sign flipped: dA·(a² − 1)."""
 
-    def activation_backward(self, name, dA, Z, A, alpha=0.01):
+    def activation_backward(self, name, dA, Z, A, negative_slope=0.01):
         if name == "tanh":
             return dA * (A * A - 1)
-        return super().activation_backward(name, dA, Z, A, alpha)
+        return super().activation_backward(name, dA, Z, A, negative_slope)
 
 
 class TransposeBug(NumpyBackend):
@@ -57,10 +57,10 @@ class SoftmaxNoMaxBug(NumpyBackend):
     def softmax(self, Z):
         return self._softmax(Z)
 
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=0.01):
         if name == "softmax":
             return self._softmax(Z)
-        return super().activation_forward(name, Z, alpha)
+        return super().activation_forward(name, Z, negative_slope)
 
 
 class UnbiasedVarianceBug(NumpyBackend):
@@ -99,10 +99,10 @@ class BlockedTailBug(NumpyBackend):
 
 
 class LeakySlopeBug(NumpyBackend):
-    """leaky relu with the slope 0.01 written in, ignoring ``alpha``."""
+    """leaky relu with the slope 0.01 written in, ignoring ``negative_slope``."""
 
-    def activation_forward(self, name, Z, alpha=0.01):
-        return super().activation_forward(name, Z, 0.01 if name == "leaky_relu" else alpha)
+    def activation_forward(self, name, Z, negative_slope=0.01):
+        return super().activation_forward(name, Z, 0.01 if name == "leaky_relu" else negative_slope)
 
 
 class TanhFormulaBug(NumpyBackend):
@@ -110,12 +110,12 @@ class TanhFormulaBug(NumpyBackend):
     keeping ~1e-16/|z| of relative accuracy and nothing of a z below 1e-16 (saturated
     |z| > 20 is left to np.tanh, so nothing overflows)."""
 
-    def activation_forward(self, name, Z, alpha=0.01):
+    def activation_forward(self, name, Z, negative_slope=0.01):
         if name == "tanh":
             with np.errstate(over="ignore", invalid="ignore"):
                 e = np.exp(2 * Z)
                 return np.where(np.abs(Z) > 20, np.tanh(Z), (e - 1) / (e + 1))
-        return super().activation_forward(name, Z, alpha)
+        return super().activation_forward(name, Z, negative_slope)
 
 
 class LogsumexpNoMaxBug(NumpyBackend):
@@ -177,9 +177,9 @@ class DenseForwardBiasBug(NumpyBackend):
     """the fused dense_forward forgetting the bias (its primitives are right: the kit sees it
     in its own dense_forward's cases and in whole training runs, which use it)."""
 
-    def dense_forward(self, X, W, b, activation, alpha=0.01):
+    def dense_forward(self, X, W, b, activation, negative_slope=0.01):
         Z = X @ W.T
-        return Z, self.activation_forward(activation, Z, alpha)
+        return Z, self.activation_forward(activation, Z, negative_slope)
 
 
 #: kind of deleted private test -> (backend, kernels the strict kit must fail in)

@@ -68,11 +68,11 @@ def test_a_kernel_that_writes_to_its_input_fails():
     from pyneuron.backends.numpy_backend import NumpyBackend
 
     class InPlace(NumpyBackend):
-        def activation_forward(self, name, Z, alpha=0.01):
+        def activation_forward(self, name, Z, negative_slope=0.01):
             if name == "relu":
                 np.maximum(Z, 0, out=Z)
                 return Z
-            return super().activation_forward(name, Z, alpha)
+            return super().activation_forward(name, Z, negative_slope)
 
     ref = NumpyBackend()
     Z = np.array([[-1.0, 2.0]])

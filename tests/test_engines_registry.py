@@ -77,12 +77,12 @@ def test_a_named_reference_lends_its_kernels():
 
 def test_a_subclass_of_a_pyneuron_backend_owns_only_what_it_overrides():
     class Sigmoidless(NumpyBackend):
-        def activation_forward(self, name, Z, alpha=0.01):
-            return super().activation_forward(name, Z, alpha)
+        def activation_forward(self, name, Z, negative_slope=0.01):
+            return super().activation_forward(name, Z, negative_slope)
 
-        def dense_forward(self, X, W, b, activation, alpha=0.01):
+        def dense_forward(self, X, W, b, activation, negative_slope=0.01):
             Z = self.linear_forward(X, W, b)
-            return Z, self.activation_forward(activation, Z, alpha)
+            return Z, self.activation_forward(activation, Z, negative_slope)
 
     pn.register_backend("sub", Sigmoidless())
     report = pn.backend_report("sub")
@@ -128,13 +128,13 @@ def test_bad_kernels_are_refused_with_their_name():
             return dA
 
     class Misspelt:
-        def activation_fowrard(self, name, Z, alpha=0.01):
+        def activation_fowrard(self, name, Z, negative_slope=0.01):
             return Z
 
     with pytest.raises(TypeError, match="kernel 'softmax': expected a function or method, got float"):
         pn.register_backend("mine", NotCallable())
     with pytest.raises(TypeError, match=r"kernel 'activation_backward': expected the signature "
-                                        r"\(name, dA, Z, A, alpha=0.01\)"):
+                                        r"\(name, dA, Z, A, negative_slope=0.01\)"):
         pn.register_backend("mine", WrongSignature())
     with pytest.raises(ValueError, match="'activation_fowrard' \\(did you mean 'activation_forward'"):
         pn.register_backend("mine", Misspelt())

@@ -144,9 +144,9 @@ def test_filter_export_and_step():
 
 def test_a_registered_backends_own_fused_kernel_is_one_record():
     class Mine:
-        def dense_forward(self, X, W, b, activation, alpha=0.01):
+        def dense_forward(self, X, W, b, activation, negative_slope=0.01):
             Z = X @ W.T + b
-            return Z, NumpyBackend().activation_forward(activation, Z, alpha)
+            return Z, NumpyBackend().activation_forward(activation, Z, negative_slope)
 
     pn.register_backend("mine", Mine())
     try:

@@ -80,7 +80,7 @@ DERIVATIVES = {
     "sigmoid": lambda z: sig(z) * (1 - sig(z)),
     "tanh": lambda z: 1 - math.tanh(z) ** 2,
     "relu": lambda z: 1.0 if z > 0 else 0.0,          # f'(0) taken as 0
-    "leaky_relu": lambda z: 1.0 if z > 0 else 0.01,   # f'(0) taken as alpha
+    "leaky_relu": lambda z: 1.0 if z > 0 else 0.01,   # f'(0) taken as negative_slope
     "linear": lambda z: 1.0,
 }
 
@@ -102,10 +102,10 @@ def test_activation_backward(kernels, name):
     assert_close(kernels.activation_backward(name, dA, Z, A), expected, rtol=1e-14, what=name)
 
 
-def test_leaky_relu_alpha_is_used(kernels):
+def test_leaky_relu_negative_slope_is_used(kernels):
     Z = arr([[-2.0, 3.0]])
-    assert_close(kernels.activation_forward("leaky_relu", Z, alpha=0.2), arr([[-0.4, 3.0]]))
-    dZ = kernels.activation_backward("leaky_relu", arr([[1.0, 1.0]]), Z, arr([[-0.4, 3.0]]), alpha=0.2)
+    assert_close(kernels.activation_forward("leaky_relu", Z, negative_slope=0.2), arr([[-0.4, 3.0]]))
+    dZ = kernels.activation_backward("leaky_relu", arr([[1.0, 1.0]]), Z, arr([[-0.4, 3.0]]), negative_slope=0.2)
     assert_close(dZ, arr([[0.2, 1.0]]))
 
 
