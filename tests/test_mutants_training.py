@@ -474,3 +474,28 @@ def test_dropout_masks_reach_only_the_dropout_layers_during_fit():
     assert all(layer.mask_source is None for layer in model.layers)
     model.fit(X, [0, 1], epochs=1, callbacks=[Look()])
     assert seen[-1] == [False, False]
+
+
+def test_the_defaults_of_training_fit(capsys):
+    """pyneuron.training.fit called with no options: 100 epochs in batches of 32 (33 rows:
+    two batches), shuffled, silent, no penalty, no validation."""
+    import pyneuron.training as T
+    X = np.linspace(-1.0, 1.0, 33)[:, None]
+    y = 0.3 - X[:, 0]
+    batches = []
+
+    class Count(pn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            batches.append(batch)
+
+    model = unit("numpy")
+    model.rng = np.random.default_rng(7)
+    h = T.fit(model, X, y, callbacks=[Count()])
+    assert h.epoch == list(range(1, 101)) and batches[:3] == [0, 1, 0] and len(batches) == 200
+    assert sorted(h.history) == ["loss", "lr"]
+    assert capsys.readouterr() == ("", "")
+    shuffled, in_order = unit("numpy"), unit("numpy")
+    shuffled.rng = np.random.default_rng(7)
+    T.fit(shuffled, X, y, shuffle=True, callbacks=[Count()])
+    T.fit(in_order, X, y, shuffle=False)
+    assert params(model) == params(shuffled) != params(in_order)
