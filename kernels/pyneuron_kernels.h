@@ -250,16 +250,20 @@ int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float 
  * number of batches whose update was applied: it stops at the first non-finite loss.
  * After a complete epoch, *after_loss is the loss of the last batch with the updated
  * parameters in inference mode (NaN if any parameter is not finite): the check that
- * catches an explosion in the epoch's last update (skipped if after_loss is NULL). */
+ * catches an explosion in the epoch's last update (skipped if after_loss is NULL).
+ * restore_point, if not NULL, receives a copy of every parameter and running statistic
+ * before the first update (layer by layer: W, b, gamma, beta, running_mean, running_var,
+ * the absent ones skipped, each after the other), so the caller can put back the weights
+ * the epoch started from if it diverges. */
 int pyn_fit_epoch_f64(const pyn_net *net, int64_t n_rows, const double *X, const double *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, double *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss);
+                      double *after_loss, double *restore_point);
 int pyn_fit_epoch_f32(const pyn_net *net, int64_t n_rows, const float *X, const float *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, float *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss);
+                      double *after_loss, float *restore_point);
 
 #endif

@@ -78,11 +78,32 @@ static int FN(params_finite)(const pyn_net *net)
     return 1;
 }
 
+/* Copy every parameter and running statistic, layer by layer (W, b, gamma, beta,
+ * running_mean, running_var; the absent ones skipped), into dst, one after the other: the
+ * order of pyneuron.callbacks.snapshot. */
+static void FN(save_params)(const pyn_net *net, T *dst)
+{
+    for (int64_t l = 0; l < net->L; ++l) {
+        const int64_t n = net->sizes[l + 1];
+        for (int q = 0; q < 4; ++q) {
+            if (!net->param[4 * l + q])
+                continue;
+            const int64_t len = q == 0 ? n * net->sizes[l] : n;
+            memcpy(dst, net->param[4 * l + q], sizeof(T) * (size_t)len);
+            dst += len;
+        }
+        for (int r = 0; r < 2 && NET_HAS_BN(net, l); ++r) {
+            memcpy(dst, net->stats[2 * l + r], sizeof(T) * (size_t)n);
+            dst += n;
+        }
+    }
+}
+
 int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, T *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss)
+                      double *after_loss, T *restore_point)
 {
     FN(fit_ws) ws;
     const int64_t n0 = net->sizes[0], k = net->sizes[net->L];
@@ -97,6 +118,10 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
     for (int64_t s = 0; order && s < n; ++s) /* before any update */
         if (order[s] < 0 || order[s] >= n_rows)
             return PYN_ERR_ORDER;
+    /* the weights the epoch starts from, for the caller to put back if it diverges: a copy
+     * here costs far less than one made by Python between the epochs */
+    if (restore_point)
+        FN(save_params)(net, restore_point);
     const T *Xb = X, *Yb = Y;
     int64_t m = 0;
     for (int64_t start = 0, b = 0; start < n; start += batch, ++b) {

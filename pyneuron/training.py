@@ -343,13 +343,12 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
 
     for h in hooks:
         h.call("on_train_begin", model)
-    last_good: list[np.ndarray] | None = None
     for epoch in range(initial_epoch + 1, last_epoch + 1):
         if lr_schedule is not None and lr_schedule.per == "epoch":
             optimizer.lr = lr_schedule(optimizer.initial_lr, epoch - 1)
         for h in hooks:
             h.call("on_epoch_begin", model, epoch)
-        last_good = snapshot(model, into=last_good)
+        plan.keep_restore_point()       # the weights to go back to if this epoch diverges
         order: np.ndarray | None
         if callable(shuffle):
             order = _check_order(shuffle(epoch, m), m)
@@ -359,7 +358,7 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
             recorder.values = []
         run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
         if run.diverged_batch is not None or not math.isfinite(run.after_loss):
-            restore(model, last_good)
+            plan.go_back()
             error = _diverged(run, epoch, optimizer, history)
             if not any(h.callback.on_train_diverged(error) for h in hooks):
                 if progress is not None:

@@ -29,6 +29,7 @@ import operator
 import numpy as np
 
 from .. import optimizers as opt
+from ..callbacks import restore
 from ..training_plan import EpochResult, TrainPlan
 from .c_backend import _ACT_CODES, _LOSS_CODES, _MAX_LAYERS, _TYPED, ffi, lib
 
@@ -111,7 +112,24 @@ class CTrainPlan(TrainPlan):
         self._X_in = self._Y_in = None
         self._done, self._after = ffi.new("int64_t *"), ffi.new("double *")
         self._fit_epoch = lib.pyn_fit_epoch_f64 if self.typed.dtype == np.float64 else lib.pyn_fit_epoch_f32
+        self._point_wanted = False   # keep_restore_point was called: the next epoch copies
+        self._point_in_c = None      # the views of the copy the C epoch made, for go_back
         self._ensure_bound()
+
+    # ------------------------------------------------------------ the restore point
+    def keep_restore_point(self):
+        """As :meth:`TrainPlan.keep_restore_point`, made by the epoch's C call itself
+        (``pyn_fit_epoch``'s ``restore_point``: one copy in C before its first update)
+        rather than by Python here; an epoch run step by step (callbacks between batches)
+        takes Python's copy at its start."""
+        self._point_wanted = True
+        self._point_in_c = None
+
+    def go_back(self):
+        if self._point_in_c is None:
+            TrainPlan.go_back(self)
+        else:
+            restore(self.model, self._point_in_c)
 
     # ------------------------------------------------------------ binding the buffers
     def _penalty_arrays(self):
@@ -277,6 +295,16 @@ class CTrainPlan(TrainPlan):
         self._bound_views = [(a.shape, a.dtype, True) for a in arrays]   # checked writable above
         self._settings_bound = self._settings()
         self._sizes, self._keep = sizes, keep
+        # where the C epoch copies the weights it starts from (see keep_restore_point): one
+        # buffer, seen as one view per array in pyneuron.callbacks.snapshot's order
+        kept = [a for layer in model.layers for a in layer.parameters()
+                + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])]
+        point = _aligned_empty(sum(a.size for a in kept), t.dtype)
+        self._point_views, at = [], 0
+        for a in kept:
+            self._point_views.append(point[at:at + a.size].reshape(a.shape))
+            at += a.size
+        self._point_ptr = t.ptr(point)
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
         self._m_cap = 0  # the layout depends on the net: size the workspace again
 
@@ -302,10 +330,16 @@ class CTrainPlan(TrainPlan):
             if order.shape != (X.shape[0],):
                 raise ValueError(f"order: expected a permutation of range({X.shape[0]}), "
                                  f"got shape {order.shape}")
+        point, self._point_wanted = self._point_wanted, False
         if callbacks:
+            if point:
+                TrainPlan.keep_restore_point(self)
             return self._epoch_by_steps(X, Y, order, batch, lr_for_step, callbacks)
         self._ensure_bound()
-        return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True)
+        if point:
+            self._point_in_c = self._point_views
+        return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True,
+                         restore_point=self._point_ptr if point else ffi.NULL)
 
     def _data(self, X, Y):
         """``X``, ``Y`` checked (once for the arrays fit passes every epoch) and their C
@@ -381,7 +415,7 @@ class CTrainPlan(TrainPlan):
                     parts.append(np.subtract(1.0, mask, dtype=np.float64).ravel())
         return np.concatenate(parts)
 
-    def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after):
+    def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after, restore_point=ffi.NULL):
         """Batches of rows ``start:stop`` (of ``order``) in one C call."""
         t, optimizer = self.typed, self.optimizer
         n = stop - start
@@ -411,7 +445,7 @@ class CTrainPlan(TrainPlan):
         err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
                               work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
                               c_correct if self.track_accuracy else ffi.NULL,
-                              self._done, self._after if check_after else ffi.NULL)
+                              self._done, self._after if check_after else ffi.NULL, restore_point)
         if err:
             exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
             raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epoch"))
