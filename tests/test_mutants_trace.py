@@ -1,0 +1,94 @@
+"""pyneuron.trace on its edges (issue 15 item 10: the mutation run of pyneuron/trace.py): what
+each ``detail`` keeps of an array (shapes only, a summary of non-empty float arrays), a layer
+driven by an object that is not its model, the baseline lookup without the hook, and the
+documented workload of ``overhead`` (MLP([8, 32, 1]), 256 rows, batches of 32, 300 epochs,
+15 interleaved runs per side).
+
+Oracles: the arrays given, min/max/mean written out, counts of the calls made."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pyneuron as pn
+from pyneuron import backends
+from pyneuron.trace import overhead
+from pyneuron.trace import _keep, get_without_hook
+
+
+# ------------------------------------------------------------------ what a record keeps
+def test_shapes_keeps_only_the_shape():
+    a = np.array([[1.0, -2.0, 4.0]])
+    assert _keep(a, "shapes") == {"shape": (1, 3)}
+    assert _keep(np.arange(3), "shapes") == {"shape": (3,)}
+
+
+def test_summary_of_a_float_array_and_only_the_shape_of_others():
+    a = np.array([[1.0, -2.0, 4.0]])
+    assert _keep(a, "summary") == {"shape": (1, 3), "min": -2.0, "max": 4.0, "mean": 1.0}
+    assert _keep(np.arange(3), "summary") == {"shape": (3,)}              # integers: no summary
+    assert _keep(np.empty((0, 2)), "summary") == {"shape": (0, 2)}        # empty: nothing to sum up
+    full = _keep(a, "full")
+    assert full is not a and np.array_equal(full, a)
+    assert _keep(0.5, "shapes") == 0.5 and _keep(backends, "summary") == repr(backends)
+
+
+def test_a_shapes_trace_records_no_values():
+    X = np.array([[0.5, -1.0], [2.0, 0.25]])
+    with pn.trace(detail="shapes") as t:
+        pn.MLP([2, 3, 1], seed=0, backend="numpy").predict(X)
+    first = t.filter(kernel="linear_forward")[0]
+    assert first["inputs"][0] == {"shape": (2, 2)} and first["output"] == {"shape": (2, 3)}
+
+
+# ------------------------------------------------------------------ where a call comes from
+class _Holder:
+    """Not a model of the layer it drives: its own ``layers`` list is empty."""
+
+    def __init__(self):
+        self.layers = []
+
+    def run(self, layer, kernels, X):
+        return layer.forward(kernels, X)
+
+
+def test_a_layer_driven_by_an_object_that_is_not_its_model_has_no_layer_index():
+    model = pn.MLP([2, 3, 1], seed=0, backend="numpy")
+    X = np.array([[0.5, -1.0]])
+    with pn.trace() as t:
+        A = _Holder().run(model.layers[0], backends.get("numpy"), X)
+    np.testing.assert_array_equal(A, model.layers[0].forward(backends.get("numpy"), X))   # untraced
+    assert len(t) > 0 and {r["layer"] for r in t} == {None}
+
+
+# ------------------------------------------------------------------ the overhead baseline
+def test_the_baseline_lookup_loads_the_c_module_only_for_c(monkeypatch):
+    calls = []
+    load = backends._load_c
+    monkeypatch.setattr(backends, "_load_c", lambda: (calls.append(1), load())[1])
+    assert get_without_hook("numpy") is backends._instances["numpy"]
+    assert calls == []
+    try:
+        get_without_hook("c")
+    except backends.BackendUnavailableError:
+        pass
+    assert calls == [1]
+
+
+def test_overhead_runs_the_documented_workload_interleaved(monkeypatch):
+    fits = []
+
+    class FakeMLP:
+        def __init__(self, sizes, seed, backend):
+            self.sizes, self.seed, self.backend = sizes, seed, backend
+
+        def fit(self, X, y, epochs, batch_size, lr):
+            fits.append((self.sizes, self.backend, X.shape, y.shape, epochs, batch_size, lr, backends.get))
+
+    monkeypatch.setattr(pn, "MLP", FakeMLP)
+    hooked = backends.get
+    with_hook, without = overhead()
+    assert len(fits) == 2 * 15
+    assert all(f[:7] == ([8, 32, 1], "c", (256, 8), (256,), 300, 32, 0.1) for f in fits)
+    assert [f[7] for f in fits] == [get_without_hook, hooked] * 15        # bare, hooked, bare, ...
+    assert with_hook >= 0 and without >= 0 and backends.get is hooked
