@@ -92,3 +92,68 @@ def test_overhead_runs_the_documented_workload_interleaved(monkeypatch):
     assert all(f[:7] == ([8, 32, 1], "c", (256, 8), (256,), 300, 32, 0.1) for f in fits)
     assert [f[7] for f in fits] == [get_without_hook, hooked] * 15        # bare, hooked, bare, ...
     assert with_hook >= 0 and without >= 0 and backends.get is hooked
+
+
+def _down(n, kernels, X, W, b):
+    """``n`` nested calls, then the kernel call: the call site is ``n + 1`` frames below the caller."""
+    return kernels.linear_forward(X, W, b) if n == 0 else _down(n - 1, kernels, X, W, b)
+
+
+class _Owner:
+    """Holds the model's layers, as a model does, and calls a kernel ``depth`` frames down."""
+
+    def __init__(self, model):
+        self.layers = model.layers
+
+    def run(self, depth, kernels, X):
+        layer = self.layers[0]
+        return _down(depth, kernels, X, layer.W, layer.b)
+
+
+@pytest.mark.parametrize("depth, found", [(10, (0, "W")), (11, (None, None))])
+def test_the_model_is_looked_for_twelve_frames_up(depth, found):
+    # frames looked at: the call site and the eleven above it (_down at depth 0 .. depth, then run)
+    model = pn.MLP([2, 3, 1], seed=0, backend="numpy")
+    with pn.trace() as t:
+        _Owner(model).run(depth, backends.get("numpy"), np.array([[0.5, -1.0]]))
+    assert [(r["kernel"], r["layer"], r["param"]) for r in t] == [("linear_forward", *found)]
+
+
+class _OwnLoss(pn.backends.numpy_backend.NumpyBackend):
+    """numpy with a data_loss of its own, so the trace records it as one fused call."""
+
+    def data_loss(self, *args, **kwargs):
+        return super().data_loss(*args, **kwargs)
+
+
+def test_a_kernel_the_model_calls_itself_is_tied_to_the_layer_whose_arrays_it_takes():
+    pn.register_backend("ownloss", _OwnLoss())
+    try:
+        model = pn.MLP([2, 3, 1], seed=0, backend="ownloss")
+        X, Y = np.array([[0.5, -1.0]]), np.array([[1.0]])
+        with pn.trace() as t:
+            A = model._forward(X)
+            model._data_loss(A, Y)              # called by the model's own method, not by a layer's
+        loss = t.filter(kernel="data_loss")
+        assert len(loss) == 1 and loss[0]["fused"] and (loss[0]["layer"], loss[0]["param"]) == (1, None)
+    finally:
+        backends.unregister_backend("ownloss")
+
+
+def test_a_trace_made_directly_summarizes_and_keeps_fused_plans_fused():
+    from pyneuron.trace import Trace
+    X = np.array([[0.5, -1.0], [2.0, 0.25], [-1.0, 1.0], [0.0, 0.5]])
+    y = np.array([0, 1, 0, 1])
+    with Trace() as t:
+        pn.MLP([2, 3, 1], seed=0, backend="numpy").fit(X, y, epochs=1, batch_size=2, lr=0.1)
+    assert t.detail == "summary" and t.expand is False
+    assert "train_plan.epoch" in t.kernels()                  # numpy's own plan, one record an epoch
+    assert set(t[0]["inputs"][0]) == {"shape", "min", "max", "mean"}
+
+
+def test_a_trace_cannot_be_entered_twice():
+    with pn.trace() as t:
+        with pytest.raises(RuntimeError, match=r"trace: this trace is already recording \(open a new "
+                                               r"pyneuron.trace\(\)\)"):
+            t.__enter__()
+    assert backends._wrap is None
