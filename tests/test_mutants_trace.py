@@ -157,3 +157,24 @@ def test_a_trace_cannot_be_entered_twice():
                                                r"pyneuron.trace\(\)\)"):
             t.__enter__()
     assert backends._wrap is None
+
+
+def test_an_exception_in_the_block_propagates_and_the_hook_is_removed():
+    with pytest.raises(ZeroDivisionError):
+        with pn.trace():
+            1 / 0
+    assert backends._wrap is None
+
+
+def test_step_prints_the_call_its_inputs_and_its_output_by_default(capsys):
+    X = np.array([[0.5, -1.0]])
+    model = pn.MLP([2, 1], seed=0, backend="scalar")
+    with pn.trace(detail="full") as t:
+        model.predict_proba(X)
+    capsys.readouterr()
+    first = t.step()
+    lines = capsys.readouterr().out.splitlines()
+    assert first is t[0] and lines[0] == t._line(first)
+    assert [line.split(" = ")[0] for line in lines[1:]] == [f"    in[{i}]" for i in range(len(first["inputs"]))] + [
+        "    out  "]
+    assert lines[1] == "    in[0] = [[ 0.5 -1. ]]"
