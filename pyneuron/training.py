@@ -322,7 +322,7 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
     l1, l2 = uniform if uniform is not None else (0.0, 0.0)
     plan = model.kernels.train_plan(model, optimizer, l1=l1, l2=l2, clip_value=clip_value, clip_norm=clip_norm,
                                     track_accuracy=track_accuracy,
-                                    penalty=terms if uniform is None else None, sample_weight=w_tr)
+                                    penalty=terms, sample_weight=w_tr)
     hooks = [Hooks(cb, model) for cb in callbacks]
     batch_hooks = [h for h in hooks if has_batch_hooks(h.callback)]
     recorder = None

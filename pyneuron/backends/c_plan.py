@@ -75,11 +75,26 @@ def supports(model, optimizer):
             and describe_optimizer(optimizer) is not None)
 
 
+#: What the rebinding check reads of each bound array, and of each layer (see
+#: CTrainPlan._ensure_bound): attrgetter gathers them without a Python loop per array.
+_VIEW = operator.attrgetter("shape", "dtype", "flags.writeable")
+_LAYER_SETTINGS = operator.attrgetter("dropout", "bn_eps", "bn_momentum", "frozen")
+
+
+def _usable(a, dtype):
+    """Can C take ``a`` as a buffer to update: an array of ``dtype``, C-contiguous, aligned,
+    writable? (:meth:`CTrainPlan._refuse` says which of these fails.)"""
+    if not isinstance(a, np.ndarray) or a.dtype != dtype:
+        return False
+    flags = a.flags
+    return flags.c_contiguous and flags.aligned and flags.writeable
+
+
 def _aligned_empty(n, dtype):
     """An array of ``n`` elements whose data starts on a 64-byte boundary."""
     dtype = np.dtype(dtype)
     raw = np.empty(n + 64 // dtype.itemsize, dtype)
-    skip = (-raw.ctypes.data % 64) // dtype.itemsize
+    skip = (-raw.__array_interface__["data"][0] % 64) // dtype.itemsize
     return raw[skip:skip + n]
 
 
@@ -109,11 +124,14 @@ class CTrainPlan(TrainPlan):
         self._bound_arrays = None   # the arrays C holds pointers to, once bound
         self._m_cap, self._work = 0, None
         self._nb_cap = 0
+        self._lrs_filled = (None, 0)    # (lr, steps) already in the learning-rate buffer
+        #: answers a row adds to the accuracy count: one for cce, one per output otherwise
+        self._counted_per_row = 1 if model.loss_name == "cce" else int(model.layer_sizes[-1])
         self._X_in = self._Y_in = None
         self._done, self._after = ffi.new("int64_t *"), ffi.new("double *")
         self._fit_epoch = lib.pyn_fit_epoch_f64 if self.typed.dtype == np.float64 else lib.pyn_fit_epoch_f32
         self._point_wanted = False   # keep_restore_point was called: the next epoch copies
-        self._point_in_c = None      # the views of the copy the C epoch made, for go_back
+        self._point_in_c = None      # the copy the C epoch made, for go_back
         self._ensure_bound()
 
     # ------------------------------------------------------------ the restore point
@@ -128,8 +146,14 @@ class CTrainPlan(TrainPlan):
     def go_back(self):
         if self._point_in_c is None:
             TrainPlan.go_back(self)
-        else:
-            restore(self.model, self._point_in_c)
+            return
+        # the copy C made: one flat buffer, read back array by array in snapshot's order
+        copies, at = [], 0
+        for layer in self.model.layers:
+            for a in layer.parameters() + ([layer.running_mean, layer.running_var] if layer.batch_norm else []):
+                copies.append(self._point_in_c[at:at + a.size].reshape(a.shape))
+                at += a.size
+        restore(self.model, copies)
 
     # ------------------------------------------------------------ binding the buffers
     def _penalty_arrays(self):
@@ -181,8 +205,7 @@ class CTrainPlan(TrainPlan):
         at every step, so a callback may change them between steps or epochs. (Compared
         with ``==``: the rule stays a dict, the layers' part a list, nothing is sorted.)"""
         return (describe_optimizer(self.optimizer), self.model.negative_slope,
-                [(layer.dropout, layer.bn_eps, layer.bn_momentum, frozenset(layer.frozen))
-                 for layer in self.model.layers])
+                list(map(_LAYER_SETTINGS, self.model.layers)))
 
     def _ensure_bound(self):
         """Bind again (checking everything) unless every array is the very one bound, with
@@ -194,7 +217,7 @@ class CTrainPlan(TrainPlan):
             arrays = self._gather()
             if (len(arrays) == len(self._bound_arrays)
                     and all(map(operator.is_, arrays, self._bound_arrays))
-                    and [(a.shape, a.dtype, a.flags.writeable) for a in arrays] == self._bound_views
+                    and list(map(_VIEW, arrays)) == self._bound_views
                     and self._settings() == self._settings_bound):
                 return
         self._bind()
@@ -208,21 +231,8 @@ class CTrainPlan(TrainPlan):
             raise TypeError(f"optimizer: the fused C plan cannot run {type(optimizer).__name__}'s "
                             "update; fit gives such optimizers the per-operation plan")
         arrays = self._current()
-        names = []
-        for i, layer in enumerate(model.layers, 1):
-            names += [f"W{i}"] + ([f"b{i}"] if getattr(layer, "has_bias", True) else [])
-            names += [f"gamma{i}", f"beta{i}", f"running_mean{i}", f"running_var{i}"] if layer.batch_norm else []
-        names += [f"optimizer.state[{i}][{n!r}]" for i in range(len(optimizer.state))
-                  for n in optimizer.state_names]
-        for name, a in zip(names, arrays):
-            if not isinstance(a, np.ndarray) or a.dtype != t.dtype:
-                raise TypeError(f"{name}: expected a numpy array of {t.dtype}, got "
-                                f"{getattr(a, 'dtype', type(a).__name__)}")
-            if not (a.flags.c_contiguous and a.flags.aligned):
-                raise ValueError(f"{name}: expected a C-contiguous, aligned array")
-            if not a.flags.writeable:
-                raise ValueError(f"{name}: expected a writable array (training updates it in "
-                                 "place), got a read-only one")
+        if not all(_usable(a, t.dtype) for a in arrays):
+            self._refuse(arrays)
         sizes = [int(n) for n in model.layer_sizes]  # the architecture every array must fit
         for i, layer in enumerate(model.layers, 1):
             n = sizes[i]
@@ -234,11 +244,15 @@ class CTrainPlan(TrainPlan):
             for attr, shape in expect.items():
                 if getattr(layer, attr).shape != shape:
                     raise ValueError(f"{attr}{i}: expected shape {shape}, got {getattr(layer, attr).shape}")
-        order = sorted(arrays, key=lambda a: a.__array_interface__["data"][0])  # by address
-        for a, b in zip(order, order[1:]):
-            if np.shares_memory(a, b):
-                raise ValueError("parameters and optimizer state: expected separate arrays, "
-                                 "got two that share memory")
+        # Arrays that each own their memory (no base) and are distinct objects cannot share
+        # any: the usual case (a model's own arrays, the optimizer's zeros_like) skips the
+        # search, which costs a sixth of binding a small net.
+        if not (all(a.base is None for a in arrays) and len(set(map(id, arrays))) == len(arrays)):
+            order = sorted(arrays, key=lambda a: a.__array_interface__["data"][0])  # by address
+            for a, b in zip(order, order[1:]):
+                if np.shares_memory(a, b):
+                    raise ValueError("parameters and optimizer state: expected separate arrays, "
+                                     "got two that share memory")
 
         L = len(model.layers)
         keep = [1.0 - layer.dropout for layer in model.layers]
@@ -291,22 +305,40 @@ class CTrainPlan(TrainPlan):
         for key, value in rule.items():
             setattr(net, key, value)
         self._net, self._keepalive = net, (keepalive, pointers, param, stats, state1, state2)
+        n_model = len(arrays) - len(optimizer.state) * len(names_state)   # the model's, then state
         self._bound_arrays = list(arrays)
         self._bound_views = [(a.shape, a.dtype, True) for a in arrays]   # checked writable above
-        self._settings_bound = self._settings()
+        rule_now, slope, layer_settings = self._settings()
+        # each layer's `frozen` as a frozen copy: the live set is the one a callback changes
+        self._settings_bound = (rule_now, slope, [(*s[:3], frozenset(s[3])) for s in layer_settings])
         self._sizes, self._keep = sizes, keep
         # where the C epoch copies the weights it starts from (see keep_restore_point): one
-        # buffer, seen as one view per array in pyneuron.callbacks.snapshot's order
-        kept = [a for layer in model.layers for a in layer.parameters()
-                + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])]
-        point = _aligned_empty(sum(a.size for a in kept), t.dtype)
-        self._point_views, at = [], 0
-        for a in kept:
-            self._point_views.append(point[at:at + a.size].reshape(a.shape))
-            at += a.size
-        self._point_ptr = t.ptr(point)
+        # buffer of every parameter and running statistic, in snapshot's order
+        self._point = _aligned_empty(sum(a.size for a in arrays[:n_model]), t.dtype)
+        self._point_ptr = t.ptr(self._point)
         self._dropout_width = sum(n for n, k in zip(sizes[1:], keep) if k < 1.0)
         self._m_cap = 0  # the layout depends on the net: size the workspace again
+
+    def _refuse(self, arrays):
+        """Raise the error for the first of ``arrays`` (as :meth:`_gather` lists them) that C
+        cannot take: a TypeError for a wrong type or dtype, a ValueError for a
+        non-contiguous, misaligned or read-only array, each naming the array."""
+        model, optimizer, dtype = self.model, self.optimizer, self.typed.dtype
+        names = []
+        for i, layer in enumerate(model.layers, 1):
+            names += [f"W{i}"] + ([f"b{i}"] if getattr(layer, "has_bias", True) else [])
+            names += [f"gamma{i}", f"beta{i}", f"running_mean{i}", f"running_var{i}"] if layer.batch_norm else []
+        names += [f"optimizer.state[{i}][{n!r}]" for i in range(len(optimizer.state))
+                  for n in optimizer.state_names]
+        for name, a in zip(names, arrays):
+            if not isinstance(a, np.ndarray) or a.dtype != dtype:
+                raise TypeError(f"{name}: expected a numpy array of {dtype}, got "
+                                f"{getattr(a, 'dtype', type(a).__name__)}")
+            if not (a.flags.c_contiguous and a.flags.aligned):
+                raise ValueError(f"{name}: expected a C-contiguous, aligned array")
+            if not a.flags.writeable:
+                raise ValueError(f"{name}: expected a writable array (training updates it in "
+                                 "place), got a read-only one")
 
     def _workspace(self, m):
         if m > self._m_cap:
@@ -337,7 +369,7 @@ class CTrainPlan(TrainPlan):
             return self._epoch_by_steps(X, Y, order, batch, lr_for_step, callbacks)
         self._ensure_bound()
         if point:
-            self._point_in_c = self._point_views
+            self._point_in_c = self._point
         return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True,
                          restore_point=self._point_ptr if point else ffi.NULL)
 
@@ -384,6 +416,7 @@ class CTrainPlan(TrainPlan):
         """Per-batch outputs of the epoch call (losses, right answers, learning rates),
         kept between calls."""
         if nb > self._nb_cap:
+            self._lrs_filled = (None, 0)
             self._losses, self._correct, self._lrs = np.empty(nb), np.zeros(nb, np.int64), np.empty(nb)
             self._penalties = np.zeros(nb)
             self._c_out = (ffi.from_buffer("double[]", self._losses),
@@ -415,29 +448,46 @@ class CTrainPlan(TrainPlan):
                     parts.append(np.subtract(1.0, mask, dtype=np.float64).ravel())
         return np.concatenate(parts)
 
+    def _learning_rates(self, nb, t0, lr_for_step):
+        """The learning rate of each of the next ``nb`` steps (``lr_for_step(t)`` for step
+        counts ``t0, t0 + 1, ...``, else the optimizer's ``lr``) in the buffer C reads.
+        A constant rate already in place for ``nb`` steps is not written again."""
+        lrs = self._lrs
+        if lr_for_step is None:
+            lr = self.optimizer.lr
+            if lr == self._lrs_filled[0] and nb <= self._lrs_filled[1]:
+                return
+            rates = [float(lr)]
+        else:
+            rates = [float(lr_for_step(t0 + k)) for k in range(nb)]
+        for lr in rates:
+            if not 0.0 < lr < math.inf:
+                raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
+        if lr_for_step is None:
+            lrs[:nb] = rates[0]
+            self._lrs_filled = (lr, nb)
+        else:
+            lrs[:nb] = rates
+            self._lrs_filled = (None, 0)
+
     def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after, restore_point=ffi.NULL):
-        """Batches of rows ``start:stop`` (of ``order``) in one C call."""
-        t, optimizer = self.typed, self.optimizer
+        """Batches of rows ``start:stop`` (of ``order``) in one C call.
+
+        Run once per epoch of every fit, so kept short (a few µs of Python beside the C
+        epoch of a small net): buffers and pointers are made once and reused."""
+        optimizer = self.optimizer
         n = stop - start
         nb = -(-n // batch)
         c_losses, c_correct, c_lrs, c_penalties = self._buffers(nb)
         t0 = optimizer.t
-        lrs = self._lrs
-        for k in range(nb if lr_for_step is not None else 1):
-            lr = float(lr_for_step(t0 + k)) if lr_for_step is not None else float(optimizer.lr)
-            if not 0.0 < lr < math.inf:
-                raise ValueError(f"lr: expected a positive finite learning rate, got {lr!r}")
-            lrs[k] = lr
-        if lr_for_step is None:
-            lrs[1:nb] = lr
-        if self._dropout_width:
-            u = self._uniforms(n, batch)
-            u_ptr = ffi.from_buffer("double[]", u)
-        else:
-            u_ptr = ffi.NULL
+        self._learning_rates(nb, t0, lr_for_step)
+        u_ptr = ffi.from_buffer("double[]", self._uniforms(n, batch)) if self._dropout_width else ffi.NULL
         work, work_len = self._workspace(min(batch, n))
         if order is None:
-            Xs, Ys = (self._X_ptr, self._Y_ptr) if start == 0 else (t.ptr(X[start:stop]), t.ptr(Y[start:stop]))
+            if start == 0:
+                Xs, Ys = self._X_ptr, self._Y_ptr
+            else:
+                Xs, Ys = self.typed.ptr(X[start:stop]), self.typed.ptr(Y[start:stop])
             order_ptr, n_rows = ffi.NULL, n
         else:
             Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
@@ -451,14 +501,15 @@ class CTrainPlan(TrainPlan):
             raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epoch"))
         k = self._done[0]
         optimizer.t = t0 + k
-        optimizer.lr = float(lrs[min(k, nb - 1)])
-        result = EpochResult(losses=self._losses[:min(k + 1, nb)].tolist())
+        if lr_for_step is not None:
+            optimizer.lr = float(self._lrs[min(k, nb - 1)])
+        seen = min(k + 1, nb)        # the applied batches, and the one that stopped the epoch
+        result = EpochResult(losses=self._losses[:seen].tolist())
         if self._penalized:
-            result.penalties = self._penalties[:min(k + 1, nb)].tolist()
+            result.penalties = self._penalties[:seen].tolist()
         if self.track_accuracy:
             result.correct = sum(self._correct[:k].tolist())   # a few numbers: no NumPy reduction
-        applied = min(n, k * batch)
-        result.counted = applied * (1 if self.model.loss_name == "cce" else self._sizes[-1])
+        result.counted = min(n, k * batch) * self._counted_per_row
         if k < nb:
             result.diverged_batch = k + 1
         elif check_after:
