@@ -83,7 +83,7 @@ def test_overhead_runs_the_documented_workload_interleaved(monkeypatch):
             self.sizes, self.seed, self.backend = sizes, seed, backend
 
         def fit(self, X, y, epochs, batch_size, lr):
-            fits.append((self.sizes, self.backend, X.shape, y.shape, epochs, batch_size, lr, backends.get))
+            fits.append((self.sizes, self.backend, X.shape, y.shape, epochs, batch_size, lr, backends.get, X, y))
 
     monkeypatch.setattr(pn, "MLP", FakeMLP)
     hooked = backends.get
@@ -91,6 +91,8 @@ def test_overhead_runs_the_documented_workload_interleaved(monkeypatch):
     assert len(fits) == 2 * 15
     assert all(f[:7] == ([8, 32, 1], "c", (256, 8), (256,), 300, 32, 0.1) for f in fits)
     assert [f[7] for f in fits] == [get_without_hook, hooked] * 15        # bare, hooked, bare, ...
+    X = np.random.default_rng(0).standard_normal((256, 8))                # the same data every run
+    assert all(np.array_equal(f[8], X) and np.array_equal(f[9], X[:, 0] > 0) for f in fits)
     assert with_hook >= 0 and without >= 0 and backends.get is hooked
 
 
@@ -178,3 +180,10 @@ def test_step_prints_the_call_its_inputs_and_its_output_by_default(capsys):
     assert [line.split(" = ")[0] for line in lines[1:]] == [f"    in[{i}]" for i in range(len(first["inputs"]))] + [
         "    out  "]
     assert lines[1] == "    in[0] = [[ 0.5 -1. ]]"
+
+
+def test_the_baseline_lookup_refuses_an_unavailable_c(monkeypatch):
+    monkeypatch.setattr(backends, "_instances", {k: v for k, v in backends._instances.items() if k != "c"})
+    monkeypatch.setattr(backends, "_c_error", "the 'c' backend is not available: test")
+    with pytest.raises(backends.BackendUnavailableError, match="the 'c' backend is not available: test"):
+        get_without_hook("c")
