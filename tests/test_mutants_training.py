@@ -118,6 +118,10 @@ def test_weights_of_the_split():
     out = _split_validation(pn.MLP([1, 1], seed=5), X, X, w, 0.5, None)
     np.testing.assert_array_equal(out[2], w[train])
     np.testing.assert_array_equal(out[5], w[val])
+    w = np.full(4, 0.5)                # weights below 1 are weights too
+    out = _split_validation(pn.MLP([1, 1], seed=5), X, X, w, 0.5, None)
+    np.testing.assert_array_equal(out[2], [0.5, 0.5])
+    np.testing.assert_array_equal(out[5], [0.5, 0.5])
 
 
 def test_validation_data_with_and_without_weights(backend):
