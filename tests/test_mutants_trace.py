@@ -83,16 +83,16 @@ def test_overhead_runs_the_documented_workload_interleaved(monkeypatch):
             self.sizes, self.seed, self.backend = sizes, seed, backend
 
         def fit(self, X, y, epochs, batch_size, lr):
-            fits.append((self.sizes, self.backend, X.shape, y.shape, epochs, batch_size, lr, backends.get, X, y))
+            fits.append((self.sizes, self.seed, self.backend, X.shape, y.shape, epochs, batch_size, lr, backends.get, X, y))
 
     monkeypatch.setattr(pn, "MLP", FakeMLP)
     hooked = backends.get
     with_hook, without = overhead()
     assert len(fits) == 2 * 15
-    assert all(f[:7] == ([8, 32, 1], "c", (256, 8), (256,), 300, 32, 0.1) for f in fits)
-    assert [f[7] for f in fits] == [get_without_hook, hooked] * 15        # bare, hooked, bare, ...
+    assert all(f[:8] == ([8, 32, 1], 0, "c", (256, 8), (256,), 300, 32, 0.1) for f in fits)
+    assert [f[8] for f in fits] == [get_without_hook, hooked] * 15        # bare, hooked, bare, ...
     X = np.random.default_rng(0).standard_normal((256, 8))                # the same data every run
-    assert all(np.array_equal(f[8], X) and np.array_equal(f[9], X[:, 0] > 0) for f in fits)
+    assert all(np.array_equal(f[9], X) and np.array_equal(f[10], X[:, 0] > 0) for f in fits)
     assert with_hook >= 0 and without >= 0 and backends.get is hooked
 
 
