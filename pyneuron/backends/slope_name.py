@@ -10,7 +10,7 @@ keep old code working for one release:
   that still say ``alpha``, and ``register_backend`` warns once naming them.
 * pyneuron's own backends take the old keyword too (keyword-only ``alpha=None``):
   :func:`old_slope_keyword` turns it into the slope with a ``DeprecationWarning`` naming
-  ``negative_slope`` (the warning of :func:`pyneuron._slope.slope_argument`), and refuses
+  ``negative_slope`` (the warning of ``pyneuron._slope.slope_argument``), and refuses
   both names at once with a ``TypeError``, as Python does for one argument given twice.
 """
 from __future__ import annotations
