@@ -20,6 +20,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import offline_math  # noqa: E402  (docs/offline_math.py)
 import pages  # noqa: E402  (docs/pages.py)
 
 os.environ.setdefault("PYNEURON_PROGRESS", "0")     # no progress bars in the rendered lessons
@@ -66,6 +67,10 @@ def _attributes_as_fields(self, section):
 
 napoleon_docstring.GoogleDocstring._parse_attribute_docstring = _prose_attribute_docstring
 napoleon_docstring.GoogleDocstring._parse_attributes_section = _attributes_as_fields
+
+# Formulas typeset offline, from a copy of MathJax inside the site (docs/offline_math.py).
+mathjax_path = offline_math.MATHJAX_PATH
+mathjax2_config = offline_math.MATHJAX2_CONFIG
 
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
@@ -205,3 +210,4 @@ def setup(app):
     app.connect("autodoc-process-bases", drop_private_bases)
     app.connect("missing-reference", resolve_short_names)
     app.connect("autodoc-skip-member", skip_foreign_members)
+    app.connect("build-finished", offline_math.copy_mathjax)

@@ -151,3 +151,40 @@ def test_every_public_name_has_a_docstring():
             if kind in ("function", "class", "exception") and not (getattr(obj, "__doc__", None) or "").strip():
                 bare.append(f"{modname}.{name}")
     assert not bare, "public names without a docstring: " + ", ".join(bare)
+
+
+
+
+def test_formulas_are_typeset_from_a_copy_inside_the_site(tmp_path, monkeypatch):
+    """MathJax comes with the docs extra and is copied into the built site, so pages opened
+    without network show typeset formulas (Sphinx's default would load it from a CDN). CI's
+    docs stage checks the real build; here a stand-in for the package's folder."""
+    import offline_math
+    conf = (DOCS / "conf.py").read_text(encoding="utf-8")
+    assert "mathjax_path = offline_math.MATHJAX_PATH" in conf
+    assert 'app.connect("build-finished", offline_math.copy_mathjax)' in conf
+    script, config = offline_math.MATHJAX_PATH.split("?config=")
+    assert not script.startswith(("http:", "https:", "//"))
+    package = tmp_path / "package"
+    (package / "config").mkdir(parents=True)
+    (package / "MathJax.js").write_text("// MathJax")
+    (package / "config" / f"{config}.js").write_text("// config")
+    monkeypatch.setattr(offline_math, "mathjax_folder", lambda: str(package))
+    html = types.SimpleNamespace(outdir=str(tmp_path / "html"), builder=types.SimpleNamespace(format="html"))
+    offline_math.copy_mathjax(html, None)
+    static = tmp_path / "html" / "_static"
+    assert (static / script).read_text() == "// MathJax"
+    assert (static / script).parent.joinpath("config", f"{config}.js").is_file()
+    offline_math.copy_mathjax(html, None)                      # a second build over the first
+    failed = types.SimpleNamespace(outdir=str(tmp_path / "failed"), builder=html.builder)
+    offline_math.copy_mathjax(failed, RuntimeError("the build failed"))
+    latex = types.SimpleNamespace(outdir=str(tmp_path / "tex"), builder=types.SimpleNamespace(format="latex"))
+    offline_math.copy_mathjax(latex, None)
+    assert not (tmp_path / "failed").exists() and not (tmp_path / "tex").exists()
+
+
+def test_without_the_package_the_docs_say_how_to_get_it(monkeypatch):
+    import offline_math
+    monkeypatch.setitem(sys.modules, "jupyter_server_mathjax", None)
+    with pytest.raises(ImportError, match=r'pip install "\.\[docs\]"'):
+        offline_math.mathjax_folder()
