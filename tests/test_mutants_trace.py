@@ -187,3 +187,22 @@ def test_the_baseline_lookup_refuses_an_unavailable_c(monkeypatch):
     monkeypatch.setattr(backends, "_c_error", "the 'c' backend is not available: test")
     with pytest.raises(backends.BackendUnavailableError, match="the 'c' backend is not available: test"):
         get_without_hook("c")
+
+
+def _record(**kw):
+    r = {"index": 3, "step": 1, "phase": "forward", "layer": None, "param": None, "kernel": "k",
+         "backend": "numpy", "depth": 0, "fused": False, "shapes": [(2, 3), ()]}
+    r.update(kw)
+    return r
+
+
+def test_a_tape_line_for_each_kind_of_output():
+    from pyneuron.trace import Trace
+    line = Trace._line
+    assert line(_record(output={"shape": (2,), "min": -1.0, "max": 2.5, "mean": 0.123456})) == (
+        "    3 step 1   forward          numpy.k(2x3 ()) -> mean 0.1235 [-1, 2.5]")
+    assert line(_record(output=0.5, layer=1, param="W", depth=1, fused=True)) == (
+        "    3 step 1   forward  L1.W      numpy.k (fused)(2x3 ()) -> 0.5")
+    assert line(_record(output={"mean_loss": 0.25, "batches": 4}, layer=0)) == (
+        "    3 step 1   forward  L0      numpy.k(2x3 ()) -> 4 batches, mean loss 0.25")
+    assert line(_record(output={"shape": (2,)})) == "    3 step 1   forward          numpy.k(2x3 ())"
