@@ -70,7 +70,7 @@ CASES = {
     "dense bad activation": (lambda: C.dense_forward(X, W, b, "swish"), ValueError, "activation"),
     "activation slice": (lambda: C.activation_forward("relu", strided(Z)), ValueError, "Z"),
     "activation name": (lambda: C.activation_forward(3, Z), ValueError, "activation"),
-    "activation alpha": (lambda: C.activation_forward("leaky_relu", Z, "0.1"), TypeError, "alpha"),
+    "activation negative_slope": (lambda: C.activation_forward("leaky_relu", Z, "0.1"), TypeError, "negative_slope"),
     "backward shapes": (lambda: C.activation_backward("tanh", Z, Z[:2].copy(), Z), ValueError, "Z"),
     "backward dtype": (lambda: C.activation_backward("tanh", Z, Z, Z.astype(np.float32)),
                        TypeError, "A"),
