@@ -27,6 +27,7 @@ model never notices.
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -42,6 +43,24 @@ PROB_EPS = 1e-12
 #: (output activation, loss) pairs whose loss value is computed from the logits
 #: ``Z`` by :meth:`Backend.loss_from_logits`, never from clipped probabilities.
 LOGIT_LOSSES = {("sigmoid", "bce"): "bce", ("softmax", "cce"): "cce"}
+
+
+def _unit_scaled(weights):
+    r"""``weights`` (float64 ``(m,)``, >= 0) times the power of two that brings the largest
+    into [0.5, 1), or ``None`` when there are none or all are 0.
+
+    Only the exponents change, so the scaling is exact, and :math:`\sum_s w_s \ell_s /
+    \sum_s w_s` and :math:`m\,w_s / \sum_r w_r` (ratios of weights) are the same numbers
+    as from the unscaled weights, rounding included; but the sum then lies in [0.5, m].
+    Unscaled, a batch whose one weight is 5e-324 has a subnormal sum: the loss keeps none
+    of its digits and :math:`m / \sum w` overflows to inf; weights near 1.8e308 overflow
+    the sum instead."""
+    if weights.size == 0:
+        return None
+    top = float(np.max(weights))
+    if top == 0.0:
+        return None
+    return np.ldexp(weights, -math.frexp(top)[1])
 
 
 class Backend(ABC):
@@ -383,11 +402,12 @@ class Backend(ABC):
         with :math:`\ell_s` from :meth:`sample_losses`; equal weights give
         :meth:`data_loss`, and a weight of 2 counts a row twice. ``weights`` is a float64
         array ``(m,)`` of numbers >= 0; a batch whose weights are all 0 has ``L_w = 0``.
-        Returns a Python float."""
-        total = float(np.sum(weights))
-        if total == 0.0:
+        The weights are first brought to a largest of about 1 (:func:`_unit_scaled`), so a
+        subnormal or huge weight sum loses no digits. Returns a Python float."""
+        w = _unit_scaled(weights)
+        if w is None:
             return 0.0
-        return float(np.dot(weights, self.sample_losses(loss, activation, A, Y, Z))) / total
+        return float(np.dot(w, self.sample_losses(loss, activation, A, Y, Z))) / float(np.sum(w))
 
     def weighted_output_gradient(self, loss, activation, A, Y, Z, weights,
                                  negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
@@ -402,8 +422,8 @@ class Backend(ABC):
             negative_slope = old_slope_keyword(f"{type(self).__name__}.weighted_output_gradient",
                                                negative_slope, alpha)
         dZ = self.output_gradient(loss, activation, A, Y, Z, negative_slope)
-        total = float(np.sum(weights))
-        scale = weights * (A.shape[0] / total) if total else np.zeros_like(weights)
+        w = _unit_scaled(weights)        # so m / Σw cannot overflow (a subnormal weight sum)
+        scale = w * (A.shape[0] / float(np.sum(w))) if w is not None else np.zeros_like(weights)
         return self.scale_rows(dZ, scale)
 
     def scale_rows(self, M, scale):
