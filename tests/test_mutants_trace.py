@@ -209,3 +209,55 @@ def test_a_tape_line_for_each_kind_of_output():
     assert line(_record(output={"mean_loss": 0.25, "batches": 4}, layer=0)) == (
         "    3 step 1   forward  L0      numpy.k(2x3 ()) -> 4 batches, mean loss 0.25")
     assert line(_record(output={"shape": (2,)})) == "    3 step 1   forward          numpy.k(2x3 ())"
+
+
+class _Runner:
+    """Not a model, but holds one (as a training plan does) and calls a kernel itself."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def run(self, kernels, X):
+        layer = self.model.layers[1]
+        return kernels.linear_forward(X, layer.W, layer.b)
+
+
+def test_an_object_holding_the_model_ties_a_call_to_the_parameter_it_takes():
+    model = pn.MLP([2, 3, 1], seed=0, backend="numpy")
+    with pn.trace() as t:
+        _Runner(model).run(backends.get("numpy"), np.ones((1, 3)))
+    assert [(r["layer"], r["param"]) for r in t] == [(1, "W")]
+
+
+def test_keyword_arguments_are_kept_as_text_unless_they_are_arrays():
+    X, W, b = np.ones((1, 2)), np.ones((3, 2)), np.zeros(3)
+    p, g = np.array([1.0, 2.0]), np.array([0.5, 0.5])
+    with pn.trace(detail="full") as t:
+        k = backends.get("numpy")
+        k.linear_forward(X, W, b=b)
+        k.sgd_step(p, g, lr=0.5)
+    lin, step = t
+    assert len(lin["inputs"]) == 2                              # b=array is not written as text
+    assert step["inputs"][2:] == ["lr=0.5"]
+    assert np.array_equal(step["output"], [0.75, 1.75])          # an in-place step: the parameter after
+
+
+def test_a_kernel_that_raises_is_recorded_and_the_error_propagates():
+    with pn.trace() as t:
+        with pytest.raises(ValueError):
+            backends.get("numpy").linear_forward(np.ones((1, 2)), np.ones((3, 4)), np.zeros(3))
+    assert t[0]["output"] is None and t[0]["error"].startswith("ValueError: ")
+
+
+def test_step_prints_six_digits_no_exponents_and_summarizes_past_sixty_elements(capsys):
+    from pyneuron.trace import Trace
+    r = {"index": 0, "step": 0, "phase": "forward", "layer": None, "param": None, "kernel": "k",
+         "backend": "numpy", "depth": 0, "fused": False, "shapes": [],
+         "inputs": [np.array([1.23456789, 1e-10]), np.arange(60.0), np.arange(61.0)], "output": None}
+    Trace(records=[r]).step()
+    text = capsys.readouterr().out
+    first, sixty, sixty_one = (part.split(" = ", 1)[1] for part in text.split("    out   =")[0].split("    in[")[1:])
+    assert first.startswith("[1.234568 0.      ]")
+    assert "..." not in sixty and "59." in sixty
+    assert "..." in sixty_one
+    assert text.endswith("    out   = None\n")
