@@ -91,10 +91,11 @@ def test_a_split_that_leaves_no_sample_on_one_side_is_refused(fraction, n_val):
         pn.MLP([1, 1], output="linear").fit(X, X[:, 0], epochs=1, validation_split=fraction)
 
 
-@pytest.mark.parametrize("fraction", [0.0 - 1e-9, 1.0, 1.5])
-def test_the_fraction_must_lie_strictly_between_0_and_1(fraction):
+@pytest.mark.parametrize("fraction, message", [(-1e-9, "> 0.0, got -1e-09"), (1.0, "< 1.0, got 1.0"),
+                                               (1.5, "< 1.0, got 1.5")])
+def test_the_fraction_must_lie_strictly_between_0_and_1(fraction, message):
     X = np.arange(10.0)[:, None]
-    with pytest.raises(ValueError, match="validation_split: expected a number"):
+    with pytest.raises(ValueError, match=f"^validation_split: expected a number {message}$"):
         _split_validation(pn.MLP([1, 1]), X, X, None, fraction, None)
 
 
