@@ -254,16 +254,22 @@ int pyn_fit_step_f32(const pyn_net *net, int64_t m, const float *X, const float 
  * restore_point, if not NULL, receives a copy of every parameter and running statistic
  * before the first update (layer by layer: W, b, gamma, beta, running_mean, running_var,
  * the absent ones skipped, each after the other), so the caller can put back the weights
- * the epoch started from if it diverges. */
+ * the epoch started from if it diverges.
+ * weights, if not NULL, holds a sample weight per row of X (>= 0): each batch's data loss
+ * is then the weighted mean sum w l / sum w of its rows' losses (0 if its weights are all
+ * 0), its output gradient's rows are scaled to match, and the "mean" penalty divides by
+ * the batch's weight sum instead of its row count (pyneuron.sample_weights). */
 int pyn_fit_epoch_f64(const pyn_net *net, int64_t n_rows, const double *X, const double *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, double *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss, double *restore_point);
+                      double *after_loss, double *restore_point,
+                      const double *weights);
 int pyn_fit_epoch_f32(const pyn_net *net, int64_t n_rows, const float *X, const float *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, float *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss, float *restore_point);
+                      double *after_loss, float *restore_point,
+                      const double *weights);
 
 #endif

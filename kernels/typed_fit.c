@@ -25,19 +25,60 @@ static inline void FN(copy_row)(T *restrict dst, const T *restrict src, int64_t 
     }
 }
 
-/* One step on m rows (see the header). uniforms may be NULL when no layer drops out. */
+/* The weighted mean data loss sum_s w_s l_s / sum_s w_s of the output layer (the rows'
+ * losses l_s as Backend.sample_losses takes them: one row's data_loss, or one row's
+ * output_and_loss where the output shares its exponentials, which also writes A), as
+ * Backend.weighted_data_loss; 0 when every weight is 0. On return w[s] holds row s's dZ
+ * scale w_s m / sum w (0 when every weight is 0), as Backend.weighted_output_gradient
+ * scales the rows, and *sum_w the weights' sum. */
+static double FN(weighted_loss)(const pyn_net *net, int64_t m, const T *Y, FN(fit_ws) *ws,
+                                int shared, const T *A, double *w, double *sum_w)
+{
+    const int64_t L = net->L, k = net->sizes[L];
+    const int act = net->acts[L - 1];
+    const FN(fit_layer) *top = &ws->layer[L - 1];
+    double total = 0, weighted = 0;
+    for (int64_t s = 0; s < m; ++s)
+        total += w[s];
+    for (int64_t s = 0; s < m; ++s) {
+        const T *z = top->Z + s * k, *y = Y + s * k;
+        const double row = shared ? FN(output_and_loss)(1, k, act, z, y, top->A + s * k)
+                                  : FN(data_loss)(1, k, act, net->loss, z, A + s * k, y);
+        weighted += w[s] * row;
+    }
+    const double per = total != 0 ? (double)m / total : 0.0;
+    for (int64_t s = 0; s < m; ++s)
+        w[s] = total != 0 ? w[s] * per : 0.0;
+    *sum_w = total;
+    return total != 0 ? weighted / total : 0.0;
+}
+
+/* One step on m rows (see the header). uniforms may be NULL when no layer drops out.
+ * w: the batch's sample weights (NULL: every row weighs 1), overwritten with the rows'
+ * dZ scales: the data loss is their weighted mean and the "mean" penalty divides by their
+ * sum instead of m (when it is not 0), as pyneuron.sample_weights describes. */
 static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
                           const double **uniforms, double lr, int64_t t, FN(fit_ws) *ws,
-                          int64_t *correct, double *penalty)
+                          int64_t *correct, double *penalty, double *w)
 {
     const int64_t L = net->L, k = net->sizes[L];
     const int shared = FN(shared_output)(net);
     const T *A = FN(fit_forward)(net, m, X, ws, uniforms, 1, shared);
-    double value = shared ? FN(output_and_loss)(m, k, net->acts[L - 1], ws->layer[L - 1].Z, Y,
-                                                ws->layer[L - 1].A)
-                          : FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
-                                          A, Y);
-    const double pen = net->pen_l1 ? FN(fit_penalty)(net, m) : 0.0;
+    double value, rows = (double)m;
+    if (w) {
+        double sum_w;
+        value = FN(weighted_loss)(net, m, Y, ws, shared, A, w, &sum_w);
+        if (sum_w != 0)
+            rows = sum_w;
+        if (shared)
+            A = ws->layer[L - 1].A;
+    } else {
+        value = shared ? FN(output_and_loss)(m, k, net->acts[L - 1], ws->layer[L - 1].Z, Y,
+                                             ws->layer[L - 1].A)
+                       : FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
+                                       A, Y);
+    }
+    const double pen = net->pen_l1 ? FN(fit_penalty)(net, rows) : 0.0;
     value += pen;
     if (penalty)
         *penalty = pen;
@@ -45,8 +86,8 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
         *correct = FN(fit_correct)(m, k, net->loss, A, Y);
     if (!isfinite(value))
         return value;
-    FN(fit_backward)(net, m, X, Y, ws);
-    FN(fit_update)(net, m, lr, t, ws);
+    FN(fit_backward)(net, m, X, Y, ws, w);
+    FN(fit_update)(net, rows, lr, t, ws);
     return value;
 }
 
@@ -59,7 +100,7 @@ int FN(pyn_fit_step)(const pyn_net *net, int64_t m, const T *X, const T *Y,
         return PYN_ERR_LAYERS;
     if (m < 1 || work_len < FN(fit_layout)(net, m, work, &ws))
         return PYN_ERR_BATCH;
-    *loss_out = FN(fit_one)(net, m, X, Y, &uniforms, lr, t, &ws, correct_out, NULL);
+    *loss_out = FN(fit_one)(net, m, X, Y, &uniforms, lr, t, &ws, correct_out, NULL, NULL);
     return 0;
 }
 
@@ -103,7 +144,7 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, T *work, int64_t work_len,
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
-                      double *after_loss, T *restore_point)
+                      double *after_loss, T *restore_point, const double *weights)
 {
     FN(fit_ws) ws;
     const int64_t n0 = net->sizes[0], k = net->sizes[net->L];
@@ -131,15 +172,20 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
                 const int64_t row = order[start + s];
                 FN(copy_row)(ws.Xb + s * n0, X + row * n0, n0);
                 FN(copy_row)(ws.Yb + s * k, Y + row * k, k);
+                if (weights)
+                    ws.wb[s] = weights[row];
             }
             Xb = ws.Xb;
             Yb = ws.Yb;
         } else {
             Xb = X + start * n0;
             Yb = Y + start * k;
+            if (weights)
+                memcpy(ws.wb, weights + start, sizeof(double) * (size_t)m);
         }
         losses[b] = FN(fit_one)(net, m, Xb, Yb, &uniforms, lrs[b], t0 + b + 1, &ws,
-                                correct ? correct + b : NULL, penalties ? penalties + b : NULL);
+                                correct ? correct + b : NULL, penalties ? penalties + b : NULL,
+                                weights ? ws.wb : NULL);
         if (!isfinite(losses[b]))
             return 0;
         *done = b + 1;

@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
     FN(fit_layer) layer[64];
     T *Xb, *Yb, *g, *spare, *bn_work, *pack;
+    double *wb; /* the gathered batch's sample weights, then each row's dZ scale */
 } FN(fit_ws);
 
 #define NET_W(net, l) ((T *)(net)->param[4 * (l)])
@@ -79,6 +80,7 @@ static int64_t FN(fit_layout)(const pyn_net *net, int64_t m, T *base, FN(fit_ws)
     ws->spare = FN(take)(base, &used, m * widest);
     ws->bn_work = FN(take)(base, &used, widest);
     ws->pack = FN(take)(base, &used, pack);
+    ws->wb = (double *)FN(take)(base, &used, m * (int64_t)(sizeof(double) / sizeof(T)));
     return used;
 }
 
@@ -240,9 +242,10 @@ static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const
     return right;
 }
 
-/* Backward from the output: every layer's gradients into ws->layer[l].grad. */
+/* Backward from the output: every layer's gradients into ws->layer[l].grad. row_scale,
+ * if not NULL, multiplies each row of the output's dZ (sample weights: see fit_one). */
 static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T *Y,
-                             FN(fit_ws) *ws)
+                             FN(fit_ws) *ws, const double *row_scale)
 {
     const int64_t L = net->L;
     const T negative_slope = (T)net->negative_slope;
@@ -250,6 +253,10 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
     const FN(fit_layer) *top = &ws->layer[L - 1];
     FN(output_gradient)(m, net->sizes[L], net->acts[L - 1], net->loss, negative_slope, top->Z, top->A,
                         Y, g);
+    if (row_scale) /* as Backend.scale_rows: the product in double, rounded to T */
+        for (int64_t s = 0, k = net->sizes[L]; s < m; ++s)
+            for (int64_t j = 0; j < k; ++j)
+                g[s * k + j] = (T)((double)g[s * k + j] * row_scale[s]);
     for (int64_t l = L - 1; l >= 0; --l) { /* g holds dL/dZ of layer l (activation input) */
         const int64_t n_in = net->sizes[l], n = net->sizes[l + 1];
         FN(fit_layer) *ly = &ws->layer[l];

@@ -12,9 +12,9 @@ static int64_t FN(slot_size)(const pyn_net *net, int64_t l, int q)
 /* The penalty: sum over the penalized slots of l2/(2d) sum p^2 + l1/d sum |p|, d = m for
  * the "mean" scaling and 1 for "sum" (pyneuron.penalties), in the slots' order -- the
  * order of Penalty.value's terms. */
-static double FN(fit_penalty)(const pyn_net *net, int64_t m)
+static double FN(fit_penalty)(const pyn_net *net, double m)
 {
-    const double d = net->pen_mean ? (double)m : 1.0;
+    const double d = net->pen_mean ? m : 1.0;
     double total = 0;
     for (int64_t l = 0; l < net->L; ++l)
         for (int q = 0; q < 4; ++q) {
@@ -84,11 +84,11 @@ static void FN(fit_adam)(int64_t n, T *restrict param, const T *restrict grad, T
 }
 
 /* Penalty gradients, clipping, then one optimizer step on every trainable parameter. */
-static void FN(fit_update)(const pyn_net *net, int64_t m, double lr, int64_t t, FN(fit_ws) *ws)
+static void FN(fit_update)(const pyn_net *net, double m, double lr, int64_t t, FN(fit_ws) *ws)
 {
     const int64_t L = net->L;
     if (net->pen_l1) { /* g + (l2/d p + l1/d sign p), as Penalty.add_gradients adds */
-        const double d = net->pen_mean ? (double)m : 1.0;
+        const double d = net->pen_mean ? m : 1.0;
         for (int64_t l = 0; l < L; ++l)
             for (int q = 0; q < 4; ++q) {
                 const int64_t s = 4 * l + q;

@@ -23,11 +23,12 @@ def _model(backend, **kw):
     return pn.MLP([3, 4, 1], seed=2, backend=backend, **kw)
 
 
-def test_weighted_samples_get_the_per_operation_plan(backend):
+def test_weighted_samples_keep_the_backends_own_plan_and_reach_it(backend):
     model = _model(backend)
     w = np.ones(10)
+    default = model.kernels.train_plan(model, O.SGD(0.1))
     plan = model.kernels.train_plan(model, O.SGD(0.1), sample_weight=w)
-    assert type(plan) is TrainPlan and plan.path == "per-operation"
+    assert type(plan) is type(default)
     assert plan.sample_weight is w
 
 

@@ -100,8 +100,8 @@ def test_the_numpy_backend_hands_fit_its_fused_plan_and_others_keep_theirs():
     masked = pn.MLP([4, 3, 1], backend="numpy", dropout=0.5)
     masked.layers[0].mask_source = lambda shape: np.ones(shape)
     assert type(get_backend("numpy").train_plan(masked, O.SGD(0.1))) is NumpyTrainPlan
-    # weighted samples: the per-operation plan
-    assert type(get_backend("numpy").train_plan(model, O.SGD(0.1), sample_weight=np.ones(4))) is TrainPlan
+    # weighted samples: the vectorized plan too (tests/test_fused_sample_weight.py)
+    assert type(get_backend("numpy").train_plan(model, O.SGD(0.1), sample_weight=np.ones(4))) is NumpyTrainPlan
     if "c" in pn.backends.available():
         c_model = pn.MLP([4, 3, 1], backend="c")
         assert get_backend("c").train_plan(c_model, O.Adam()).path == "fused"

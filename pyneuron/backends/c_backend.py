@@ -423,14 +423,14 @@ class CBackend(NumpyBackend):
                    track_accuracy=False, **extras):
         """The fused plan (:class:`~pyneuron.backends.c_plan.CTrainPlan`: one C call per
         epoch, or per step with per-batch callbacks) for every optimizer C knows; the
-        per-operation plan otherwise (e.g. an optimizer subclass with its own update), and
-        for weighted samples (the ``sample_weight`` extra, see :meth:`Backend.train_plan`).
+        per-operation plan otherwise (e.g. an optimizer subclass with its own update). Weighted
+        samples (the ``sample_weight`` extra, see :meth:`Backend.train_plan`) run fused too.
         Every :class:`~pyneuron.penalties.Penalty` runs fused (per-parameter strengths,
         the ``"sum"`` scaling)."""
         from ..training_plan import plan_extras
         from .c_plan import CTrainPlan, supports
         penalty, sample_weight = plan_extras(**extras)
-        if sample_weight is None and supports(model, optimizer):
+        if supports(model, optimizer):
             return CTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
-                              penalty=penalty)
+                              penalty=penalty, sample_weight=sample_weight)
         return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)

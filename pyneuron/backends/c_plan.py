@@ -6,9 +6,10 @@ momentum, Nesterov, or the courses' form), Momentum, RMSprop, Adam, AdamW and Ad
 every penalty (L1/L2 on every weight matrix, per-parameter strengths, the ``"sum"``
 scaling); inverted dropout, with masks from the model's generator or handed in by
 ``fit(dropout_masks=...)``; batch norm; layers without bias; frozen parameters; clipping
-by value and by norm; per-step learning rates (schedules, decay); float32 and float64.
-Anything else (an optimizer subclass with its own update, weighted samples) gets the
-per-operation plan of :mod:`pyneuron.training_plan`, which composes the C kernels.
+by value and by norm; per-step learning rates (schedules, decay); float32 and float64;
+weighted samples (``sample_weight``: the weighted mean loss of :mod:`pyneuron.sample_weights`).
+Anything else (an optimizer subclass with its own update) gets the per-operation plan of
+:mod:`pyneuron.training_plan`, which composes the C kernels.
 
 Buffers are checked once, when the plan binds them (dtype, shape, C-contiguity,
 alignment, writability, no two sharing memory), and C keeps raw pointers to them.
@@ -115,10 +116,18 @@ class CTrainPlan(TrainPlan):
     records_penalties = True
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False, penalty=None):
+                 clip_norm=None, track_accuracy=False, penalty=None, sample_weight=None):
         super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
-                         penalty=penalty)
+                         penalty=penalty, sample_weight=sample_weight)
         self._penalized = bool(self.penalty)
+        if sample_weight is None:
+            self._w = None
+        else:   # a weight per training row, as C reads them (float64, contiguous)
+            self._w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            if self._w.ndim != 1:
+                raise ValueError(f"sample_weight: expected one weight per training row, shape (m,), "
+                                 f"got shape {self._w.shape}")
+            self._w_ptr = ffi.from_buffer("double[]", self._w)
         self._pen_arrays = self._penalty_arrays()
         self.typed = _TYPED[np.dtype(model.dtype)]
         self._bound_arrays = None   # the arrays C holds pointers to, once bound
@@ -385,6 +394,9 @@ class CTrainPlan(TrainPlan):
         if Xc.shape[1] != self._sizes[0] or Yc.shape != (n, self._sizes[-1]) or n == 0:
             raise ValueError(f"X, Y: expected shapes (m, {self._sizes[0]}) and (m, {self._sizes[-1]}) "
                              f"with m >= 1, got {Xc.shape} and {Yc.shape}")
+        if self._w is not None and self._w.shape != (n,):
+            raise ValueError(f"sample_weight: expected one weight per training row, shape ({n},), "
+                             f"got shape {self._w.shape}")
         self._X_in, self._Y_in, self._X, self._Y = X, Y, Xc, Yc
         self._X_ptr, self._Y_ptr = t.ptr(Xc), t.ptr(Yc)
         return Xc, Yc
@@ -483,11 +495,13 @@ class CTrainPlan(TrainPlan):
         self._learning_rates(nb, t0, lr_for_step)
         u_ptr = ffi.from_buffer("double[]", self._uniforms(n, batch)) if self._dropout_width else ffi.NULL
         work, work_len = self._workspace(min(batch, n))
+        w_ptr = ffi.NULL if self._w is None else self._w_ptr     # per row of X, as X is indexed
         if order is None:
             if start == 0:
                 Xs, Ys = self._X_ptr, self._Y_ptr
             else:
                 Xs, Ys = self.typed.ptr(X[start:stop]), self.typed.ptr(Y[start:stop])
+                w_ptr = w_ptr if self._w is None else w_ptr + start
             order_ptr, n_rows = ffi.NULL, n
         else:
             Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
@@ -495,7 +509,7 @@ class CTrainPlan(TrainPlan):
         err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
                               work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
                               c_correct if self.track_accuracy else ffi.NULL,
-                              self._done, self._after if check_after else ffi.NULL, restore_point)
+                              self._done, self._after if check_after else ffi.NULL, restore_point, w_ptr)
         if err:
             exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
             raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epoch"))

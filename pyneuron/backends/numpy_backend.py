@@ -32,14 +32,14 @@ class NumpyBackend(Backend):
         the per-operation plan otherwise. A subclass (the ``c`` backend, a backend with
         kernels of its own) gets the per-operation plan over its kernels unless it makes
         its own: the vectorized plan does not call the kernels it would override. It runs
-        every :class:`~pyneuron.penalties.Penalty`; weighted samples (the ``sample_weight``
-        extra, see :meth:`Backend.train_plan`) get the per-operation plan."""
+        every :class:`~pyneuron.penalties.Penalty` and weighted samples (the ``sample_weight``
+        extra, see :meth:`Backend.train_plan`)."""
         from ..training_plan import plan_extras
         from .numpy_plan import NumpyTrainPlan, supports
         penalty, sample_weight = plan_extras(**extras)
-        if sample_weight is None and type(self) is NumpyBackend and supports(model):
+        if type(self) is NumpyBackend and supports(model):
             return NumpyTrainPlan(self, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
-                                  penalty=penalty)
+                                  penalty=penalty, sample_weight=sample_weight)
         return super().train_plan(model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy, **extras)
 
     # linear algebra

@@ -28,7 +28,9 @@ What it covers: every optimizer (through ``Optimizer.step``'s bookkeeping: ``t``
 penalties the per-operation plan), inverted dropout, batch norm with running statistics
 as :mod:`pyneuron.layers` keeps them, clipping by value and by norm, per-step learning
 rates, layers without bias, frozen parameters, float32 and float64, every activation and
-loss the model knows. What it leaves to the per-operation plan (:func:`supports` says):
+loss the model knows, weighted samples (``sample_weight``: the kernels' weighted loss and
+output gradient, the penalty over the batch's weight sum, as the per-operation path
+computes them). What it leaves to the per-operation plan (:func:`supports` says):
 dropout masks handed in (``mask_source``), other dtypes, and any subclass of the numpy
 backend (its kernels may differ from the ones written out here).
 """
@@ -95,9 +97,9 @@ class NumpyTrainPlan(TrainPlan):
         return True
 
     def __init__(self, kernels, model, optimizer, l1=0.0, l2=0.0, clip_value=None,
-                 clip_norm=None, track_accuracy=False, penalty=None):
+                 clip_norm=None, track_accuracy=False, penalty=None, sample_weight=None):
         super().__init__(kernels, model, optimizer, l1, l2, clip_value, clip_norm, track_accuracy,
-                         penalty=penalty)
+                         penalty=penalty, sample_weight=sample_weight)
         self._bufs = {}
         self._grads = {}     # id(layer) -> {"dW": ..., ...}, reused between steps
         self._scratch = {}   # id(parameter) -> a scratch array of its shape
@@ -141,8 +143,10 @@ class NumpyTrainPlan(TrainPlan):
         self._grad_list = grads
         self._tmps = [self._tmp(p) for p in self._params]
         out = model.layers[-1]
+        # (weighted samples take the kernels' weighted loss and gradient, as the per-operation path)
         self._fused_output = (LOGIT_LOSSES.get((out.activation, model.loss_name))
-                              if out.dropout == 0.0 and np.dtype(model.dtype) == np.float64 else None)
+                              if out.dropout == 0.0 and np.dtype(model.dtype) == np.float64
+                              and self.sample_weight is None else None)
         cls = type(o)
         if cls.step is not opt.Optimizer.step:
             self._rule = "own step"
@@ -175,13 +179,19 @@ class NumpyTrainPlan(TrainPlan):
             A, cache = self._forward_layer(layer, A, Z, Ab, m, activate=not fused or layer is not out)
             caches.append(cache)
         Zout = caches[-1]["Z"]
+        # with sample weights: the weighted mean loss, and the penalty's m is the batch's
+        # weight sum (when not 0), as TrainPlan.step computes them
+        w = getattr(self, "_batch_weight", self.sample_weight) if self.sample_weight is not None else None
+        m_pen = m if w is None or not w.sum() else float(w.sum())
         if fused:
             A, value = self._output_and_loss(fused, Zout, Yb, m)
             caches[-1]["A"] = A
+        elif w is not None:
+            value = kernels.weighted_data_loss(loss, out.activation, A, Yb, Zout, w)
         else:
             value = kernels.data_loss(loss, out.activation, A, Yb, Zout)
         if self._penalized:
-            self.last_penalty = self.penalty.value(kernels, m)
+            self.last_penalty = self.penalty.value(kernels, m_pen)
             value += self.last_penalty
         correct = right_answers(A, Yb, loss) if self.track_accuracy else 0
         if not math.isfinite(value):
@@ -190,6 +200,8 @@ class NumpyTrainPlan(TrainPlan):
         if fused:   # the kernels' output_delta: (A − Y) / N, N = items (bce) or rows (cce)
             dZ = A - Yb
             dZ /= A.size if fused == "bce" else m
+        elif w is not None:
+            dZ = kernels.weighted_output_gradient(loss, out.activation, A, Yb, Zout, w, model.negative_slope)
         else:
             dZ = kernels.output_gradient(loss, out.activation, A, Yb, Zout, model.negative_slope)
         penalized = self._penalized
@@ -208,7 +220,7 @@ class NumpyTrainPlan(TrainPlan):
             penalty = self.penalty
             for i, kind, a, b in penalty.terms:
                 self._layer_g[i]["d" + kind] += kernels.penalty_gradient(
-                    getattr(layers[i], kind), *penalty._args(a, b, m))
+                    getattr(layers[i], kind), *penalty._args(a, b, m_pen))
         grads = self._grad_list
         if self.clip_value is not None or self.clip_norm is not None:
             grads = [g.copy() for g in grads]
@@ -360,6 +372,8 @@ class NumpyTrainPlan(TrainPlan):
         if not self._gathering:
             return TrainPlan._batch(self, X, Y, order, start, batch)
         idx = order[start:start + batch]
+        if self.sample_weight is not None:   # the batch's weights, for _step
+            self._batch_weight = self.sample_weight[idx]
         bufs = self._buffers(len(idx), X.shape[1], Y.shape[1])
         return X.take(idx, axis=0, out=bufs.X), Y.take(idx, axis=0, out=bufs.Y)
 
