@@ -136,18 +136,21 @@ def test_the_adaptive_schedule_divides_by_five_down_to_1e_minus_6(kind, lr):
 
 
 def test_verbose_prints_the_schedule_and_the_stop():
+    """tol = 10: epochs 3, 5, 7 … trigger; 0.01 is divided by 5 six times, down to 6.4e-7, and
+    the 7th trigger (at epoch 15) finds it <= 1e-6 and stops."""
     _, _, y = TARGETS["one target"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        est = MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=1e-5, tol=10.0,
+        est = MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.01, tol=10.0,
                            n_iter_no_change=1, max_iter=50, shuffle=False, random_state=0, hidden_layer_sizes=(4,),
                            batch_size=15, verbose=True, backend="numpy").fit(X, y)
     losses = [f"Iteration {i}, loss = {loss:.8f}" for i, loss in enumerate(est.loss_curve_, 1)]
-    assert out.getvalue().splitlines() == [
-        *losses[:3], "Setting learning rate to 0.000002",              # 1e-5 / 5
-        *losses[3:5], "Setting learning rate to 0.000000",             # 2e-6 / 5 = 4e-7 (printed %f)
-        *losses[5:7],
-        "Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping."]
+    assert est.n_iter_ == 15
+    expected = losses[:3]
+    for k, lr in enumerate(["0.002000", "0.000400", "0.000080", "0.000016", "0.000003", "0.000001"]):  # as %f
+        expected += [f"Setting learning rate to {lr}", *losses[3 + 2 * k:5 + 2 * k]]
+    expected.append("Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping.")
+    assert out.getvalue().splitlines() == expected
 
 
 def test_verbose_with_early_stopping_prints_the_validation_scores():
