@@ -150,7 +150,7 @@ def test_the_validation_score_is_scikit_learns_score_on_the_held_out_part(kind, 
     weights weight the score: accuracy (subset accuracy for multilabel) or R²."""
     Est, y = {"binary": (MLPClassifier, Y_BIN), "multilabel": (MLPClassifier, Y_MULTILABEL),
               "regression": (MLPRegressor, Y_REG)}[kind]
-    w = np.linspace(0.1, 3.0, 60) if weighted else None
+    w = np.linspace(0.05, 1.0, 60) if weighted else None     # all in (0, 1]: any positive weight counts
     est = fit_quietly(Est(max_iter=2, early_stopping=True, validation_fraction=0.3, **FROZEN), X, y,
                       sample_weight=w)
     parts = held_out(y, 4, 0.3, stratify=kind == "binary", weights=w)
@@ -158,7 +158,7 @@ def test_the_validation_score_is_scikit_learns_score_on_the_held_out_part(kind, 
     score = r2_score if kind == "regression" else accuracy_score
     expected = score(y_val, est.predict(X_val), sample_weight=w_val)
     assert est.validation_scores_ == pytest.approx([expected, expected], rel=1e-12)
-    other = score(y_val, est.predict(X_val), sample_weight=None if weighted else np.linspace(0.1, 3.0, 18))
+    other = score(y_val, est.predict(X_val), sample_weight=None if weighted else np.linspace(0.05, 1.0, 18))
     assert other != pytest.approx(expected, rel=1e-6)       # the weights (or their absence) decide it
 
 
@@ -178,6 +178,17 @@ def test_early_stopping_needs_two_held_out_samples():
     with pytest.raises(ValueError, match=r"^validation_fraction: 0.01 of the data leaves 1 sample for validation; "
                                          r"early stopping needs at least 2$"):
         MLPRegressor(max_iter=1, early_stopping=True, validation_fraction=0.01, **FROZEN).fit(X, Y_REG)
+
+
+@pytest.mark.parametrize("Est, y", [(MLPClassifier, Y_BIN), (MLPRegressor, Y_REG)])
+def test_fit_forgets_the_features_of_the_last_fit_and_predict_remembers_them(Est, y):
+    est = fit_quietly(Est(max_iter=1, **FROZEN), X, y)
+    fit_quietly(est, X[:, :2], y)                   # a new fit: two features now
+    assert est.n_features_in_ == 2 and est.model_.layer_sizes[0] == 2
+    with pytest.raises(ValueError, match=r"X has 3 features, but \w+ is expecting 2 features as input"):
+        est.predict(X)
+    with pytest.raises(ValueError, match=r"X has 3 features, but \w+ is expecting 2 features as input"):
+        est.partial_fit(X, y, **({"classes": [0, 1]} if Est is MLPClassifier else {}))
 
 
 # ---------------------------------------------------------------- warm_start and partial_fit
