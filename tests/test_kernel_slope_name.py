@@ -251,8 +251,16 @@ def test_the_kit_passes_the_slope_by_position_and_shows_it_as_negative_slope():
 
 # ------------------------------------------------------------------ no alpha meaning the slope
 def _public_callables():
-    """(qualified name, callable) of every public function, class and method pyneuron defines."""
+    """(qualified name, callable) of every public function, class and method pyneuron defines:
+    whose code is in pyneuron's files (not, e.g., the ``set`` matplotlib gives each subclass
+    of its ``Figure``, pyneuron's rich-display ``Figure`` included)."""
+    import os
+
     import pyneuron
+    home = os.path.dirname(pyneuron.__file__) + os.sep
+
+    def ours(fn):
+        return getattr(getattr(fn, "__code__", None), "co_filename", "").startswith(home)
     for info in pkgutil.walk_packages(pyneuron.__path__, "pyneuron."):
         if info.name.endswith("__main__"):
             continue
@@ -260,16 +268,15 @@ def _public_callables():
             module = importlib.import_module(info.name)
         except ImportError:                                # an optional dependency is missing
             continue
-        for name, obj in vars(module).items():
+        for name, obj in list(vars(module).items()):      # a later import may add to the dict
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
-            if inspect.isfunction(obj):
+            if inspect.isfunction(obj) and ours(obj):
                 yield f"{module.__name__}.{name}", obj
             elif inspect.isclass(obj):
-                yield f"{module.__name__}.{name}", obj
-                for attr, value in vars(obj).items():
-                    if inspect.isfunction(value) and not attr.startswith("_"):
-                        yield f"{module.__name__}.{name}.{attr}", value
+                for attr, value in list(vars(obj).items()):
+                    if inspect.isfunction(value) and ours(value) and (attr == "__init__" or not attr.startswith("_")):
+                        yield f"{module.__name__}.{name}" + ("" if attr == "__init__" else f".{attr}"), value
 
 
 #: The two helpers whose job is the old name: they receive what a caller gave as ``alpha``.
