@@ -504,3 +504,11 @@ def test_the_defaults_of_training_fit(capsys):
     T.fit(shuffled, X, y, shuffle=True, callbacks=[Count()])
     T.fit(in_order, X, y, shuffle=False)
     assert params(model) == params(shuffled) != params(in_order)
+
+
+def test_the_penalty_of_a_weighted_batch_divides_by_its_weight_sum(backend):
+    """sample_weight [2, 2]: the "mean" penalty's m is the weight sum 4 (not the 2 rows):
+    P = 0.2/(2·4)·0.25 = 0.00625; the weighted data loss of equal weights is 0.625."""
+    h = unit(backend).fit(X2, Y2, epochs=1, batch_size=None, lr=0.1, l2=0.2, sample_weight=[2.0, 2.0])
+    assert h["penalty"] == [pytest.approx(0.00625, rel=1e-13)]
+    assert h["data_loss"] == [pytest.approx(0.625, rel=1e-13)]
