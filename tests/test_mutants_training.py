@@ -512,3 +512,23 @@ def test_the_penalty_of_a_weighted_batch_divides_by_its_weight_sum(backend):
     h = unit(backend).fit(X2, Y2, epochs=1, batch_size=None, lr=0.1, l2=0.2, sample_weight=[2.0, 2.0])
     assert h["penalty"] == [pytest.approx(0.00625, rel=1e-13)]
     assert h["data_loss"] == [pytest.approx(0.625, rel=1e-13)]
+
+
+@pytest.mark.parametrize("strengths, expected", [
+    ({"l2": 0.2}, (0.0, 0.2)), ({"l1": 0.3, "l2": 0.2}, (0.3, 0.2)),
+    ({"l2": {"b": 0.2}}, (0.0, 0.0)),                 # not the classic form: only the Penalty carries it
+    ({}, (0.0, 0.0))])
+def test_what_fit_hands_the_backends_plan(monkeypatch, strengths, expected):
+    """Backend.train_plan gets l1/l2 when the penalty is one strength on every weight
+    matrix ("mean"), zeros otherwise, and always the Penalty itself."""
+    model = unit()
+    seen = []
+    original = type(model.kernels).train_plan
+
+    def spy(model_, optimizer, l1=0.0, l2=0.0, **kw):
+        seen.append((l1, l2, kw["penalty"]))
+        return original(model.kernels, model_, optimizer, l1, l2, **kw)
+    monkeypatch.setattr(model.kernels, "train_plan", spy, raising=False)
+    model.fit(X2, Y2, epochs=1, **strengths)
+    (l1, l2, penalty), = seen
+    assert (l1, l2) == expected and bool(penalty) == bool(strengths)
