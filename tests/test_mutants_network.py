@@ -358,12 +358,17 @@ def test_score_regression_is_the_mean_squared_error():
 def test_loss_adds_the_penalty():
     model = MLP([2, 1], output="linear")
     model.set_weights([np.array([[1.0, -2.0]]), np.array([0.5])])
-    X, y = np.array([[1.0, 1.0], [0.0, 2.0]]), np.array([0.0, 1.0])
-    data = np.mean((X @ np.array([1.0, -2.0]) + 0.5 - y) ** 2)          # (0.25 + 20.25) / 2
+    X, y = np.array([[1.0, 1.0], [0.0, 2.0], [2.0, 0.0]]), np.array([0.0, 1.0, 3.0])
+    data = np.mean((X @ np.array([1.0, -2.0]) + 0.5 - y) ** 2)          # (0.25 + 20.25 + 0.25) / 3
     assert model.loss(X, y) == pytest.approx(data, rel=1e-15)
-    # mean scaling: l2 / (2m) * sum(W**2) (biases are not penalized), l1 / m * sum|W|
-    assert model.loss(X, y, l2=0.5) == pytest.approx(data + 0.5 / 4 * 5.0, rel=1e-15)
-    assert model.loss(X, y, l1=0.5) == pytest.approx(data + 0.5 / 2 * 3.0, rel=1e-15)
+    # mean scaling, m = 3 rows: l2 / (2m) * sum(W**2) (biases are not penalized), l1 / m * sum|W|
+    assert model.loss(X, y, l2=0.5) == pytest.approx(data + 0.5 / 6 * 5.0, rel=1e-15)
+    assert model.loss(X, y, l1=0.5) == pytest.approx(data + 0.5 / 3 * 3.0, rel=1e-15)
+
+
+def test_fit_publishes_its_verbose_levels():
+    import inspect
+    assert inspect.signature(MLP.fit).parameters["verbose"].annotation == "Literal[0, 1, 2]"
 
 
 def test_data_loss_refuses_an_output_that_is_not_the_last_forward_pass():
@@ -395,3 +400,94 @@ def test_answers_are_forwarded_in_chunks_of_2_to_the_20_values():
     model._forward = counting
     model.predict(np.zeros((481, 2)))
     assert sizes == [240, 241]
+
+
+# ---------------------------------------------------------------------------- second run's survivors
+def test_a_new_model_has_no_history_optimizer_or_stop_request():
+    model = MLP([2, 3, 1])
+    assert model.history is None and model.optimizer is None and model.standardizer is None
+    assert model.epochs_loaded == 0 and model.epochs_trained == 0 and model.stop_training is False
+
+
+def test_summary_prints_or_returns_the_text():
+    model = MLP([2, 3, 1])
+    text = model.summary(print_fn=None)
+    assert text.endswith("Total params: 13\nTrainable params: 13\nFrozen params: 0")
+    printed = []
+    assert model.summary(print_fn=printed.append) is None
+    assert printed == [text]
+
+
+def batch_norm_model():
+    model = MLP([2, 2, 1], activation="linear", output="linear", batch_norm=True)
+    layer = model.layers[0]
+    layer.W[...] = [[1.0, 2.0], [-1.0, 0.5]]
+    layer.running_mean[...] = [0.5, -1.0]
+    layer.running_var[...] = [4.0, 0.25]
+    layer.gamma[...] = [2.0, 1.0]
+    layer.beta[...] = [0.0, 1.0]
+    model.layers[1].W[...] = [[1.0, -1.0]]
+    return model
+
+
+def test_answers_use_the_running_statistics():
+    model = batch_norm_model()
+    X = np.array([[1.0, 1.0], [0.0, 2.0], [-1.0, 3.0]])
+    Z = X @ np.array([[1.0, 2.0], [-1.0, 0.5]]).T
+    eps = model.layers[0].bn_eps
+    H = np.array([2.0, 1.0]) * (Z - [0.5, -1.0]) / np.sqrt(np.array([4.0, 0.25]) + eps) + [0.0, 1.0]
+    assert_close(model.predict(X), H @ [1.0, -1.0], rtol=1e-14)
+    assert np.array_equal(model.layers[0].running_mean, [0.5, -1.0])          # answering leaves them
+
+
+def test_forward_in_training_mode_updates_the_running_mean():
+    model = batch_norm_model()
+    X = np.array([[1.0, 1.0], [0.0, 2.0], [-1.0, 3.0]])
+    Z = X @ np.array([[1.0, 2.0], [-1.0, 0.5]]).T
+    model.forward(X, training=True)
+    # momentum 0.1: new = 0.9 · old + 0.1 · the batch mean
+    assert_close(model.layers[0].running_mean, 0.9 * np.array([0.5, -1.0]) + 0.1 * Z.mean(axis=0), rtol=1e-14)
+
+
+def test_answers_refuse_a_non_finite_parameter():
+    model = MLP([2, 1], seed=0)
+    model.layers[0].W[0, 0] = np.nan
+    with pytest.raises(pn.nonfinite.NonFiniteOutputError, match="predict"):
+        model.predict(np.ones((2, 2)))
+
+
+def test_fit_defaults(capsys):
+    """fit(X, y) is fit with epochs=100, batch_size=32, shuffling, silent, no penalty."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), rng.integers(0, 2, 40)
+    a, b = MLP([2, 3, 1], seed=0), MLP([2, 3, 1], seed=0)
+    history = a.fit(X, y)
+    b.fit(X, y, epochs=100, batch_size=32, shuffle=True, verbose=0, l2=0.0, l1=0.0)
+    printed = capsys.readouterr()
+    assert printed.out == printed.err == "" and len(history["loss"]) == 100
+    assert all(np.array_equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_load_state_dict_is_strict_by_default():
+    model = MLP([2, 1])
+    state = dict(model.state_dict(), extra=np.zeros(1))
+    with pytest.raises(Exception, match="extra"):
+        model.load_state_dict(state)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert list(unexpected) == ["extra"] and list(missing) == []
+
+
+def test_gradients_use_the_batch_statistics_and_leave_the_running_ones():
+    model = batch_norm_model()
+    X, y = np.array([[1.0, 1.0], [0.0, 2.0], [-1.0, 3.0]]), np.array([0.5, -1.0, 2.0])
+    grads = model.gradients(X, y)
+    assert np.array_equal(model.layers[0].running_mean, [0.5, -1.0])
+    assert np.array_equal(model.layers[0].running_var, [4.0, 0.25])
+    # with batch statistics each normalized column has mean 0, so d(loss)/d(beta) of the
+    # hidden layer is W2 · mean(dL/dA2) summed per unit: check dbeta against the output error
+    W2 = np.array([1.0, -1.0])
+    Z = X @ np.array([[1.0, 2.0], [-1.0, 0.5]]).T
+    H = np.array([2.0, 1.0]) * (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + model.layers[0].bn_eps) + [0.0, 1.0]
+    error = 2 * (H @ W2 - y) / 3                       # d(mean squared error)/d(output)
+    dbeta = grads[2]
+    assert_close(dbeta, error.sum() * W2, rtol=1e-12)
