@@ -6,6 +6,7 @@ that does not record them), the printed lines, divergence in either place with i
 message, and what fit leaves on the model. The numbers are a 1 -> 1 linear unit's by hand
 (mse: L = mean (w x + b − y)², dL/dw = mean 2 r x, dL/db = mean 2 r with r = w x + b − y)."""
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -532,3 +533,99 @@ def test_what_fit_hands_the_backends_plan(monkeypatch, strengths, expected):
     model.fit(X2, Y2, epochs=1, **strengths)
     (l1, l2, penalty), = seen
     assert (l1, l2) == expected and bool(penalty) == bool(strengths)
+
+
+class SetWeightAtBatchBegin(pn.Callback):
+    def on_batch_begin(self, batch, logs=None):
+        self.model.layers[0].W[...] = 1.0
+
+
+def test_the_penalty_is_of_the_weights_the_step_sees(backend):
+    """A batch callback sets w = 1 before the step: the step's loss is data 2.0 (r = [0, 2])
+    plus P = 0.2/(2·2)·1 = 0.05, and the history says so."""
+    h = unit(backend).fit(X2, Y2, epochs=1, batch_size=None, lr=0.1, l2=0.2, callbacks=[SetWeightAtBatchBegin()])
+    assert (h["loss"], h["penalty"], h["data_loss"]) == ([pytest.approx(2.05, rel=1e-13)],
+                                                         [pytest.approx(0.05, rel=1e-13)],
+                                                         [pytest.approx(2.0, rel=1e-13)])
+
+
+@pytest.mark.xfail(strict=True, reason="bug: training.py _fit puts the _PenaltyRecorder first among the batch "
+                   "hooks (batch_hooks.insert(0, ...)), so on a plan that does not record penalties it reads "
+                   "the weights before the user's on_batch_begin changes them: penalty 0.0125 and data_loss "
+                   "2.0375 logged for a step whose loss is 2.0 + 0.05")
+def test_the_penalty_recorder_reads_the_weights_the_step_sees(backend, monkeypatch):
+    model = unit(backend)
+    monkeypatch.setattr(model.kernels, "train_plan",
+                        lambda model, optimizer, **kw: NotRecording(model.kernels, model, optimizer, **kw),
+                        raising=False)
+    h = model.fit(X2, Y2, epochs=1, batch_size=None, lr=0.1, l2=0.2, callbacks=[SetWeightAtBatchBegin()])
+    assert h["penalty"] == [pytest.approx(0.05, rel=1e-13)]
+    assert h["data_loss"] == [pytest.approx(2.0, rel=1e-13)]
+
+
+def test_an_infinite_validation_loss_is_logged_not_raised(backend):
+    """w = 4: the validation input 1e308 gives the output 4e308 = inf; training stays finite
+    (lr 1e-12), val_loss is inf, and TerminateOnNaN can stop on it."""
+    Xv, yv = np.array([[1e308]]), np.array([0.0])
+    h = unit(backend, w=4.0).fit(X2, Y2, epochs=1, lr=1e-12, validation_data=(Xv, yv))
+    assert h["val_loss"] == [math.inf] and math.isfinite(h["loss"][0])
+    with pytest.warns(RuntimeWarning, match="val_loss"):
+        h = unit(backend, w=4.0).fit(X2, Y2, epochs=5, lr=1e-12, validation_data=(Xv, yv),
+                                     callbacks=[TerminateOnNaN()])
+    assert h.epoch == [1] and h.stopped_epoch == 1
+
+
+class FakeBar:
+    made = []
+
+    def __init__(self, **kw):
+        self.kw, self.calls = kw, []
+        FakeBar.made.append(self)
+
+    def set_postfix(self, values, refresh=True):
+        self.calls.append(("postfix", dict(values), refresh))
+
+    def update(self, n):
+        self.calls.append(("update", n))
+
+    def close(self):
+        self.calls.append(("close",))
+
+
+def test_verbose_1_drives_one_bar(monkeypatch):
+    import tqdm.auto
+    monkeypatch.setattr(tqdm.auto, "tqdm", FakeBar)
+    FakeBar.made = []
+    h = unit().fit(X2, Y2, epochs=2, batch_size=None, lr=0.1, verbose=1)
+    bar, = FakeBar.made
+    assert bar.kw == {"total": 2, "desc": "training", "unit": "epoch", "file": sys.stderr}
+    shown = [{"loss": f"{v:.4f}"} for v in h["loss"]]
+    assert bar.calls == [("postfix", shown[0], False), ("update", 1), ("postfix", shown[1], False), ("update", 1),
+                         ("close",)]
+    FakeBar.made = []
+    with pytest.raises(TrainingDivergedError):
+        unit(w=1e200).fit(X2[:1], Y2[:1], epochs=2, verbose=1)
+    assert FakeBar.made[0].calls == [("close",)]
+
+
+class Flushes:
+    """A stand-in standard output that notes what had been written at each flush."""
+
+    def __init__(self):
+        self.text, self.flushed = "", []
+
+    def write(self, s):
+        self.text += s
+        return len(s)
+
+    def flush(self):
+        self.flushed.append(self.text)
+
+
+def test_verbose_2_flushes_each_line_as_its_epoch_ends(monkeypatch):
+    out = Flushes()
+    monkeypatch.setattr(sys, "stdout", out)
+    unit().fit(X2, Y2, epochs=2, batch_size=None, lr=0.1, verbose=2)
+    monkeypatch.undo()
+    first = out.text.splitlines(keepends=True)[0]
+    assert out.text.count("\n") == 2 and out.flushed[0] == first
