@@ -294,3 +294,10 @@ def test_a_subclass_of_the_numpy_backend_gets_the_per_operation_plan():
     assert type(plan) is TrainPlan and plan.l2 == 0.5 and plan.kernels.name == "mine"
     plan = Mine().train_plan(model, opt)
     assert (plan.l1, plan.l2, plan.clip_value, plan.clip_norm, plan.track_accuracy) == (0.0, 0.0, None, None, False)
+
+
+def test_adam_without_weight_decay_by_default(kernels):
+    # no decay: m = 2, v = 12, m^ = 4, v^ = 16, p = 2 - 0.5 * 4 / (4 + 1) = 1.6
+    p, m, v = arr([2.0]), arr([0.0]), arr([0.0])
+    kernels.adam_step(p, arr([4.0]), m, v, 0.5, 0.5, 0.25, 1.0, 1)
+    assert_close(p, [1.6], rtol=1e-15)
