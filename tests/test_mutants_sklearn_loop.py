@@ -189,3 +189,16 @@ def test_early_stopping_keeps_the_first_epoch_with_the_best_score_and_its_batch_
             np.testing.assert_array_equal(mine.running_var, other.running_var)
     _, X_val, _, y_val = train_test_split(Xs, y, random_state=check_random_state(3), test_size=0.2, stratify=y)
     assert full.score(X_val, y_val) == max(scores)
+
+
+def test_a_warm_fit_that_never_beats_the_earlier_best_score_keeps_its_weights():
+    """warm_start carries best_validation_score_ over; a frozen network repeats it, so no
+    epoch of the second fit is better and nothing is restored (the weights stay as they are)."""
+    _, _, y = TARGETS["multiclass"]
+    est = fit_quietly(MLPClassifier(**FROZEN, max_iter=2, tol=0.0, early_stopping=True, warm_start=True,
+                                    batch_size=15, backend="numpy"), X, y)
+    best, weights = est.best_validation_score_, [W.copy() for W in est.coefs_]
+    fit_quietly(est, X, y)
+    assert est.validation_scores_ == [best] * 4 and est.best_validation_score_ == best and est.n_iter_ == 2
+    for a, b in zip(weights, est.coefs_):
+        np.testing.assert_array_equal(a, b)
