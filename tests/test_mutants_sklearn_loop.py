@@ -202,3 +202,12 @@ def test_a_warm_fit_that_never_beats_the_earlier_best_score_keeps_its_weights():
     assert est.validation_scores_ == [best] * 4 and est.best_validation_score_ == best and est.n_iter_ == 2
     for a, b in zip(weights, est.coefs_):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Est, kind", [(MLPClassifier, "binary"), (MLPRegressor, "one target")])
+def test_partial_fit_is_one_epoch_that_the_loop_ends(Est, kind):
+    """partial_fit trains one epoch; its history_ says the loop stopped it there."""
+    y = TARGETS[kind][2]
+    est = Est(**FROZEN, batch_size=15, backend="numpy")
+    est.partial_fit(X, y, **({"classes": [0, 1]} if Est is MLPClassifier else {}))
+    assert est.history_.epoch == [1] and est.history_.stopped_epoch == 1 and est.n_iter_ == 1
