@@ -235,10 +235,10 @@ def test_keyword_arguments_are_kept_as_text_unless_they_are_arrays():
     with pn.trace(detail="full") as t:
         k = backends.get("numpy")
         k.linear_forward(X, W, b=b)
-        k.sgd_step(p, g, lr=0.5)
+        k.sgd_step(p, grad=g, lr=0.5)
     lin, step = t
     assert len(lin["inputs"]) == 2                              # b=array is not written as text
-    assert step["inputs"][2:] == ["lr=0.5"]
+    assert len(step["inputs"]) == 2 and step["inputs"][1:] == ["lr=0.5"]
     assert np.array_equal(step["output"], [0.75, 1.75])          # an in-place step: the parameter after
 
 
@@ -261,3 +261,16 @@ def test_step_prints_six_digits_no_exponents_and_summarizes_past_sixty_elements(
     assert "..." not in sixty and "59." in sixty
     assert "..." in sixty_one
     assert text.endswith("    out   = None\n")
+
+
+def _second_argument_named_self(kernels, self, X):
+    """A function, not a method: its first argument is not ``self``."""
+    layer = self.layers[0]
+    return kernels.linear_forward(X, layer.W, layer.b)
+
+
+def test_only_a_first_argument_named_self_makes_a_frame_a_method():
+    model = pn.MLP([2, 3, 1], seed=0, backend="numpy")
+    with pn.trace() as t:
+        _second_argument_named_self(backends.get("numpy"), model, np.ones((1, 2)))
+    assert [(r["layer"], r["param"]) for r in t] == [(None, None)]
