@@ -72,8 +72,8 @@ class Comparison:
             if d is None:
                 lines.append(f"  {name}: agrees with {self.reference} at every kernel call")
             else:
-                where = "" if d.layer is None else f" layer {d.layer}" + (f" ({d.param})" if d.param else "")
-                lines.append(f"  {name}: first differs at step {d.step},{where}, kernel {d.kernel}, "
+                where = "" if d.layer is None else f", layer {d.layer}" + (f" ({d.param})" if d.param else "")
+                lines.append(f"  {name}: first differs at step {d.step}{where}, kernel {d.kernel}, "
                               f"output {d.output}, index {d.index}: {d.reference} {d.expected!r}, "
                               f"{name} {d.actual!r} ({'no finite' if d.ulps is None else d.ulps} ulps)"
                               + ("  [its inputs already differed]" if d.inputs_differed else "")

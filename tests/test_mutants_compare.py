@@ -61,8 +61,6 @@ def test_report_text_of_a_plain_divergence_and_of_agreement():
         "      after step 0: max |difference| 0, relative 0, 0 ulps"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: compare.py:76 writes 'step 0,, kernel' when the call has no layer "
-                                       "(f'...step {d.step},{where}, kernel' with where == '')")
 def test_report_text_of_a_divergence_outside_any_layer():
     d = Divergence("b", "a", 0, None, None, "loss", 0, (), 1.0, 2.0, 3, False, 4)
     c = Comparison("a", ["a", "b"], 1, 1e-4, divergences={"b": d}, growth={"b": []})

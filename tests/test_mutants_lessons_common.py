@@ -33,8 +33,6 @@ def test_cited_seeds_once_each(text, seeds):
     assert _common.cited_seeds(text) == seeds
 
 
-@pytest.mark.xfail(strict=True, reason="bug: lessons/_common.py:42 checks `n not in found` against the seeds "
-                                       "of earlier matches only, so one list naming a seed twice keeps both")
 def test_a_seed_named_twice_in_one_list_is_cited_once():
     assert _common.cited_seeds("seeds 001, 001 and 004") == ["001", "004"]
 

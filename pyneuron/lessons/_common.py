@@ -39,7 +39,9 @@ def cited_seeds(text):
     """The seed numbers ``text`` cites ("seed 003", "seeds 001 and 004"), in order."""
     found = []
     for match in re.finditer(r"[Ss]eeds? ((?:\d{3})(?:(?:, | and )\d{3})*)", text or ""):
-        found += [n for n in re.findall(r"\d{3}", match.group(1)) if n not in found]
+        for n in re.findall(r"\d{3}", match.group(1)):
+            if n not in found:
+                found.append(n)
     return found
 
 
