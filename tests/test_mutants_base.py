@@ -239,3 +239,16 @@ def test_the_optional_kernels_say_which_backend_lacks_them(kernels, kernel, args
 
 def test_repr_names_the_backend(kernels):
     assert repr(kernels) == f"<pyneuron backend '{kernels.name}'>"
+
+
+def test_the_interfaces_defaults_are_what_a_learner_reads():
+    """register_backend shows these in its signature errors; the built-ins share them."""
+    import inspect
+
+    from pyneuron.backends.slope_name import DEFAULT_NEGATIVE_SLOPE
+    sig = {name: inspect.signature(getattr(Backend, name)).parameters for name in ("matmul", "adam_step")}
+    assert sig["matmul"]["trans_a"].default is False and sig["matmul"]["trans_b"].default is False
+    assert sig["adam_step"]["weight_decay"].default == 0.0
+    for name in ("activation_forward", "activation_backward", "dense_forward", "output_gradient"):
+        assert inspect.signature(getattr(Backend, name)).parameters["negative_slope"].default == 0.01
+    assert DEFAULT_NEGATIVE_SLOPE == 0.01
