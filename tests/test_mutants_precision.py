@@ -201,3 +201,49 @@ def test_command_passes_its_options(monkeypatch, capsys):
     assert capsys.readouterr().out == "TABLE\n"
     precision.run_command(parser.parse_args([]))
     assert seen["backends"] is None and seen["training"] is True and seen["dtypes"] == ["float64", "float32"]
+
+
+def test_the_exact_results_carry_forty_digits():
+    assert _mp().dps == 40
+
+
+def test_without_mpmath_the_report_says_how_to_get_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "mpmath", None)
+    with pytest.raises(ImportError, match=r"pyneuron precision needs mpmath \(pip install mpmath"):
+        _mp()
+
+
+def test_the_default_inputs_are_eight_rows_from_seed_0(spy):
+    precision_report(backends=["spy"], dtypes=["float64"], training=False, ladder=False)
+    expected = _expected_inputs(8, 0)
+    assert len(spy.seen) == len(expected)
+    for (name, args), (_, want) in zip(spy.seen, expected):
+        for a, w in zip(args, want):
+            if isinstance(w, np.ndarray):
+                np.testing.assert_array_equal(a, w, err_msg=name)
+
+
+def test_the_training_run_is_the_documented_workload(monkeypatch):
+    from pyneuron.datasets import make_moons
+    fits = []
+
+    class FakeMLP:
+        def __init__(self, sizes, activation, seed, backend, dtype="float64"):
+            self.args = (sizes, activation, seed, backend, dtype)
+
+        def fit(self, X, y, epochs, batch_size, lr):
+            fits.append((self.args, X, y, epochs, batch_size, lr))
+
+        def get_weights(self):
+            return [np.ones(2)]
+
+    monkeypatch.setattr(pn, "MLP", FakeMLP)
+    report = precision_report(backends=["numpy"], dtypes=["float64"], size=1, seed=3, ladder=False)
+    X, y = make_moons(64, noise=0.2, seed=3)
+    assert [f[0] for f in fits] == [([2, 8, 1], "tanh", 3, "scalar", "float64"), ([2, 8, 1], "tanh", 3, "numpy", "float64")]
+    for _, Xf, yf, epochs, batch, lr in fits:
+        np.testing.assert_array_equal(Xf, X)
+        np.testing.assert_array_equal(yf, y)
+        assert (epochs, batch, lr) == (5, 16, 0.1)
+    assert report.training == [("numpy", "float64", 0, 0.0)]
