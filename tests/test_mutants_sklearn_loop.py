@@ -70,7 +70,8 @@ def sk_epoch_loss(kind, est, y, batch, alpha, sw=None):
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("alpha", [0.0, 0.7])
-@pytest.mark.parametrize("batch", [10, 15, 45], ids=["uneven batches", "even batches", "one batch"])
+@pytest.mark.parametrize("batch", [10, 11, 15, 45], ids=["uneven batches", "a last batch of 1", "even batches",
+                                                       "one batch"])
 @pytest.mark.parametrize("kind", list(TARGETS))
 def test_loss_is_scikit_learns_batch_weighted_loss(kind, batch, alpha, weighted):
     Ours, _, y = TARGETS[kind]
@@ -120,6 +121,19 @@ def test_with_tol_above_zero_a_repeat_is_a_failure(kind, early_stopping):
         assert ours.best_validation_score_ == ours.validation_scores_[0] and ours.best_loss_ is None
     else:
         assert ours.best_loss_ == ours.loss_curve_[0] and ours.validation_scores_ is None
+
+
+@pytest.mark.parametrize("kind", ["one target", "multiclass"])
+def test_stopping_at_the_last_allowed_epoch_is_not_a_convergence_failure(kind):
+    """The rule stops at epoch 4 (as above); with max_iter = 4 scikit-learn breaks out of its
+    loop before its ConvergenceWarning, and so does the wrapper."""
+    settings = dict(**FROZEN, max_iter=4, tol=0.05, n_iter_no_change=2, batch_size=15)
+    Ours, Theirs, y = TARGETS[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = Ours(backend="numpy", **settings).fit(X, y)
+        theirs = Theirs(**settings).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 4
 
 
 @pytest.mark.parametrize("lr", [1e-6, 4e-6, 1e-4])
