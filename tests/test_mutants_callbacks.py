@@ -272,3 +272,25 @@ def test_terminate_on_nan_answers_divergence():
                                             "training stopped"):
         cb.on_epoch_end(3, {"val_loss": math.nan, "loss": -math.inf, "lr": 0.1})
     assert model.stop_training and cb.stopped_epoch == 3
+
+
+def test_terminate_on_nan_warns_at_its_caller():
+    """stacklevel 2: the warning names the line that called the hook (here, this file)."""
+    cb = TerminateOnNaN()
+    model = net()
+    model.stop_training = False
+    cb.set_model(model)
+    with pytest.warns(RuntimeWarning) as seen:
+        cb.on_epoch_end(1, {"loss": math.nan})
+        cb.on_train_diverged(ValueError("x"))
+    assert [w.filename for w in seen] == [__file__, __file__]
+
+
+def test_csv_logger_append_to_a_one_byte_file_adds_no_header(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("\n")
+    logger = CSVLogger(path, append=True)
+    logger.on_train_begin()
+    logger.on_epoch_end(1, {"loss": 0.5})
+    logger.on_train_end()
+    assert path.read_text() == "\n1,0.5\n"
