@@ -247,3 +247,21 @@ def test_the_training_run_is_the_documented_workload(monkeypatch):
         np.testing.assert_array_equal(yf, y)
         assert (epochs, batch, lr) == (5, 16, 0.1)
     assert report.training == [("numpy", "float64", 0, 0.0)]
+
+
+class _SecondOutputOff(NumpyBackend):
+    """numpy whose batchnorm_forward returns a wrong second output (ẑ + 1): only the first is measured."""
+
+    def batchnorm_forward(self, Z, gamma, beta, eps):
+        out, zhat, mean, var = super().batchnorm_forward(Z, gamma, beta, eps)
+        return out, zhat + 1.0, mean, var
+
+
+def test_a_kernel_with_several_outputs_is_measured_on_the_first():
+    pn.register_backend("second", _SecondOutputOff())
+    try:
+        report = precision_report(backends=["second"], dtypes=["float64"], size=4, training=False, ladder=False)
+    finally:
+        backends.unregister_backend("second")
+    (row,) = [r for r in report.rows if r[0] == "batchnorm_forward"]
+    assert row[3] <= 8                                   # a few ulps of rounding, not the +1
