@@ -149,11 +149,27 @@ def test_the_adaptive_schedule_divides_by_five_down_to_1e_minus_6(kind, lr):
     assert ours.n_iter_ == theirs.n_iter_ == 1 + 2 * triggers
 
 
+class FlushedLines(io.StringIO):
+    """Captured output that notes how many lines it held at each ``flush``: the wrappers
+    flush every line, so progress shows while training runs (counts 1, 2, 3, …)."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = []
+
+    def flush(self):
+        self.counts.append(len(self.getvalue().splitlines()))
+        super().flush()
+
+    def each_line_flushed(self):
+        return sorted(set(self.counts) - {0}) == list(range(1, len(self.getvalue().splitlines()) + 1))
+
+
 def test_verbose_prints_the_schedule_and_the_stop():
     """tol = 10: epochs 3, 5, 7 … trigger; 0.01 is divided by 5 six times, down to 6.4e-7, and
     the 7th trigger (at epoch 15) finds it <= 1e-6 and stops."""
     _, _, y = TARGETS["one target"]
-    out = io.StringIO()
+    out = FlushedLines()
     with contextlib.redirect_stdout(out):
         est = MLPRegressor(solver="sgd", learning_rate="adaptive", learning_rate_init=0.01, tol=10.0,
                            n_iter_no_change=1, max_iter=50, shuffle=False, random_state=0, hidden_layer_sizes=(4,),
@@ -164,20 +180,20 @@ def test_verbose_prints_the_schedule_and_the_stop():
     for k, lr in enumerate(["0.002000", "0.000400", "0.000080", "0.000016", "0.000003", "0.000001"]):  # as %f
         expected += [f"Setting learning rate to {lr}", *losses[3 + 2 * k:5 + 2 * k]]
     expected.append("Training loss did not improve more than tol=10.000000 for 1 consecutive epochs. Stopping.")
-    assert out.getvalue().splitlines() == expected
+    assert out.getvalue().splitlines() == expected and out.each_line_flushed()
 
 
 def test_verbose_with_early_stopping_prints_the_validation_scores():
     _, _, y = TARGETS["multiclass"]
-    out = io.StringIO()
+    out = FlushedLines()
     with contextlib.redirect_stdout(out):
         est = MLPClassifier(**FROZEN, max_iter=20, tol=0.5, n_iter_no_change=1, early_stopping=True,
                             batch_size=15, verbose=True, backend="numpy").fit(X, y)
     lines = []
     for i, (loss, score) in enumerate(zip(est.loss_curve_, est.validation_scores_), 1):
         lines += [f"Iteration {i}, loss = {loss:.8f}", f"Validation score: {score:f}"]
-    assert est.n_iter_ == 3 and out.getvalue().splitlines() == lines + [
-        "Validation score did not improve more than tol=0.500000 for 1 consecutive epochs. Stopping."]
+    lines.append("Validation score did not improve more than tol=0.500000 for 1 consecutive epochs. Stopping.")
+    assert est.n_iter_ == 3 and out.getvalue().splitlines() == lines and out.each_line_flushed()
 
 
 # ---------------------------------------------------------------- the weights kept by early stopping
