@@ -123,3 +123,14 @@ def test_optimizer_steps_write_into_the_callers_arrays():
     S.momentum_step(p, g, v, 0.5, 0.5, 0.0, True)
     # v = 0.5 v + g = [1.5, -1.5]; u = g + 0.5 v = [1.75, -1.75]
     assert v.tolist() == [[1.5, -1.5]] and p.tolist() == [[0.5 - 0.875, 2.5 + 0.875]]
+
+
+def test_sigmoid_takes_the_textbook_form_for_every_z_from_0():
+    """For z >= 0 the scalar backend computes exactly 1 / (1 + e^-z) (base.py's equation; the
+    other form e^z / (1 + e^z) is kept for z < 0): the two differ by an ulp at some z in [0, 1),
+    e.g. z = 1/64, and the differential tests compare the other backends to these bits."""
+    zs = [i / 64 for i in range(64)] + [1.0, 3.5, 20.0]
+    assert [scalar.sigmoid(z) for z in zs] == [1.0 / (1.0 + math.exp(-z)) for z in zs]
+    assert any(1.0 / (1.0 + math.exp(-z)) != math.exp(z) / (1.0 + math.exp(z)) for z in zs)
+    negative = [-z for z in zs[1:]]
+    assert [scalar.sigmoid(z) for z in negative] == [math.exp(z) / (1.0 + math.exp(z)) for z in negative]
