@@ -275,3 +275,31 @@ def test_smallest_limits_accepted():
     model, X, y = _tiny()
     e = explain(model, X, y, lr=1e-9, max_samples=1, max_neurons=1, max_terms=3)
     assert (e.max_samples, e.max_neurons, e.max_terms, e.lr) == (1, 1, 3, 1e-9)
+
+
+def test_the_default_limits_are_four_samples_eight_neurons_eight_terms():
+    model = pn.MLP([9, 9, 1], activation="tanh", seed=0, backend="numpy")
+    X = np.arange(45.0).reshape(5, 9) / 45
+    text = explain(model, X, [0, 1, 0, 1, 0]).text()
+    assert "(terms written out for the first 4 samples; every array in the record holds all of them)" in text
+    assert "(sample 4)" in text and "(sample 5)" not in text
+    assert "    z[1]_8 (sample 1) = " in text and "    z[1]_9 (sample 1)" not in text
+    assert "    … 1 more neurons: z from " in text
+    assert "from 2 more terms)" in text                      # 9 products: 6 + (2 summed) + the last
+    assert "  W[1]: 9×9 weights, from " in text              # 81 > 8 × 8
+    fits = pn.MLP([8, 8, 1], activation="tanh", seed=0, backend="numpy")
+    text = explain(fits, np.ones((4, 8)), [0, 1, 0, 1]).text()
+    assert "terms written out" not in text and "more neurons" not in text and "more terms" not in text
+    assert "  W[1] (row i = neuron i's weights) =" in text    # 64 = 8 × 8 values: written out
+
+
+def test_a_matrix_of_exactly_limit_rows_is_written_whole():
+    assert fmt_matrix([[1], [2]], limit=2) == "    [1.0000]\n    [2.0000]"
+
+
+def test_weights_of_exactly_max_neurons_times_max_terms_are_written_out():
+    model = pn.MLP([3, 2, 1], activation="tanh", seed=0, backend="numpy")
+    text = explain(model, [[1.0, 2.0, 3.0]], [1], max_neurons=2, max_terms=3).text()
+    assert "  W[1] (row i = neuron i's weights) =" in text      # 6 = 2 × 3 values
+    text = explain(model, [[1.0, 2.0, 3.0]], [1], max_neurons=1, max_terms=3).text()
+    assert "  W[1]: 2×3 weights, from " in text                 # 6 > 1 × 3
