@@ -2,8 +2,9 @@
 
 Timing: process CPU time (``time.process_time``), not wall-clock, so another process's
 load on the shared cores does not count; engines are *interleaved* -- each round runs
-every engine once, in an order rotated by one each round -- so a slow spell of the
-machine falls on all of them alike; each figure is the median over the rounds, with the
+every engine once, the orders chosen so each engine runs right after every other equally
+often (:func:`balanced_orders`) -- so a slow spell of the machine, or the caches another
+engine leaves spent, falls on all of them alike; each figure is the median over the rounds, with the
 spread (lowest and highest round) printed beside it.
 """
 from __future__ import annotations
@@ -41,20 +42,42 @@ def calibrate(fn, min_time):
     return number
 
 
+def balanced_orders(n):
+    """Orders of ``range(n)``, one per round, in which every engine runs right after every
+    other equally often (a Williams design: ``n`` rows for even ``n``, ``2 n`` for odd).
+
+    A plain rotation keeps the cyclic order, so one engine would nearly always run right
+    after the same other one — after PyTorch, say, with its caches spent — and carry that
+    cost in every round."""
+    if n < 1:
+        return [[]]
+    first, low, high = [0], 1, n - 1
+    for j in range(1, n):
+        if j % 2:
+            first.append(low)
+            low += 1
+        else:
+            first.append(high)
+            high -= 1
+    rows = [[(x + r) % n for x in first] for r in range(n)]
+    return rows if n % 2 == 0 else rows + [row[::-1] for row in rows]
+
+
 def interleaved(engines, rounds, min_time=0.0, clock=time.process_time):
-    """Time ``engines`` (name -> callable) interleaved over ``rounds``.
+    """Time ``engines`` (name -> callable) interleaved over ``rounds``, each round in the
+    next of :func:`balanced_orders`.
 
     A callable returns the number of units it ran (steps of a fit; anything but a positive
-    int means one),
-    so the figure is seconds per unit. With ``min_time`` > 0 each callable is first
+    int means one), so the figure is seconds per unit. With ``min_time`` > 0 each callable is first
     repeated enough times to last that long per round. ``clock`` is process CPU time,
     except where threads are compared (their CPU times add up): wall-clock time then.
     Returns name -> :class:`Figure`."""
     numbers = {name: calibrate(fn, min_time) if min_time > 0 else 1 for name, fn in engines.items()}
     names = list(engines)
     samples = {name: [] for name in names}
+    orders = balanced_orders(len(names))
     for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in (names[i] for i in orders[r % len(orders)]):
             fn, number = engines[name], numbers[name]
             units = 0
             t0 = clock()
