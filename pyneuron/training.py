@@ -328,7 +328,7 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
     recorder = None
     if terms and not plan.records_penalties:
         recorder = _PenaltyRecorder(terms, model.kernels, m, batch)
-        batch_hooks.insert(0, Hooks(recorder, model))
+        batch_hooks.append(Hooks(recorder, model))   # last: it reads the weights the step will see
     lr_for_step = None
     if lr_schedule is not None and lr_schedule.per == "step":
         def lr_for_step(t: int) -> float:

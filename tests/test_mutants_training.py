@@ -549,10 +549,6 @@ def test_the_penalty_is_of_the_weights_the_step_sees(backend):
                                                          [pytest.approx(2.0, rel=1e-13)])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: training.py _fit puts the _PenaltyRecorder first among the batch "
-                   "hooks (batch_hooks.insert(0, ...)), so on a plan that does not record penalties it reads "
-                   "the weights before the user's on_batch_begin changes them: penalty 0.0125 and data_loss "
-                   "2.0375 logged for a step whose loss is 2.0 + 0.05")
 def test_the_penalty_recorder_reads_the_weights_the_step_sees(backend, monkeypatch):
     model = unit(backend)
     monkeypatch.setattr(model.kernels, "train_plan",
