@@ -37,19 +37,28 @@ static double FN(weighted_loss)(const pyn_net *net, int64_t m, const T *Y, FN(fi
     const int64_t L = net->L, k = net->sizes[L];
     const int act = net->acts[L - 1];
     const FN(fit_layer) *top = &ws->layer[L - 1];
-    double total = 0, weighted = 0;
-    for (int64_t s = 0; s < m; ++s)
-        total += w[s];
+    /* The ratios use the weights times the power of two 2^-e that brings the largest into
+     * [0.5, 1) (exact: only exponents change), as Backend.weighted_data_loss does, so a
+     * subnormal or huge weight sum loses no digits; *sum_w stays the weights' own sum. */
+    double largest = 0, raw_total = 0, total = 0, weighted = 0;
+    for (int64_t s = 0; s < m; ++s) {
+        raw_total += w[s];
+        largest = w[s] > largest ? w[s] : largest;
+    }
+    int e = 0;
+    frexp(largest, &e);
     for (int64_t s = 0; s < m; ++s) {
         const T *z = top->Z + s * k, *y = Y + s * k;
         const double row = shared ? FN(output_and_loss)(1, k, act, z, y, top->A + s * k)
                                   : FN(data_loss)(1, k, act, net->loss, z, A + s * k, y);
+        w[s] = ldexp(w[s], -e);
+        total += w[s];
         weighted += w[s] * row;
     }
     const double per = total != 0 ? (double)m / total : 0.0;
     for (int64_t s = 0; s < m; ++s)
         w[s] = total != 0 ? w[s] * per : 0.0;
-    *sum_w = total;
+    *sum_w = raw_total;
     return total != 0 ? weighted / total : 0.0;
 }
 

@@ -10,15 +10,10 @@ from pyneuron.sample_weights import check_sample_weight, class_weight_rows, row_
 X3, y3 = np.array([[1.0], [2.0], [3.0]]), np.array([1, 0, 1])
 
 
-def test_one_row_batches_ignore_any_positive_weight(backend, request):
+def test_one_row_batches_ignore_any_positive_weight(backend):
     """With batches of one row, Σ w ℓ / Σ w = ℓ for any w > 0: the unweighted fit. A
     subnormal weight (5e-324) once made the loss lose its digits and the gradient's scale
     m / Σ w overflow to inf (hypothesis found it in test_keras_weights)."""
-    if backend == "c":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "bug: the C backend's weighted fit (the fused plan, kernels/typed_fit*.c) still divides by a "
-            "subnormal weight sum: the loss becomes inf at the row of weight 5e-324 (fixed for scalar and "
-            "numpy in 279147b, backends/base.py)")))
     a, b = pn.MLP([1, 1], backend=backend, seed=0), pn.MLP([1, 1], backend=backend, seed=0)
     ha = a.fit(X3, y3, epochs=1, batch_size=1, shuffle=False, lr=0.1)
     hb = b.fit(X3, y3, epochs=1, batch_size=1, shuffle=False, lr=0.1, sample_weight=[1.0, 5e-324, 1.0])
