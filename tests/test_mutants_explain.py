@@ -303,3 +303,10 @@ def test_weights_of_exactly_max_neurons_times_max_terms_are_written_out():
     assert "  W[1] (row i = neuron i's weights) =" in text      # 6 = 2 × 3 values
     text = explain(model, [[1.0, 2.0, 3.0]], [1], max_neurons=1, max_terms=3).text()
     assert "  W[1]: 2×3 weights, from " in text                 # 6 > 1 × 3
+
+
+def test_one_softmax_sample_is_not_divided():
+    # cce averages over samples only: one sample of two classes -> δ = ŷ − y, no "/2"
+    lines = explain(_two_outputs("softmax"), [[1.0]], [1]).text().splitlines()
+    assert "  δ[1] = ∂L/∂z[1] = (ŷ − y)   (the softmax derivative cancels against the cce loss's)" in lines
+    assert "    δ[1] = (0.2500 − 0.0000), (0.7500 − 1.0000) = [0.2500, -0.2500]" in lines
