@@ -135,11 +135,8 @@ class CTrainPlan(NetBinding, TrainPlan):
             if point:
                 TrainPlan.keep_restore_point(self)
             return self._epoch_by_steps(X, Y, order, batch, lr_for_step, callbacks)
-        self._ensure_bound()
-        if point:
-            self._point_in_c = self._point
         return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True,
-                         restore_point=self._point_ptr if point else ffi.NULL)
+                         restore_point=point)
 
     def _data(self, X, Y):
         """``X``, ``Y`` checked (once for the arrays fit passes every epoch) and their C
@@ -167,7 +164,6 @@ class CTrainPlan(NetBinding, TrainPlan):
         for b, start in enumerate(range(0, n, batch)):
             for cb in callbacks:
                 cb.on_batch_begin(model, b)
-            self._ensure_bound()  # a callback may have changed any array
             last = start + batch >= n
             part = self._run(X, Y, order, start, min(n, start + batch), batch, lr_for_step,
                              check_after=last)
@@ -241,8 +237,9 @@ class CTrainPlan(NetBinding, TrainPlan):
             lrs[:nb] = rates
             self._lrs_filled = (None, 0)
 
-    def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after, restore_point=ffi.NULL):
-        """Batches of rows ``start:stop`` (of ``order``) in one C call.
+    def _run(self, X, Y, order, start, stop, batch, lr_for_step, check_after, restore_point=False):
+        """Batches of rows ``start:stop`` (of ``order``) in one C call; with
+        ``restore_point``, C first copies the weights it starts from (see go_back).
 
         Run once per epoch of every fit, so kept short (a few µs of Python beside the C
         epoch of a small net): buffers and pointers are made once and reused."""
@@ -253,6 +250,12 @@ class CTrainPlan(NetBinding, TrainPlan):
         t0 = optimizer.t
         self._learning_rates(nb, t0, lr_for_step)
         u_ptr = ffi.from_buffer("double[]", self._uniforms(n, batch)) if self._dropout_width else ffi.NULL
+        # Checked after the learning-rate schedule, the mask source and any batch callback
+        # ran: any of them may have replaced, reshaped or frozen an array C will write.
+        self._ensure_bound()
+        point_ptr = ffi.NULL
+        if restore_point:
+            self._point_in_c, point_ptr = self._point, self._point_ptr
         work, work_len = self._workspace(min(batch, n))
         w_ptr = ffi.NULL if self._w is None else self._w_ptr     # per row of X, as X is indexed
         if order is None:
@@ -268,7 +271,7 @@ class CTrainPlan(NetBinding, TrainPlan):
         err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
                               work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
                               c_correct if self.track_accuracy else ffi.NULL,
-                              self._done, self._after if check_after else ffi.NULL, restore_point, w_ptr)
+                              self._done, self._after if check_after else ffi.NULL, point_ptr, w_ptr)
         if err:
             exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
             raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epoch"))
