@@ -14,7 +14,7 @@ import pyneuron as pn
 
 pytest.importorskip("sklearn")
 
-from scipy import sparse  # noqa: E402
+sparse = pytest.importorskip("scipy.sparse")    # comes with scikit-learn
 from sklearn import neural_network  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning  # noqa: E402
 from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
