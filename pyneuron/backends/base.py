@@ -402,7 +402,7 @@ class Backend(ABC):
         with :math:`\ell_s` from :meth:`sample_losses`; equal weights give
         :meth:`data_loss`, and a weight of 2 counts a row twice. ``weights`` is a float64
         array ``(m,)`` of numbers >= 0; a batch whose weights are all 0 has ``L_w = 0``.
-        The weights are first brought to a largest of about 1 (:func:`_unit_scaled`), so a
+        The weights are first brought to a largest of about 1 (``_unit_scaled``), so a
         subnormal or huge weight sum loses no digits. Returns a Python float."""
         w = _unit_scaled(weights)
         if w is None:
