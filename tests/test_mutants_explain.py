@@ -310,3 +310,9 @@ def test_one_softmax_sample_is_not_divided():
     lines = explain(_two_outputs("softmax"), [[1.0]], [1]).text().splitlines()
     assert "  δ[1] = ∂L/∂z[1] = (ŷ − y)   (the softmax derivative cancels against the cce loss's)" in lines
     assert "    δ[1] = (0.2500 − 0.0000), (0.7500 − 1.0000) = [0.2500, -0.2500]" in lines
+
+
+def test_a_layer_of_exactly_max_neurons_has_no_ellipsis():
+    lines = explain(_mse_net("numpy"), [[1.0]], [2.0], max_neurons=1).text().splitlines()
+    assert "  δ[2] = da[2] ⊙ linear′(z[2]) = [3.0000×1.0000]" in lines
+    assert "  δ[1] = da[1] ⊙ relu′(z[1]) = [9.0000×1.0000]" in lines
