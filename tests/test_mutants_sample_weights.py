@@ -106,3 +106,8 @@ def test_training_weights_multiplies_the_two():
         training_weights(cce, Y, [1.0, 0.0, 3.0], {1: 0.0, 2: 0.0})
     with pytest.raises(ValueError, match=r"^sample_weight: expected one weight per training row"):
         training_weights(cce, Y, [1.0], None)
+
+
+def test_only_the_negative_weights_are_listed():
+    with pytest.raises(ValueError, match=r"^w: expected weights >= 0, got \[-1.0, -3.0\] at rows \[0, 3\]$"):
+        check_sample_weight(np.array([-1.0, 0.0, 0.5, -3.0]), 4, "w")
