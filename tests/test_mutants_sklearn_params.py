@@ -11,12 +11,13 @@ import warnings
 import numpy as np
 import pytest
 
+import pyneuron as pn
+
 pytest.importorskip("sklearn")
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import _base as sk_losses  # noqa: E402
 
-import pyneuron as pn
 from pyneuron.sklearn import MLPClassifier, MLPRegressor, _params  # noqa: E402
 
 
