@@ -65,8 +65,8 @@ def test_mask_source_passes_the_layer_and_shape_and_returns_the_mask():
                       r"shape \(3, 2\)"),
     (np.ones((2, 3), dtype=complex), r"expected a 0/1 array of shape \(2, 3\) for layer 1, got complex128"),
     (np.array([["1", "0", "1"]] * 2), r"expected a 0/1 array .* got <U1"),
-    (np.array([[1.0, 0.5, 2.0], [3.0, 4.0, -1.0]]),
-     r"dropout_masks: expected only 0 and 1 in layer 1's mask, got values such as \[0.5, 2.0, 3.0\]"),
+    (np.array([[0.0, 0.5, 2.0], [3.0, 1.0, -1.0]]),
+     r"dropout_masks: expected only 0 and 1 in layer 1's mask, got values such as \[0.5, 2.0, 3.0\]$"),
 ])
 def test_mask_source_refuses_wrong_masks(mask, message):
     with pytest.raises(ValueError, match=message):
@@ -175,6 +175,10 @@ def test_repr_one_rate_frozen_and_trained():
     assert text.endswith("frozen=['layer0/b'], epochs_trained=2, optimizer=" + repr(model.optimizer) + ")")
 
 
+def test_repr_of_one_hidden_layer_with_dropout():
+    assert "activation='relu', output='sigmoid', loss='bce', dropout=0.5, backend=" in repr(MLP([2, 3, 1], dropout=0.5))
+
+
 def test_repr_without_backend_names_the_global_flag():
     pn.set_backend("scalar")
     assert "backend='scalar'" in repr(MLP([2, 1]))
@@ -260,6 +264,7 @@ def test_freeze_without_an_optimizer_or_with_an_empty_state():
 @pytest.mark.parametrize("sizes, bias, weights, message", [
     ([2, 3, 1], None, [np.zeros((3, 2))], r"weights: expected a list of 4 arrays \[W1, b1, \.\.\.\], got 1$"),
     ([2, 1], None, [np.zeros((1, 2))], r"weights: expected a list of 2 arrays \[W1, b1\], got 1$"),
+    ([2, 3, 1], [True, False], [], r"weights: expected a list of 3 arrays \[W1, b1, \.\.\.\], got 0$"),
     ([2, 3, 1], False, [np.zeros((3, 2))], r"weights: expected a list of 2 arrays \[W1, W2\], got 1$"),
     ([2, 1], False, [], r"weights: expected a list of 1 arrays \[W1\], got 0$"),
     ([2, 1], None, np.zeros((1, 2)), r"weights: expected a list of 2 arrays \[W1, b1\], got ndarray$"),
