@@ -137,3 +137,26 @@ def test_progress_for_picks_by_backend():
     cb = progress.progress_for(pn.MLP([2, 1], backend="numpy"), 3, desc="d", leave=True)
     assert type(cb) is progress.Progress and (cb.epochs, cb.desc, cb.leave) == (3, "d", True)
     assert progress.progress_for(pn.MLP([2, 1], backend="numpy"), 3).desc == "training"
+
+
+def test_the_defaults_and_a_bar_that_follows_the_window_width():
+    cb = progress.Progress()
+    assert (cb.epochs, cb.desc, cb.batch_after, cb.enabled is not None, cb.file, cb.leave) == \
+        (None, "training", 1.0, True, None, False)
+    cb = progress.Progress(2, enabled=True, file=io.StringIO())
+    cb.on_train_begin(None)
+    assert cb._epochs_bar.dynamic_ncols      # tqdm keeps a function that reads the width (False when off)
+    cb.on_train_end(None)
+
+
+def test_lines_go_through_tqdm_write_only_under_a_bar(monkeypatch, capsys):
+    import tqdm
+    written = []
+    monkeypatch.setattr(tqdm.tqdm, "write", classmethod(lambda cls, text, file=None: written.append((text, file))))
+    cb = progress.Progress(2, enabled=True, file=io.StringIO())
+    cb.on_train_begin(None)
+    cb.write("under the bar")
+    cb.on_train_end(None)
+    cb.write("no bar now")
+    assert written == [("under the bar", sys.stdout)]
+    assert capsys.readouterr().out == "no bar now\n"
