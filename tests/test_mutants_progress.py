@@ -160,3 +160,40 @@ def test_lines_go_through_tqdm_write_only_under_a_bar(monkeypatch, capsys):
     cb.write("no bar now")
     assert written == [("under the bar", sys.stdout)]
     assert capsys.readouterr().out == "no bar now\n"
+
+
+class Writer:
+    """A stream with write and flush but no isatty: not a terminal."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_a_stream_without_isatty_is_not_live(monkeypatch):
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    cb = progress.Progress(2, enabled=True, file=Writer())
+    cb.on_train_begin(None)
+    assert cb._epochs_bar.mininterval == 5.0
+    cb.on_train_end(None)
+
+
+def test_the_shown_loss_waits_for_the_next_redraw():
+    """set_postfix(refresh=False): a new loss does not force a redraw of its own (into a log
+    file a bar redraws every 5 s)."""
+    cb = progress.BatchProgress(2, enabled=True, file=io.StringIO(), batch_after=0.0)
+    cb.on_train_begin(None)
+    redraws = []
+    cb._epochs_bar.refresh = lambda *a, **k: redraws.append("epochs")
+    cb.on_epoch_begin(None, 1)
+    cb.on_batch_end(None, 0, {"loss": 1.0})                    # the batch bar appears
+    cb._batch_bar.refresh = lambda *a, **k: redraws.append("batches")
+    cb.on_batch_end(None, 1, {"loss": 0.5})
+    cb.on_epoch_end(None, 1, {"loss": 0.75})
+    cb.on_train_end(None)
+    assert redraws == []
