@@ -92,6 +92,8 @@ def test_codes_of_labels_a_column_and_a_one_hot_matrix():
 def test_a_one_class_column_is_labels_not_one_hot():
     v = ClassifierView([5], ["five"], None)
     assert v.codes(np.array([[5], [5]]), 2).tolist() == [0, 0]
+    with pytest.raises(ValueError, match=r"^y: expected labels among the model's classes \[5\], got 7$"):
+        v.codes(np.array([[5], [7]]), 2)                    # read as labels: 7 is not one
 
 
 def test_codes_refusals():
