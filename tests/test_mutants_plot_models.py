@@ -194,3 +194,9 @@ def test_estimators_that_are_not_single_label_classifiers_are_refused():
     with pytest.raises(ValueError, match=r"^model: a decision boundary shows one class per point; this estimator "
                                          r"was fitted on multilabel targets$"):
         classifier_view(multilabel, [0])
+
+
+def test_a_matrix_of_several_columns_is_one_hot_rows_whatever_it_holds():
+    # only a 1-D y or a single column is read as labels; k columns are k classes' indicators
+    view = classifier_view(_softmax_net(3), np.array([["a", "b", "c"], ["c", "b", "a"]]))[1]
+    assert view.labels == [0, 1, 2]
