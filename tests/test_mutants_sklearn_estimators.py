@@ -85,10 +85,11 @@ def test_batch_size_auto_is_200_at_most():
     assert est.loss_ == pytest.approx(expected, rel=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_batch_larger_than_the_data_warns_where_fit_was_called():
     with pytest.warns(UserWarning, match=r"^batch_size: 61 is larger than the 60 training samples; "
                                          r"using batches of 60$") as record:
-        fit_quietly(MLPRegressor(max_iter=1, **dict(FROZEN, batch_size=61)), X, Y_REG)
+        MLPRegressor(max_iter=1, **dict(FROZEN, batch_size=61)).fit(X, Y_REG)      # this line is reported
     assert [w.filename for w in record if w.category is UserWarning] == [__file__]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)        # as large as the data: no warning
@@ -199,6 +200,17 @@ def test_warm_start_refuses_other_layer_sizes():
         est.set_params(hidden_layer_sizes=(6,)).fit(X, Y_REG)
     with pytest.raises(ValueError, match=r"^hidden_layer_sizes: .* now ask for \[3, 5, 2\]$"):
         est.set_params(hidden_layer_sizes=(5,)).partial_fit(X, np.c_[Y_REG, Y_REG])
+
+
+def test_warm_start_may_begin_with_early_stopping_and_switch_it_off():
+    """Early stopping keeps no best_loss_ (None, as scikit-learn); switched off in a warm
+    fit, the training loss is watched from then on."""
+    est = fit_quietly(MLPRegressor(max_iter=2, warm_start=True, early_stopping=True, **FROZEN), X, Y_REG)
+    assert est.best_loss_ is None and len(est.validation_scores_) == 2
+    fit_quietly(est, X, Y_REG)                      # still early stopping: still no best_loss_
+    assert est.best_loss_ is None and len(est.validation_scores_) == 4
+    fit_quietly(est.set_params(early_stopping=False), X, Y_REG)
+    assert est.best_loss_ == min(est.loss_curve_[-2:]) and len(est.validation_scores_) == 4
 
 
 def test_without_warm_start_fit_starts_over():
