@@ -252,3 +252,39 @@ def test_the_interfaces_defaults_are_what_a_learner_reads():
     for name in ("activation_forward", "activation_backward", "dense_forward", "output_gradient"):
         assert inspect.signature(getattr(Backend, name)).parameters["negative_slope"].default == 0.01
     assert DEFAULT_NEGATIVE_SLOPE == 0.01
+
+
+def test_sgd_train_step_reads_the_output_layers_own_activation_and_logits(kernels):
+    """A tanh hidden layer under a sigmoid + bce output: the loss comes from the output's
+    logits (softplus(z) - y z; z = 40 with label 0 costs 40, where a clipped probability
+    says 27.63), and the output gradient is (a - y)/(m k)."""
+    X = arr([[1.0, 2.0]])
+    W1, b1 = arr([[0.5, 0.25], [-1.0, 0.5], [0.0, 1.0]]), arr([0.0, 0.0, 0.0])
+    W2, b2 = arr([[1.0, 1.0, 1.0]]), arr([40.0])
+    Y = arr([[0.0]])
+    A1 = np.tanh(X @ W1.T + b1)
+    z = float((A1 @ W2.T + b2)[0, 0])
+    a = 1.0 / (1.0 + math.exp(-z))
+    Ws, bs = [W1.copy(), W2.copy()], [b1.copy(), b2.copy()]
+    loss = kernels.sgd_train_step(X, Y, Ws, bs, ["tanh", "sigmoid"], "bce", 0.5)
+    assert loss == pytest.approx(softplus(z), rel=1e-14) and loss > 40.0
+    assert_close(bs[1], [40.0 - 0.5 * (a - 0.0)], rtol=1e-15)
+    assert_close(Ws[1], W2 - 0.5 * (a - 0.0) * A1, rtol=1e-14)
+
+
+def test_sgd_train_step_chains_the_output_activation_with_its_own_z(kernels):
+    """A leaky_relu output (slope 0.1) with mse: its derivative reads the output's Z."""
+    X = arr([[1.0, -1.0], [2.0, 0.5]])
+    W1, b1 = arr([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), arr([0.0, 0.0, 0.0])
+    W2, b2 = arr([[1.0, -1.0, 0.5], [-1.0, 1.0, -2.0]]), arr([0.0, 0.0])
+    Y = arr([[0.0, 0.0], [0.0, 0.0]])
+    Z1 = X @ W1.T + b1
+    A1 = np.tanh(Z1)
+    Z2 = A1 @ W2.T + b2
+    A2 = np.where(Z2 > 0, Z2, 0.1 * Z2)
+    dZ2 = 2 * (A2 - Y) / 4 * np.where(Z2 > 0, 1.0, 0.1)
+    Ws, bs = [W1.copy(), W2.copy()], [b1.copy(), b2.copy()]
+    loss = kernels.sgd_train_step(X, Y, Ws, bs, ["tanh", "leaky_relu"], "mse", 1.0, 0.1)
+    assert loss == pytest.approx(float(np.mean(A2 ** 2)), rel=1e-14)
+    assert_close(bs[1], b2 - dZ2.sum(0), rtol=1e-14, atol=1e-16)
+    assert_close(Ws[1], W2 - dZ2.T @ A1, rtol=1e-14, atol=1e-16)
