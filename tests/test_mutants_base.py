@@ -288,3 +288,29 @@ def test_sgd_train_step_chains_the_output_activation_with_its_own_z(kernels):
     assert loss == pytest.approx(float(np.mean(A2 ** 2)), rel=1e-14)
     assert_close(bs[1], b2 - dZ2.sum(0), rtol=1e-14, atol=1e-16)
     assert_close(Ws[1], W2 - dZ2.T @ A1, rtol=1e-14, atol=1e-16)
+
+
+def test_the_default_per_row_losses_over_a_learners_numpy_kernels():
+    """A registered backend gets Backend.sample_losses (one data_loss per one-row slice)
+    composed of its kernels, here numpy's: each row's own loss, written out."""
+    import pyneuron as pn
+    from pyneuron import backends
+
+    class OneKernel:
+        def output_delta(self, A, Y, n_terms):
+            return (A - Y) / n_terms
+
+    made = pn.register_backend("mine_rows", OneKernel())
+    try:
+        Z = arr([[2.0, -1.0], [-30.0, 0.5], [0.25, 35.0]])
+        Y = arr([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+        A = 1.0 / (1.0 + np.exp(-Z))
+        expected = [sum(softplus(z) - y * z for z, y in zip(zr, yr)) / 2 for zr, yr in zip(Z.tolist(), Y.tolist())]
+        got = Backend.sample_losses(made, "bce", "sigmoid", A, Y, Z)
+        assert got.dtype == np.float64 and got.shape == (3,)
+        assert_close(got, expected, rtol=1e-14)
+        mse = Backend.sample_losses(made, "mse", "linear", Z, Y, Z)
+        assert_close(mse, [((zr[0] - yr[0]) ** 2 + (zr[1] - yr[1]) ** 2) / 2
+                           for zr, yr in zip(Z.tolist(), Y.tolist())], rtol=1e-15)
+    finally:
+        backends.unregister_backend("mine_rows")
