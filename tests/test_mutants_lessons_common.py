@@ -97,6 +97,27 @@ def test_parse_imports_a_lesson_not_yet_loaded(monkeypatch, capsys, measured):
     assert "pyneuron.lessons.xor" in sys.modules
 
 
+def test_parse_flushes_each_opening_line(monkeypatch, measured):
+    """A lesson's first lines show at once, before its long computation, also when the
+    output is a pipe (block-buffered): the title and the time line are flushed."""
+    events = []
+
+    class Recorder:
+        def write(self, text):
+            events.append(("write", text))
+
+        def flush(self):
+            events.append(("flush", None))
+
+    fake_lesson(monkeypatch, "pyneuron.lessons.xor", "Lesson 3.")
+    monkeypatch.setattr(sys, "stdout", Recorder())
+    _common.parse(_common.parser("x"), [], "pyneuron.lessons.xor")
+    writes = [i for i, (kind, _) in enumerate(events) if kind == "write" and events[i][1] != "\n"]
+    assert [events[i][1] for i in writes] == ["Lesson 3.", lessons.expected_time("xor", False, pn.get_backend())]
+    for i in writes:                                  # each line: its text, its newline, a flush
+        assert events[i + 1:i + 3] == [("write", "\n"), ("flush", None)]
+
+
 def test_parse_checks_the_backend_only_when_given(monkeypatch):
     asked = []
     monkeypatch.setattr(pn.backends, "get", lambda name: asked.append(name))
@@ -162,6 +183,8 @@ def test_tutorial_split_gives_seed_003s_training_counts():
     X_train, X_test, y_train, y_test = _common.tutorial_split(X, y)
     assert len(y_test) == 100 and len(y_train) == 400
     assert np.bincount(y_train).tolist() == [201, 199]        # as seed 003 prints them
+    order = np.random.RandomState(42).permutation(500)          # seed 003's split: seed 42, 100 test rows
+    assert np.array_equal(X_test, X[order[:100]]) and np.array_equal(y_train, y[order[100:]])
 
 
 def test_tutorial_split_size_and_seed():
