@@ -369,17 +369,20 @@ def make_tutorial_moons(n_samples: int = 500, noise: float = 0.2, seed: int | No
     """Seed 003's two moons: upper arc (cos t, sin t) for class 0, lower arc
     (1 − cos t, 0.5 − sin t) for class 1, t evenly spaced in [0, π], Gaussian
     ``noise``, shuffled. With the defaults these are exactly the tutorial's
-    500 points. (:func:`make_moons` draws the same shape from a modern
-    generator.)"""
+    500 points. An odd ``n_samples`` gives the upper arc the extra point (as
+    scikit-learn's ``make_moons``); the tutorial's recipe, ``n // 2`` points per
+    arc, would return one row fewer than asked. (:func:`make_moons` draws the
+    same shape from a modern generator.)"""
     n = _check_fits(check_positive_int(n_samples, "n_samples", minimum=2), 2)
     check_number(noise, "noise", 0.0)
     rs = np.random.RandomState(_check_seed(seed))
-    half = n // 2
-    t = np.linspace(0, np.pi, half)
-    X = np.vstack([np.c_[np.cos(t), np.sin(t)], np.c_[1 - np.cos(t), 0.5 - np.sin(t)]])
+    lower = n // 2
+    upper = n - lower
+    t_up, t_low = np.linspace(0, np.pi, upper), np.linspace(0, np.pi, lower)
+    X = np.vstack([np.c_[np.cos(t_up), np.sin(t_up)], np.c_[1 - np.cos(t_low), 0.5 - np.sin(t_low)]])
     X = X + rs.normal(0.0, noise, X.shape)
-    y = np.r_[np.zeros(half), np.ones(half)].astype(np.int64)
-    order = rs.permutation(2 * half)
+    y = np.r_[np.zeros(upper), np.ones(lower)].astype(np.int64)
+    order = rs.permutation(n)
     return X[order], y[order]
 
 

@@ -66,3 +66,14 @@ def test_load_digits_without_sklearn_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
     with pytest.raises(ImportError, match="pip install scikit-learn"):
         datasets.load_digits()
+
+
+@pytest.mark.parametrize("n", [3, 5, 501])
+def test_tutorial_moons_of_an_odd_size_have_that_many_rows(n):
+    X, y = datasets.make_tutorial_moons(n, noise=0.0, seed=0)
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert (np.sum(y == 0), np.sum(y == 1)) == (n - n // 2, n // 2)    # the upper arc gets the extra one
+    up, low = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(up[:, 0], up[:, 1]), 1.0, atol=1e-12)
+    np.testing.assert_allclose(np.hypot(1 - low[:, 0], 0.5 - low[:, 1]), 1.0, atol=1e-12)
+    assert sorted(up[:, 0]) == pytest.approx(sorted(np.cos(np.linspace(0, np.pi, n - n // 2))), abs=1e-12)
