@@ -68,6 +68,8 @@ def model_path(path: str | os.PathLike[str], name: str = "path") -> str:
     text = os.fsdecode(os.fspath(path))
     if not text:
         raise ValueError(f"{name}: expected a file name, got an empty string")
+    if os.path.basename(text) in ("", ".", ".."):     # "models/", ".", PurePath("") (which is ".")
+        raise ValueError(f"{name}: expected a file name, got {text!r}, which names a folder")
     return text if text.endswith(".npz") else text + ".npz"
 
 
