@@ -121,7 +121,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             if len(unknown):
                 raise ValueError(f"y: labels {unknown.tolist()} are not in classes {found.tolist()}")
             if len(found) < 2:
-                raise ValueError(f"y: a classifier needs at least 2 classes, got 1 class ({found[0]!r})")
+                raise ValueError(f"y: a classifier needs at least 2 classes, got 1 class ({found.tolist()[0]!r})")
             Y = LabelEncoder().fit(found).transform(y)
             n_outputs, output = (1, "sigmoid") if len(found) == 2 else (len(found), "softmax")
         else:
