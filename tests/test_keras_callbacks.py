@@ -277,8 +277,11 @@ def test_an_ordinary_callback_lets_divergence_raise():
 
 # ---------------------------------------------------------------- EarlyStopping by hand
 def es_trace(cb, values, key="val_loss"):
+    """``model.stop_training`` after each epoch's ``cb.on_epoch_end`` with ``{key: value}``
+    (the model has an SGD optimizer at lr 1.0 for callbacks that change the rate)."""
     model = net()
     model.stop_training = False
+    model.optimizer = pn.optimizers.SGD(lr=1.0)
     cb.set_model(model)
     cb.on_train_begin()
     stops = []

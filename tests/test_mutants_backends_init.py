@@ -16,17 +16,7 @@ from pyneuron import backends
 from helpers import require_backend
 
 
-@pytest.fixture(autouse=True)
-def _forget_registered():
-    yield
-    for name in list(backends._registered):
-        backends.unregister_backend(name)
-
-
-class OneKernel:
-    def softmax(self, Z):
-        E = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return E / E.sum(axis=1, keepdims=True)
+from test_mutants_registry import OneKernel, _forget_registered  # noqa: F401  (an autouse fixture)
 
 
 def test_names_lists_the_builtins_then_the_registered():

@@ -12,6 +12,8 @@ import pyneuron as pn
 from pyneuron.callbacks import (Callback, CSVLogger, EarlyStopping, Hooks, ModelCheckpoint, ReduceLROnPlateau,
                                 TerminateOnNaN, has_batch_hooks, restore, snapshot)
 
+from test_keras_callbacks import es_trace as monitor_trace
+
 
 def net(**kw):
     return pn.MLP([2, 3, 1], activation="tanh", seed=1, backend="numpy", **kw)
@@ -38,17 +40,6 @@ def test_monitor_and_min_delta_are_checked():
         ModelCheckpoint("x", mode="up")
 
 
-def monitor_trace(cb, values, key):
-    model = net()
-    model.stop_training = False
-    model.optimizer = pn.optimizers.SGD(lr=1.0)
-    cb.set_model(model)
-    cb.on_train_begin()
-    out = []
-    for epoch, v in enumerate(values, 1):
-        cb.on_epoch_end(epoch, {key: v})
-        out.append(model.stop_training)
-    return out
 
 
 def test_improvement_needs_more_than_min_delta_in_min_mode():
