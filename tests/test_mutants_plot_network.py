@@ -163,3 +163,22 @@ def test_a_wrappers_classes_and_features_name_the_ends():
     three = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(X.to_numpy(), [0, 1, 2, 1])
     assert {t.get_text() for t in plot_network(three).axes[0].texts} == {"0", "1", "2"}
     assert len(plot_network(_model()).axes[0].texts) == 0
+
+
+def _stand_in(classes, n_outputs):
+    """A fitted wrapper as plot_network sees it: a ``model_`` and a ``classes_``."""
+    from types import SimpleNamespace
+    return SimpleNamespace(model_=pn.MLP([2, 3, n_outputs], seed=0), classes_=classes)
+
+
+@pytest.mark.parametrize("classes, n_outputs, expected", [
+    (np.array(["a", "b", "c"]), 3, {"a", "b", "c"}),        # one name per softmax output
+    (np.array(["a", "b"]), 1, {"P(b)"}),                    # one sigmoid: P(second class)
+    (np.array(["a", "b"]), 3, set()),                       # two labels, three outputs: no names
+    (np.array(["a", "b", "c"]), 1, set()),                  # one output, three labels: no names
+    (np.array([["a", "b"], ["c", "d"]]), 2, set()),         # not a 1-D list of labels: no names
+    (None, 2, set()),                                       # no classes_ at all
+])
+def test_output_names_come_from_classes_only_when_they_fit(classes, n_outputs, expected):
+    ax = plot_network(_stand_in(classes, n_outputs)).axes[0]
+    assert {t.get_text() for t in ax.texts} == expected
