@@ -63,6 +63,16 @@ def _unit_scaled(weights):
     return np.ldexp(weights, -math.frexp(top)[1])
 
 
+def check_targets(Y, outputs, name="A"):
+    """Refuse targets ``Y`` whose shape is not that of the outputs they are compared with
+    (``A``, or the logits ``Z``): a loss kernel would otherwise pair rows with ``zip``
+    and drop the extra ones (scalar) or fail inside NumPy's broadcasting.
+
+    Raises ``ValueError`` naming both shapes."""
+    if np.shape(Y) != np.shape(outputs):
+        raise ValueError(f"Y: expected the shape of {name}, {np.shape(outputs)}, got {np.shape(Y)}")
+
+
 class Backend(ABC):
     """Abstract kernel set. See the module docstring for conventions."""
 
@@ -390,6 +400,7 @@ class Backend(ABC):
         :meth:`loss_value`), from the logits ``Z`` where :meth:`data_loss` takes them.
         This default calls :meth:`data_loss` on each one-row slice (``m`` calls, right
         on every backend); a backend may compute all rows at once."""
+        check_targets(Y, A)
         return np.array([self.data_loss(loss, activation, A[s:s + 1], Y[s:s + 1], Z[s:s + 1])
                          for s in range(A.shape[0])], dtype=np.float64)
 

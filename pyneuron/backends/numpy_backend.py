@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROB_EPS, Backend
+from .base import PROB_EPS, Backend, check_targets
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -93,6 +93,7 @@ class NumpyBackend(Backend):
 
     # losses
     def loss_value(self, loss, A, Y):
+        check_targets(Y, A)
         if loss == "mse":
             return float(np.mean((A - Y) ** 2))
         # The value is clipped and summed in float64, as the scalar backend's Python
@@ -106,6 +107,7 @@ class NumpyBackend(Backend):
         raise ValueError(f"loss: unknown name {loss!r}")
 
     def loss_from_logits(self, loss, Z, Y):
+        check_targets(Y, Z, "Z")
         Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
         if loss == "bce":
             # (max(z, 0) − y z) first: it is exactly 0 for a right answer, so the small
@@ -134,6 +136,7 @@ class NumpyBackend(Backend):
 
     def sample_losses(self, loss, activation, A, Y, Z):
         """Each row's loss at once (see :meth:`Backend.sample_losses`), in float64."""
+        check_targets(Y, A)
         if (activation, loss) == ("sigmoid", "bce"):
             Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
             return ((np.maximum(Z64, 0.0) - Y64 * Z64) + np.log1p(np.exp(-np.abs(Z64)))).mean(axis=1)
