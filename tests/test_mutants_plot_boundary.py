@@ -118,3 +118,48 @@ def test_bad_X(X, message):
 def test_a_model_without_two_inputs():
     with pytest.raises(ValueError, match=r"^model: expected a network with 2 inputs, got 3$"):
         plot_decision_boundary(pn.MLP([3, 1], seed=0), X2, [0, 1])
+
+
+def test_the_filled_bands_are_centred_on_the_class_codes():
+    # band k is [k − ½, k + ½): levels −½, ½, 3/2 for two classes, and the region colours seen
+    # through REGION_ALPHA
+    from matplotlib.contour import ContourSet
+    from pyneuron.plot._figure import REGION_ALPHA
+    fig = plot_decision_boundary(_sigmoid(2.0), X2, [0, 1], resolution=12)
+    (filled,) = [c for c in fig.axes[0].collections if isinstance(c, ContourSet) and c.filled]
+    assert list(filled.levels) == [-0.5, 0.5, 1.5]
+    assert filled.get_alpha() == REGION_ALPHA
+
+
+def test_one_label_per_row_of_x_is_checked_with_more_rows_than_columns():
+    X3 = np.array([[-1.0, 0.0], [1.0, 2.0], [0.5, 1.0]])        # 3 rows, 2 columns
+    fig = plot_decision_boundary(_sigmoid(1.0), X3, [0, 1, 1], resolution=5)
+    assert _legend(fig.axes[0])[:2] == ["0", "1"]
+    with pytest.raises(ValueError, match=r"^y: expected 3 labels \(one per row of X\), got 2$"):
+        plot_decision_boundary(_sigmoid(1.0), X3, [0, 1], resolution=5)
+
+
+def test_the_legend_sits_outside_the_axes_flush_with_its_top_right_corner():
+    fig = plot_decision_boundary(_sigmoid(1.0), X2, [0, 1], resolution=5)
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend.borderaxespad == 0
+    assert legend._loc == 2                                   # matplotlib's code for "upper left"
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert (anchor.x0, anchor.y0) == pytest.approx((1.02, 1.0))
+
+
+@pytest.mark.parametrize("low, high, drawn", [
+    (0.5 - 1e-6, 0.95, [0.9]),          # the lowest P is exactly 1e-6 below ½: ½ counts as grazed
+    (0.05, 0.5 + 1e-6, [0.1])])         # the highest P is exactly 1e-6 above ½: likewise
+def test_a_level_exactly_1e_6_inside_the_range_is_still_grazed(monkeypatch, low, high, drawn):
+    model = _sigmoid(1.0)
+
+    def proba(grid):                    # P = (low + high) / 2 but at the grid's first and last points
+        p = np.full(len(grid), (low + high) / 2)
+        p[0], p[-1] = low, high
+        return p
+
+    monkeypatch.setattr(model, "predict_proba", proba)
+    fig = plot_decision_boundary(model, X2, [0, 1], resolution=9)
+    assert sorted(_lines(fig.axes[0])) == drawn
