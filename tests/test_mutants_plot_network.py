@@ -182,3 +182,12 @@ def _stand_in(classes, n_outputs):
 def test_output_names_come_from_classes_only_when_they_fit(classes, n_outputs, expected):
     ax = plot_network(_stand_in(classes, n_outputs)).axes[0]
     assert {t.get_text() for t in ax.texts} == expected
+
+
+def test_gradient_histograms_take_y_as_given_unless_classes_is_a_list_of_labels():
+    X = np.array([[0.5, -1.0], [1.0, 2.0], [-0.3, 0.7]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])               # one target column per output
+    stand_in = _stand_in(np.array([["a", "b"], ["c", "d"]]), 2)     # not a 1-D list of labels
+    fig = plot_weight_histograms(stand_in, X, y, bins=4)
+    expected = stand_in.model_.gradients(X, y)[0]
+    assert _heights(fig.axes[2]) == list(np.histogram(expected.ravel(), bins=4)[0])
