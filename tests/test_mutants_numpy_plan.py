@@ -53,3 +53,27 @@ def test_a_weighted_step_is_the_per_operation_weighted_step(output, y):
     assert abs(value - plain_value) > 1e-6     # the weights matter on this batch
     for a, b in zip(got.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+class SignSGD(O.SGD):
+    """An optimizer with its own ``step`` (p −= lr · sign(g)): the fused plan must call it."""
+
+    def step(self, kernels, params, grads):
+        self.t += 1
+        for p, g in zip(params, grads):
+            p -= self.lr * np.sign(g)
+
+
+def test_an_optimizer_with_its_own_step_takes_that_step():
+    models = []
+    for cls in (TrainPlan, NumpyTrainPlan):
+        m = model()
+        before = [w.copy() for w in m.get_weights()]
+        cls(m.kernels, m, SignSGD(0.01)).step(XB, Y_LINEAR)
+        models.append(m)
+        moved = [np.abs(a - b) for a, b in zip(m.get_weights(), before)]
+        # every moved entry moved by exactly lr (a sign step), not by lr · |g|
+        for d in moved:
+            np.testing.assert_allclose(d[d > 0], 0.01, rtol=1e-9)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
