@@ -77,3 +77,21 @@ def test_an_optimizer_with_its_own_step_takes_that_step():
             np.testing.assert_allclose(d[d > 0], 0.01, rtol=1e-9)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_a_relu_unit_at_exactly_zero_passes_no_gradient():
+    # hidden unit 0 has W1[0] = 0, b1[0] = 0: Z = 0 on every row, and ReLU'(0) = 0 (the
+    # kernels' Z > 0), so its incoming weights get no gradient and stay 0
+    models = []
+    for cls in (TrainPlan, NumpyTrainPlan):
+        m = pn.MLP([3, 4, 1], activation="relu", output="linear", seed=5, backend="numpy")
+        w = m.get_weights()
+        w[0][0] = 0.0
+        w[1][0] = 0.0
+        w[2][:] = 1.0      # every hidden unit feeds the output
+        m.set_weights(w)
+        cls(m.kernels, m, O.SGD(0.1)).step(XB, Y_LINEAR)
+        assert not m.layers[0].W[0].any()
+        models.append(m)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
