@@ -108,15 +108,17 @@ def test_checkpoint_in_fit_and_its_errors(tmp_path):
 
 
 # ---------------------------------------------------------------- ReduceLROnPlateau
-def lr_trace(cb, values, lr=1.0):
+def lr_trace(cb, values, lr=1.0, key="val_loss", record=lambda model, cb: model.optimizer.lr):
+    """``record(model, cb)`` after each epoch's ``cb.on_epoch_end`` with ``{key: value}``
+    (default: the learning rate), on a model with SGD at ``lr``."""
     model = net()
     model.optimizer = pn.optimizers.SGD(lr=lr)
     cb.set_model(model)
     cb.on_train_begin()
     out = []
     for epoch, v in enumerate(values, 1):
-        cb.on_epoch_end(epoch, {"val_loss": v})
-        out.append(model.optimizer.lr)
+        cb.on_epoch_end(epoch, {key: v})
+        out.append(record(model, cb))
     return out
 
 

@@ -13,6 +13,7 @@ from pyneuron.callbacks import (Callback, CSVLogger, EarlyStopping, Hooks, Model
                                 TerminateOnNaN, has_batch_hooks, restore, snapshot)
 
 from test_keras_callbacks import es_trace as monitor_trace
+from test_keras_callbacks import lr_trace as keras_lr_trace
 
 
 def net(**kw):
@@ -192,16 +193,10 @@ def test_reduce_lr_checks():
     assert (cb.best, cb.wait, cb.cooling) == (None, 0, 0)
 
 
-def lr_trace(cb, values, lr=1.0):
-    model = net()
-    model.optimizer = pn.optimizers.SGD(lr=lr)
-    cb.set_model(model)
-    cb.on_train_begin()
-    out = []
-    for epoch, v in enumerate(values, 1):
-        cb.on_epoch_end(epoch, {"loss": v})
-        out.append((model.optimizer.lr, model.optimizer.initial_lr, cb.wait, cb.cooling))
-    return out
+def lr_trace(cb, values):
+    """(lr, initial_lr, wait, cooling) after each epoch, monitoring "loss"."""
+    return keras_lr_trace(cb, values, key="loss", record=lambda model, cb: (
+        model.optimizer.lr, model.optimizer.initial_lr, cb.wait, cb.cooling))
 
 
 def test_reduce_lr_at_its_floor_stops_cutting():
