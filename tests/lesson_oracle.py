@@ -59,28 +59,63 @@ def loss_of(kind, P, Y):
     raise AssertionError(kind)
 
 
+def gradients(weights, activations, kind, X, Y):
+    """(loss, [(dW, db) per layer, first to last]) of the mean loss over the rows of ``X``;
+    ``Y`` is a 2-D target array."""
+    X, Y = np.asarray(X, float), np.asarray(Y, float)
+    n = len(X)
+    layers = forward(weights, activations, X)
+    P = layers[-1][1]
+    loss = loss_of(kind, P, Y)
+    if kind == "mse":
+        dZ = 2 * (P - Y) / (n * Y.shape[1]) * act_slope(activations[-1], layers[-1][0], P)
+    else:                                   # sigmoid + BCE, softmax + CE: P - Y
+        dZ = (P - Y) / n
+    grads = []
+    for i in range(len(weights) - 1, -1, -1):
+        A_prev = X if i == 0 else layers[i - 1][1]
+        grads.append((dZ.T @ A_prev, dZ.sum(axis=0)))
+        if i:
+            dA = dZ @ weights[i][0]
+            dZ = dA * act_slope(activations[i - 1], layers[i - 1][0], layers[i - 1][1])
+    return loss, grads[::-1]
+
+
 def gradient_descent(weights, activations, kind, X, Y, lr, epochs):
     """Full-batch gradient descent; returns (weights, losses per epoch before its
     update, probabilities at the end). ``Y`` is a 2-D target array."""
     weights = [(W.copy(), b.copy()) for W, b in weights]
-    X, Y = np.asarray(X, float), np.asarray(Y, float)
-    n, losses = len(X), []
+    losses = []
     for _ in range(epochs):
-        layers = forward(weights, activations, X)
-        P = layers[-1][1]
-        losses.append(loss_of(kind, P, Y))
-        if kind == "mse":
-            dZ = 2 * (P - Y) / (n * Y.shape[1]) * act_slope(activations[-1], layers[-1][0], P)
-        else:                                   # sigmoid + BCE, softmax + CE: P - Y
-            dZ = (P - Y) / n
-        grads = []
-        for i in range(len(weights) - 1, -1, -1):
-            A_prev = X if i == 0 else layers[i - 1][1]
-            grads.append((dZ.T @ A_prev, dZ.sum(axis=0)))
-            if i:
-                dA = dZ @ weights[i][0]
-                dZ = dA * act_slope(activations[i - 1], layers[i - 1][0], layers[i - 1][1])
-        for (W, b), (dW, db) in zip(weights, reversed(grads)):
+        loss, grads = gradients(weights, activations, kind, X, Y)
+        losses.append(loss)
+        for (W, b), (dW, db) in zip(weights, grads):
             W -= lr * dW
             b -= lr * db
     return weights, losses, forward(weights, activations, X)[-1][1]
+
+
+def record_fits(monkeypatch, module, epochs=None):
+    """Record every ``MLP.fit`` call a lesson ``module`` makes (its keyword arguments) and every
+    ``progress`` it asks for (epochs, desc, the epochs whose line is printed); with ``epochs``,
+    train only that many epochs, so a lesson's full setting is checked without running it.
+    Returns the list of records, one dict per fit, in call order."""
+    import pyneuron as pn
+
+    calls, real_fit, real_progress = [], pn.MLP.fit, module.progress
+
+    def progress(model, n, desc, print_epochs=None, line=None):
+        calls.append({"progress": (n, desc, None if print_epochs is None else sorted(print_epochs)), "line": line})
+        return real_progress(model, n, desc, print_epochs, line)
+
+    def fit(self, X, y, **kwargs):
+        if not calls or "fit" in calls[-1]:        # a fit without a progress callback of its own
+            calls.append({})
+        calls[-1]["fit"] = dict(kwargs)
+        if epochs is not None:
+            kwargs = dict(kwargs, epochs=min(epochs, kwargs["epochs"]))
+        return real_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(module, "progress", progress)
+    monkeypatch.setattr(pn.MLP, "fit", fit)
+    return calls
