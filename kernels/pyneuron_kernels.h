@@ -271,5 +271,27 @@ int pyn_fit_epoch_f32(const pyn_net *net, int64_t n_rows, const float *X, const 
                       double *losses, double *penalties, int64_t *correct, int64_t *done,
                       double *after_loss, float *restore_point,
                       const double *weights);
+/* `epochs` epochs as above, one after the other, without returning to the caller between
+ * them (a fit with nothing to run between its epochs): epoch e takes the rows
+ * order[e n : (e + 1) n] (order NULL: rows 0 .. n-1 each time; every index is checked
+ * before anything is written), the learning rates lrs[0 .. nb-1] (nb = ceil(n / batch)) and
+ * the step counts t0 + e nb + k + 1, and writes its nb losses at losses + e nb (penalties,
+ * correct likewise, skipped if NULL) and its after-update loss at after_loss[e]
+ * (after_loss holds `epochs` numbers); restore_point, if not NULL, receives the weights
+ * each epoch starts from (so, at the end, those of the last epoch run). It stops after
+ * the first epoch that stops early or whose after_loss is not finite: *epochs_done is the
+ * number of epochs run (that one included), *done the batches applied in the last one. */
+int pyn_fit_epochs_f64(const pyn_net *net, int64_t n_rows, const double *X, const double *Y,
+                       const int64_t *order, int64_t n, int64_t batch, int64_t epochs,
+                       const double *lrs, int64_t t0, double *work, int64_t work_len,
+                       double *losses, double *penalties, int64_t *correct, int64_t *done,
+                       double *after_loss, double *restore_point, const double *weights,
+                       int64_t *epochs_done);
+int pyn_fit_epochs_f32(const pyn_net *net, int64_t n_rows, const float *X, const float *Y,
+                       const int64_t *order, int64_t n, int64_t batch, int64_t epochs,
+                       const double *lrs, int64_t t0, float *work, int64_t work_len,
+                       double *losses, double *penalties, int64_t *correct, int64_t *done,
+                       double *after_loss, float *restore_point, const double *weights,
+                       int64_t *epochs_done);
 
 #endif

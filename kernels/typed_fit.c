@@ -210,5 +210,38 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
     return 0;
 }
 
+/* Several epochs in one call, for a fit with nothing to run between its epochs (see the
+ * header): epoch e is pyn_fit_epoch on the rows order[e n : (e + 1) n] (order NULL: in
+ * order) with step counts from t0 + e nb, nb = ceil(n / batch). Every order is checked
+ * before anything is written. Stops after the first epoch that does not end cleanly. */
+int FN(pyn_fit_epochs)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y,
+                       const int64_t *order, int64_t n, int64_t batch, int64_t epochs,
+                       const double *lrs, int64_t t0, T *work, int64_t work_len,
+                       double *losses, double *penalties, int64_t *correct, int64_t *done,
+                       double *after_loss, T *restore_point, const double *weights,
+                       int64_t *epochs_done)
+{
+    *epochs_done = 0;
+    *done = 0;
+    if (batch < 1 || n < 1 || epochs < 1)
+        return PYN_ERR_BATCH;
+    const int64_t nb = (n - 1) / batch + 1;
+    for (int64_t s = 0; order && s < epochs * n; ++s)
+        if (order[s] < 0 || order[s] >= n_rows)
+            return PYN_ERR_ORDER;
+    for (int64_t e = 0; e < epochs; ++e) {
+        const int err = FN(pyn_fit_epoch)(
+            net, n_rows, X, Y, order ? order + e * n : NULL, n, batch, NULL, lrs, t0 + e * nb,
+            work, work_len, losses + e * nb, penalties ? penalties + e * nb : NULL,
+            correct ? correct + e * nb : NULL, done, after_loss + e, restore_point, weights);
+        if (err)
+            return err;
+        *epochs_done = e + 1;
+        if (*done < nb || !isfinite(after_loss[e]))
+            break;
+    }
+    return 0;
+}
+
 #undef NET_W
 #undef NET_HAS_BN

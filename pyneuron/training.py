@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from . import optimizers as opt
@@ -341,22 +341,37 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
         from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
         progress = tqdm(total=epochs, desc="training", unit="epoch", file=sys.stderr)
 
+    # Decided once, not at every epoch: a small net's epoch is ~50 µs in all, so the
+    # Python around the plan's call is kept to what changes from epoch to epoch.
+    lr_per_epoch = lr_schedule is not None and lr_schedule.per == "epoch"
+    own_order, penalized = callable(shuffle), bool(terms)
+    rng = model.rng
+    # With nothing to run between epochs -- no callbacks, validation, printing, learning
+    # rates set from Python, own order, or dropout masks drawn between the orders -- the
+    # plan is given the epochs at once (the C plan runs them in one call): see _ahead.
+    ahead = None
+    if not (hooks or recorder or X_val is not None or verbose or lr_per_epoch or own_order
+            or lr_for_step is not None or any(layer.dropout for layer in model.layers)):
+        ahead = _ahead(plan, rng, X_tr, Y_tr, batch, shuffle, epochs)
     for h in hooks:
         h.call("on_train_begin", model)
     for epoch in range(initial_epoch + 1, last_epoch + 1):
-        if lr_schedule is not None and lr_schedule.per == "epoch":
-            optimizer.lr = lr_schedule(optimizer.initial_lr, epoch - 1)
-        for h in hooks:
-            h.call("on_epoch_begin", model, epoch)
-        plan.keep_restore_point()       # the weights to go back to if this epoch diverges
-        order: np.ndarray | None
-        if callable(shuffle):
-            order = _check_order(shuffle(epoch, m), m)
+        if ahead is not None:
+            run = next(ahead)
         else:
-            order = model.rng.permutation(m) if shuffle else None
-        if recorder is not None:
-            recorder.values = []
-        run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
+            if lr_per_epoch:
+                optimizer.lr = lr_schedule(optimizer.initial_lr, epoch - 1)
+            for h in hooks:
+                h.call("on_epoch_begin", model, epoch)
+            plan.keep_restore_point()       # the weights to go back to if this epoch diverges
+            order: np.ndarray | None
+            if own_order:
+                order = _check_order(shuffle(epoch, m), m)
+            else:
+                order = rng.permutation(m) if shuffle else None
+            if recorder is not None:
+                recorder.values = []
+            run = plan.epoch(X_tr, Y_tr, order, batch, lr_for_step, batch_hooks)
         if run.diverged_batch is not None or not math.isfinite(run.after_loss):
             plan.go_back()
             error = _diverged(run, epoch, optimizer, history)
@@ -367,7 +382,7 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
             history.stopped_epoch = epoch
             break
         logs = {"loss": run.mean_loss}
-        if terms:
+        if penalized:
             pen = (recorder.values if recorder is not None else run.penalties)[:len(run.losses)]
             logs["penalty"] = sum(pen) / len(pen) if pen else math.nan
             logs["data_loss"] = logs["loss"] - logs["penalty"]
@@ -398,6 +413,34 @@ def _fit(model: MLP, optimizer: opt.Optimizer, train: tuple[Any, ...], validatio
     for h in hooks:
         h.call("on_train_end", model)
     return history
+
+
+#: At most this many row indices (8 MiB) of epoch orders are drawn ahead at once.
+AHEAD_INDICES = 2**20
+
+
+def _ahead(plan: Any, rng: np.random.Generator, X: np.ndarray, Y: np.ndarray, batch: int,
+           shuffle: bool, epochs: int) -> Iterator[Any]:
+    """The epochs' results, from :meth:`~pyneuron.training_plan.TrainPlan.epochs` calls
+    of as many epochs as ``AHEAD_INDICES`` row indices allow.
+
+    Each call's orders are drawn first: ``rng.permuted`` on rows of ``arange(m)`` draws
+    exactly the numbers of ``rng.permutation(m)`` called once per row (tested), which the
+    loop in ``fit`` draws one epoch at a time. If an epoch diverges, the generator is put
+    back and moved on by the orders of the epochs that ran, so it ends as it would have."""
+    m = X.shape[0]
+    chunk = max(1, AHEAD_INDICES // m)
+    for start in range(0, epochs, chunk):
+        count = min(chunk, epochs - start)
+        orders = None
+        if shuffle:
+            state = rng.bit_generator.state
+            orders = rng.permuted(np.broadcast_to(np.arange(m), (count, m)), axis=1)
+        runs = plan.epochs(X, Y, orders, batch, count)
+        if shuffle and len(runs) < count:
+            rng.bit_generator.state = state
+            rng.permuted(np.broadcast_to(np.arange(m), (len(runs), m)), axis=1)
+        yield from runs
 
 
 def _shown(logs: dict[str, float]) -> dict[str, str]:

@@ -215,6 +215,23 @@ class TrainPlan:
         result.after_loss = self.loss_after(*self._kept(Xb, Yb))
         return result
 
+    def epochs(self, X, Y, orders, batch, count):
+        """``count`` epochs one after the other, for a ``fit`` that runs nothing between
+        its epochs (no callbacks, validation, schedule or dropout): a list of their
+        :class:`EpochResult`, ending at the first that diverged (stopped early, or with a
+        non-finite ``after_loss``). Epoch ``e`` takes the rows ``orders[e]`` (``orders``: an
+        int array ``(count, n)``, or None for rows in order). Each epoch starts with
+        :meth:`keep_restore_point`, so :meth:`go_back` returns to the start of the last one
+        run. Here one :meth:`epoch` call per epoch; the C plan runs them in one call."""
+        runs = []
+        for e in range(count):
+            self.keep_restore_point()
+            run = self.epoch(X, Y, None if orders is None else orders[e], batch)
+            runs.append(run)
+            if run.diverged_batch is not None or not math.isfinite(run.after_loss):
+                break
+        return runs
+
     # The three places a plan with its own step changes the epoch above.
     def _batch(self, X, Y, order, start, batch):
         """Rows ``order[start:start + batch]`` of ``(X, Y)`` (``order`` None: in order)."""

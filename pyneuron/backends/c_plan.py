@@ -65,7 +65,7 @@ class CTrainPlan(NetBinding, TrainPlan):
                          penalty=penalty, sample_weight=sample_weight)
         self._penalized = bool(self.penalty)
         if sample_weight is None:
-            self._w = None
+            self._w, self._w_ptr = None, ffi.NULL
         else:   # a weight per training row, as C reads them (float64, contiguous)
             self._w = np.ascontiguousarray(sample_weight, dtype=np.float64)
             if self._w.ndim != 1:
@@ -82,7 +82,9 @@ class CTrainPlan(NetBinding, TrainPlan):
         self._counted_per_row = 1 if model.loss_name == "cce" else int(model.layer_sizes[-1])
         self._X_in = self._Y_in = None
         self._done, self._after = ffi.new("int64_t *"), ffi.new("double *")
-        self._fit_epoch = lib.pyn_fit_epoch_f64 if self.typed.dtype == np.float64 else lib.pyn_fit_epoch_f32
+        f64 = self.typed.dtype == np.float64
+        self._fit_epoch = lib.pyn_fit_epoch_f64 if f64 else lib.pyn_fit_epoch_f32
+        self._fit_epochs = lib.pyn_fit_epochs_f64 if f64 else lib.pyn_fit_epochs_f32
         self._point_wanted = False   # keep_restore_point was called: the next epoch copies
         self._point_in_c = None      # the copy the C epoch made, for go_back
         self._ensure_bound()
@@ -137,6 +139,65 @@ class CTrainPlan(NetBinding, TrainPlan):
             return self._epoch_by_steps(X, Y, order, batch, lr_for_step, callbacks)
         return self._run(X, Y, order, 0, X.shape[0], batch, lr_for_step, check_after=True,
                          restore_point=point)
+
+    def epochs(self, X, Y, orders, batch, count):
+        """As :meth:`TrainPlan.epochs`, in one C call (``pyn_fit_epochs``): a small net's
+        epoch is ~30 µs of C, and the Python of a call per epoch added half as much again.
+        Its losses, penalties and right answers come back in buffers of ``count`` epochs'
+        batches, read into one :class:`EpochResult` per epoch run. (With dropout, whose
+        masks are drawn epoch by epoch, one call per epoch as the default does.)"""
+        if self._dropout_width:
+            return TrainPlan.epochs(self, X, Y, orders, batch, count)
+        X, Y = self._data(X, Y)
+        n = X.shape[0]
+        if orders is not None:
+            orders = np.ascontiguousarray(orders, dtype=np.int64)  # C checks each index
+            if orders.shape != (count, n):
+                raise ValueError(f"orders: expected {count} permutations of range({n}), shape "
+                                 f"({count}, {n}), got shape {orders.shape}")
+        optimizer = self.optimizer
+        nb = -(-n // batch)
+        if nb > self._nb_cap:
+            self._buffers(nb)
+        t0 = optimizer.t
+        self._learning_rates(nb, t0, None)
+        self._ensure_bound()     # after the learning rate was read, as before every C call
+        if min(batch, n) > self._m_cap:
+            self._workspace(min(batch, n))
+        losses, correct = np.empty(count * nb), np.zeros(count * nb, np.int64)
+        penalties, after = np.zeros(count * nb), np.empty(count)
+        ran = ffi.new("int64_t *")
+        err = self._fit_epochs(
+            self._net, n, self._X_ptr, self._Y_ptr,
+            ffi.NULL if orders is None else ffi.from_buffer("int64_t[]", orders), n, batch, count,
+            self._c_out[2], t0, self._work, self._work_len, ffi.from_buffer("double[]", losses),
+            ffi.from_buffer("double[]", penalties) if self._penalized else ffi.NULL,
+            ffi.from_buffer("int64_t[]", correct) if self.track_accuracy else ffi.NULL,
+            self._done, ffi.from_buffer("double[]", after), self._point_ptr, self._w_ptr, ran)
+        if err:
+            exc = ValueError if err == lib.PYN_ERR_ORDER else RuntimeError
+            raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epochs"))
+        self._point_in_c = self._point      # the start of the last epoch run, for go_back
+        self._point_wanted = False
+        runs, k = [], self._done[0]
+        losses, penalties, correct = losses.tolist(), penalties.tolist(), correct.tolist()
+        for e in range(ran[0]):
+            # batches applied: all nb but in the last epoch run, which may have stopped at k
+            applied = nb if e < ran[0] - 1 else k
+            at = e * nb
+            run = EpochResult(losses[at:at + min(applied + 1, nb)])
+            if self._penalized:
+                run.penalties = penalties[at:at + len(run.losses)]
+            if self.track_accuracy:
+                run.correct = sum(correct[at:at + applied])
+            run.counted = min(n, applied * batch) * self._counted_per_row
+            if applied < nb:
+                run.diverged_batch = applied + 1
+            else:
+                run.after_loss = after[e]
+            runs.append(run)
+        optimizer.t = t0 + (ran[0] - 1) * nb + k
+        return runs
 
     def _data(self, X, Y):
         """``X``, ``Y`` checked (once for the arrays fit passes every epoch) and their C
@@ -242,13 +303,16 @@ class CTrainPlan(NetBinding, TrainPlan):
         ``restore_point``, C first copies the weights it starts from (see go_back).
 
         Run once per epoch of every fit, so kept short (a few µs of Python beside the C
-        epoch of a small net): buffers and pointers are made once and reused."""
+        epoch of a small net, whose whole fit takes a few ms): buffers and pointers are
+        made once and reused, and what is the same at every epoch is not looked up again."""
         optimizer = self.optimizer
         n = stop - start
         nb = -(-n // batch)
-        c_losses, c_correct, c_lrs, c_penalties = self._buffers(nb)
+        if nb > self._nb_cap:
+            self._buffers(nb)
         t0 = optimizer.t
-        self._learning_rates(nb, t0, lr_for_step)
+        if lr_for_step is not None or optimizer.lr != self._lrs_filled[0] or nb > self._lrs_filled[1]:
+            self._learning_rates(nb, t0, lr_for_step)
         u_ptr = ffi.from_buffer("double[]", self._uniforms(n, batch)) if self._dropout_width else ffi.NULL
         # Checked after the learning-rate schedule, the mask source and any batch callback
         # ran: any of them may have replaced, reshaped or frozen an array C will write.
@@ -256,8 +320,10 @@ class CTrainPlan(NetBinding, TrainPlan):
         point_ptr = ffi.NULL
         if restore_point:
             self._point_in_c, point_ptr = self._point, self._point_ptr
-        work, work_len = self._workspace(min(batch, n))
-        w_ptr = ffi.NULL if self._w is None else self._w_ptr     # per row of X, as X is indexed
+        m = min(batch, n)
+        if m > self._m_cap:
+            self._workspace(m)
+        w_ptr = self._w_ptr     # per row of X, as X is indexed (NULL without weights)
         if order is None:
             if start == 0:
                 Xs, Ys = self._X_ptr, self._Y_ptr
@@ -266,10 +332,13 @@ class CTrainPlan(NetBinding, TrainPlan):
                 w_ptr = w_ptr if self._w is None else w_ptr + start
             order_ptr, n_rows = ffi.NULL, n
         else:
-            Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order) + start
+            Xs, Ys, order_ptr = self._X_ptr, self._Y_ptr, ffi.from_buffer("int64_t[]", order)
+            if start:
+                order_ptr += start
             n_rows = X.shape[0]
-        err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, work,
-                              work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
+        c_losses, c_correct, c_lrs, c_penalties = self._c_out
+        err = self._fit_epoch(self._net, n_rows, Xs, Ys, order_ptr, n, batch, u_ptr, c_lrs, t0, self._work,
+                              self._work_len, c_losses, c_penalties if self._penalized else ffi.NULL,
                               c_correct if self.track_accuracy else ffi.NULL,
                               self._done, self._after if check_after else ffi.NULL, point_ptr, w_ptr)
         if err:
@@ -279,10 +348,10 @@ class CTrainPlan(NetBinding, TrainPlan):
         optimizer.t = t0 + k
         if lr_for_step is not None:
             optimizer.lr = float(self._lrs[min(k, nb - 1)])
-        seen = min(k + 1, nb)        # the applied batches, and the one that stopped the epoch
-        result = EpochResult(losses=self._losses[:seen].tolist())
+        # the applied batches, and the one that stopped the epoch
+        result = EpochResult(self._losses[:k + 1 if k < nb else nb].tolist())
         if self._penalized:
-            result.penalties = self._penalties[:seen].tolist()
+            result.penalties = self._penalties[:len(result.losses)].tolist()
         if self.track_accuracy:
             result.correct = sum(self._correct[:k].tolist())   # a few numbers: no NumPy reduction
         result.counted = min(n, k * batch) * self._counted_per_row
