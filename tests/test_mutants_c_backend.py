@@ -7,6 +7,7 @@ with no outputs (refused for softmax only) or one softmax output; 1-D arrays thr
 element-wise activations. Expected values are written out here, never computed by pyneuron."""
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -169,3 +170,134 @@ def test_softmax_backward_needs_rows():
     Z = np.array([0.5, -1.0, 2.0])
     with pytest.raises(ValueError, match=r"^dA: expected a 2-D array, got shape \(3,\)$"):
         cb.CBackend().activation_backward("softmax", Z, Z, Z)
+
+
+# ---------------------------------------------------------------- losses: C, not NumPy
+def numpy_path_refused(*args, **kwargs):
+    raise AssertionError("the c backend fell back to NumpyBackend for a loss C computes")
+
+
+@pytest.mark.parametrize("kernel", ["loss_value", "loss_gradient"])
+def test_losses_of_arrays_with_rows_run_in_c(kernel, monkeypatch):
+    from pyneuron.backends.numpy_backend import NumpyBackend
+    monkeypatch.setattr(NumpyBackend, kernel, numpy_path_refused)
+    A, Y = np.array([[0.25, 0.5], [1.0, -1.0]]), np.array([[0.0, 1.0], [1.0, 1.0]])
+    got = getattr(cb.CBackend(), kernel)("mse", A, Y)
+    if kernel == "loss_value":    # (0.0625 + 0.25 + 0 + 4) / 4
+        assert got == pytest.approx(4.3125 / 4, rel=1e-15)
+    else:                         # 2 (A - Y) / 4
+        np.testing.assert_array_equal(got, [[0.125, -0.25], [0.0, -1.0]])
+    A1, Y1 = np.array([0.25, 0.5]), np.array([0.0, 1.0])       # 1-D: one row per element
+    got = getattr(cb.CBackend(), kernel)("mse", A1, Y1)
+    if kernel == "loss_value":
+        assert got == pytest.approx(0.3125 / 2, rel=1e-15)
+    else:
+        np.testing.assert_array_equal(got, [0.25, -0.5])
+
+
+@pytest.mark.parametrize("shape", [(), (0, 2), (2, 0), (0,)])
+def test_losses_of_0d_and_empty_arrays_are_numpys(shape, monkeypatch):
+    """The two corner cases C leaves to the numpy backend (it has no row to average over)."""
+    from pyneuron.backends.numpy_backend import NumpyBackend
+    calls = []
+    real = NumpyBackend.loss_value
+
+    def spy(self, loss, A, Y):
+        calls.append(A.shape)
+        return real(self, loss, A, Y)
+
+    monkeypatch.setattr(NumpyBackend, "loss_value", spy)
+    A, Y = np.full(shape, 0.75), np.full(shape, 1.0)
+    with pytest.warns(RuntimeWarning) if A.size == 0 else contextlib.nullcontext():
+        got = cb.CBackend().loss_value("mse", A, Y)
+    assert calls == [shape]
+    if A.size:
+        assert got == 0.0625            # (0.75 - 1)^2
+    else:
+        assert math.isnan(got)          # the mean of no terms, as NumPy gives it
+
+
+# ---------------------------------------------------------------- the fused step and its plan cache
+def one_unit(w=2.0, dtype=np.float64):
+    return [np.array([[w]], dtype)], [np.zeros(1, dtype)]
+
+
+X1, Y0 = np.array([[1.0]]), np.array([[0.0]])
+
+
+def test_sgd_train_step_takes_any_real_slope_and_refuses_a_bool():
+    c = cb.CBackend()
+    # leaky ReLU unit, w = -2, x = 1, y = 0, slope s: z = -2, a = -2s, loss a^2; dL/dz = 2a s
+    for slope in (0.5, np.float32(0.5), 1):
+        weights, biases = one_unit(-2.0)
+        s = float(slope)
+        loss = c.sgd_train_step(X1, Y0, weights, biases, ["leaky_relu"], "mse", 0.25, slope)
+        assert loss == 4 * s * s
+        np.testing.assert_array_equal(weights[0], [[-2.0 - 0.25 * (2 * (-2 * s) * s)]])
+        np.testing.assert_array_equal(biases[0], [-0.25 * (2 * (-2 * s) * s)])
+    for bad in (True, "0.5", None):
+        weights, biases = one_unit(-2.0)
+        with pytest.raises(TypeError, match=rf"^negative_slope: expected a real number, got {type(bad).__name__}$"):
+            c.sgd_train_step(X1, Y0, weights, biases, ["leaky_relu"], "mse", 0.25, bad)
+        np.testing.assert_array_equal(weights[0], [[-2.0]])      # refused before any update
+
+
+def test_sgd_train_step_takes_the_old_alpha_keyword_with_a_warning():
+    weights, biases = one_unit(-2.0)
+    with pytest.warns(DeprecationWarning, match="negative_slope"):
+        loss = cb.CBackend().sgd_train_step(X1, Y0, weights, biases, ["leaky_relu"], "mse", 0.25, alpha=0.5)
+    assert loss == 1.0                                  # a = -1 (slope 0.5, not the default 0.01)
+    np.testing.assert_array_equal(weights[0], [[-1.75]])
+
+
+def plans():
+    from pyneuron.backends import c_checks
+    return c_checks._local.plans
+
+
+def test_the_step_workspace_grows_only_for_a_bigger_batch():
+    c = cb.CBackend()
+    weights, biases = one_unit()
+    X4, Y4 = np.ones((4, 1)), np.zeros((4, 1))
+    c.sgd_train_step(X4, Y4, weights, biases, ["linear"], "mse", 0.0)
+    plan = plans()[id(weights[0])]
+    first = plan.work
+    assert plan.m_cap == 4
+    for m in (4, 2, 4):                   # the same or a smaller batch: the same workspace
+        c.sgd_train_step(X4[:m], Y4[:m], weights, biases, ["linear"], "mse", 0.0)
+        assert plans()[id(weights[0])] is plan and plan.work is first and plan.m_cap == 4
+    c.sgd_train_step(np.ones((5, 1)), np.zeros((5, 1)), weights, biases, ["linear"], "mse", 0.0)
+    assert plan.m_cap == 5 and plan.work is not first
+
+
+def test_the_plan_cache_holds_at_most_eight_models():
+    c = cb.CBackend()
+    plans().clear()
+    models = [one_unit(float(k + 1)) for k in range(9)]
+    for k, (weights, biases) in enumerate(models[:8]):
+        loss = c.sgd_train_step(X1, Y0, weights, biases, ["linear"], "mse", 0.0)
+        assert loss == (k + 1.0) ** 2
+    assert sorted(plans()) == sorted(id(w[0]) for w, _ in models[:8])
+    c.sgd_train_step(X1, Y0, *models[8], ["linear"], "mse", 0.0)      # the ninth empties it first
+    assert list(plans()) == [id(models[8][0][0])]
+
+
+# ---------------------------------------------------------------- which plan fit runs
+@pytest.mark.parametrize("optimizer", ["SGD", "own update"])
+def test_train_plan_defaults_are_no_penalty_no_clipping_no_accuracy(optimizer):
+    import pyneuron as pn
+    from pyneuron.backends.c_plan import CTrainPlan
+    from pyneuron.training_plan import TrainPlan
+
+    class OwnUpdate(pn.optimizers.SGD):
+        def step(self, params, grads):
+            return super().step(params, grads)
+
+    model = pn.MLP([2, 3, 1], seed=0, backend="c")
+    opt = pn.optimizers.SGD(lr=0.1) if optimizer == "SGD" else OwnUpdate(lr=0.1)
+    plan = cb.CBackend().train_plan(model, opt)
+    assert type(plan) is (CTrainPlan if optimizer == "SGD" else TrainPlan)
+    assert (plan.l1, plan.l2, plan.clip_value, plan.clip_norm, plan.track_accuracy) == (0.0, 0.0, None, None, False)
+    assert not plan.penalty
+    plan = cb.CBackend().train_plan(model, opt, 0.25, 0.5, 1.0, 2.0, True)
+    assert (plan.l1, plan.l2, plan.clip_value, plan.clip_norm, plan.track_accuracy) == (0.25, 0.5, 1.0, 2.0, True)
