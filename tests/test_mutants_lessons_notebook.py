@@ -228,6 +228,7 @@ def test_notebook_cells_and_kernel(fake, xor_times):
     assert [cell.cell_type for cell in nb.cells][:4] == ["markdown", "markdown", "code", "code"]
     assert nb.cells[2].source == "BACKEND = 'scalar'\nFAST = True"
     assert nb.cells[-1].source == "results"
+    assert notebook.notebook("xor").cells[2].source == "BACKEND = 'numpy'\nFAST = False"      # the defaults
 
 
 def test_write_makes_the_folder_and_names_the_file(fake, xor_times, tmp_path):
