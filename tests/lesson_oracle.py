@@ -99,10 +99,11 @@ def record_fits(monkeypatch, module, epochs=None):
     """Record every ``MLP.fit`` call a lesson ``module`` makes (its keyword arguments) and every
     ``progress`` it asks for (epochs, desc, the epochs whose line is printed); with ``epochs``,
     train only that many epochs, so a lesson's full setting is checked without running it.
-    Returns the list of records, one dict per fit, in call order."""
+    Returns the list of records, one dict per fit (``fit``: its keyword arguments, ``model``, ``n``: its rows,
+    ``progress``: (epochs, desc, printed epochs), ``line``), in call order."""
     import pyneuron as pn
 
-    calls, real_fit, real_progress = [], pn.MLP.fit, module.progress
+    calls, real_fit, real_progress = [], pn.MLP.fit, getattr(module, "progress", None)
 
     def progress(model, n, desc, print_epochs=None, line=None):
         calls.append({"progress": (n, desc, None if print_epochs is None else sorted(print_epochs)), "line": line})
@@ -111,11 +112,12 @@ def record_fits(monkeypatch, module, epochs=None):
     def fit(self, X, y, **kwargs):
         if not calls or "fit" in calls[-1]:        # a fit without a progress callback of its own
             calls.append({})
-        calls[-1]["fit"] = dict(kwargs)
+        calls[-1].update(fit=dict(kwargs), model=self, n=len(X))
         if epochs is not None:
             kwargs = dict(kwargs, epochs=min(epochs, kwargs["epochs"]))
         return real_fit(self, X, y, **kwargs)
 
-    monkeypatch.setattr(module, "progress", progress)
+    if real_progress is not None:
+        monkeypatch.setattr(module, "progress", progress)
     monkeypatch.setattr(pn.MLP, "fit", fit)
     return calls
