@@ -81,6 +81,8 @@ class Penalty:
         s1, s2 = _strengths(model, l1, "l1"), _strengths(model, l2, "l2")
         self.model = model
         self.terms: list[tuple[int, str, float, float]] = []
+        if not (s1 or s2):      # no penalty (fit's default): no need to name every parameter
+            return
         for name, _ in model.named_parameters():
             a, b = s1.get(name, 0.0), s2.get(name, 0.0)
             if a or b:

@@ -2,6 +2,7 @@
 expected and what was given, so a learner can fix the call without a debugger."""
 from __future__ import annotations
 
+import math
 import numbers
 import os
 
@@ -30,7 +31,7 @@ def as_float_matrix(X: np.typing.ArrayLike, name: str = "X", dtype: np.typing.DT
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} features (columns), got {arr.shape[1]}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return arr
@@ -51,7 +52,7 @@ def as_vector(v: np.typing.ArrayLike, name: str, length: int | None = None, dtyp
         raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name}: expected length {length}, got {arr.shape[0]}")
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected finite values, got {arr}")
     return arr
 
@@ -67,10 +68,18 @@ def check_positive_int(value: object, name: str, minimum: int = 1, allow_none: b
 
 
 def check_number(value: object, name: str, low: float | None = None, high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
-    """A real, finite number inside [low, high] (ends open if asked)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    """A real, finite number inside [low, high] (ends open if asked), as a ``float``.
+    Any ``numbers.Real`` but a bool is taken (``Fraction(1, 3)``, NumPy scalars); an
+    integer beyond the floats' range (``10**400``) is not finite."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name}: expected a finite number, got {value!r}")
-    value = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    value = number
     if low is not None and (value < low or (low_open and value == low)):
         raise ValueError(f"{name}: expected a number {'>' if low_open else '>='} {low}, got {value!r}")
     if high is not None and (value > high or (high_open and value == high)):

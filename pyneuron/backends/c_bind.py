@@ -56,6 +56,10 @@ _VIEW = operator.attrgetter("shape", "dtype", "flags.writeable")
 _LAYER_SETTINGS = operator.attrgetter("dropout", "bn_eps", "bn_momentum", "frozen")
 
 
+#: The pyn_net's parameter slot of each kind within a layer (4 l + q).
+_SLOTS = {"W": 0, "b": 1, "gamma": 2, "beta": 3}
+
+
 def _usable(a, dtype):
     """Can C take ``a`` as a buffer to update: an array of ``dtype``, C-contiguous, aligned,
     writable? (:meth:`CTrainPlan._refuse` says which of these fails.)"""
@@ -69,7 +73,9 @@ def _aligned_empty(n, dtype):
     """An array of ``n`` elements whose data starts on a 64-byte boundary."""
     dtype = np.dtype(dtype)
     raw = np.empty(n + 64 // dtype.itemsize, dtype)
-    skip = (-raw.__array_interface__["data"][0] % 64) // dtype.itemsize
+    # the address through cffi: a quarter of the cost of __array_interface__ (twice a fit)
+    address = int(ffi.cast("uintptr_t", ffi.from_buffer(raw)))
+    skip = (-address % 64) // dtype.itemsize
     return raw[skip:skip + n]
 
 
@@ -156,17 +162,33 @@ class NetBinding:
         arrays = self._current()
         if not all(_usable(a, t.dtype) for a in arrays):
             self._refuse(arrays)
-        sizes = [int(n) for n in model.layer_sizes]  # the architecture every array must fit
-        for i, layer in enumerate(model.layers, 1):
-            n = sizes[i]
-            expect = {"W": (n, sizes[i - 1])}
-            if getattr(layer, "has_bias", True):
-                expect["b"] = (n,)
+        # One pass over the layers checks each array's shape against the architecture and
+        # fills the pyn_net's slots: parameter 4 l + q (q: W, b, gamma, beta), running
+        # statistics 2 l, 2 l + 1, optimizer state in the trainable slots' order.
+        sizes = [int(n) for n in model.layer_sizes]
+        L = len(model.layers)
+        param, stats = [ffi.NULL] * (4 * L), [ffi.NULL] * (2 * L)
+        state1, state2 = [ffi.NULL] * (4 * L), [ffi.NULL] * (4 * L)
+        trainable, trained_slots, keep = [0] * (4 * L), [], []
+        for l, layer in enumerate(model.layers):
+            n = sizes[l + 1]
+            for kind in layer.parameter_kinds():     # W, b (with a bias), gamma, beta (batch norm)
+                p = getattr(layer, kind)
+                shape = (n, sizes[l]) if kind == "W" else (n,)
+                if p.shape != shape:
+                    raise ValueError(f"{kind}{l + 1}: expected shape {shape}, got {p.shape}")
+                slot = 4 * l + _SLOTS[kind]
+                param[slot] = t.ptr(p)
+                if kind not in layer.frozen:
+                    trainable[slot] = 1
+                    trained_slots.append(slot)
             if layer.batch_norm:
-                expect.update(gamma=(n,), beta=(n,), running_mean=(n,), running_var=(n,))
-            for attr, shape in expect.items():
-                if getattr(layer, attr).shape != shape:
-                    raise ValueError(f"{attr}{i}: expected shape {shape}, got {getattr(layer, attr).shape}")
+                for r, kind in enumerate(("running_mean", "running_var")):
+                    p = getattr(layer, kind)
+                    if p.shape != (n,):
+                        raise ValueError(f"{kind}{l + 1}: expected shape {(n,)}, got {p.shape}")
+                    stats[2 * l + r] = t.ptr(p)
+            keep.append(1.0 - layer.dropout)
         # Arrays that each own their memory (no base) and are distinct objects cannot share
         # any: the usual case (a model's own arrays, the optimizer's zeros_like) skips the
         # search, which costs a sixth of binding a small net.
@@ -176,28 +198,7 @@ class NetBinding:
                 if np.shares_memory(a, b):
                     raise ValueError("parameters and optimizer state: expected separate arrays, "
                                      "got two that share memory")
-
-        L = len(model.layers)
-        keep = [1.0 - layer.dropout for layer in model.layers]
-        param, stats = [ffi.NULL] * (4 * L), [ffi.NULL] * (2 * L)
-        state1, state2 = [ffi.NULL] * (4 * L), [ffi.NULL] * (4 * L)
         names_state = optimizer.state_names
-        trainable = [0] * (4 * L)
-        trained_slots = []
-        for l, layer in enumerate(model.layers):
-            frozen = getattr(layer, "frozen", ())
-            for q, kind in enumerate(("W", "b", "gamma", "beta")):
-                if (kind == "b" and not getattr(layer, "has_bias", True)
-                        or kind in ("gamma", "beta") and not layer.batch_norm):
-                    continue
-                p = getattr(layer, kind)
-                param[4 * l + q] = t.ptr(p)
-                if kind not in frozen:
-                    trainable[4 * l + q] = 1
-                    trained_slots.append(4 * l + q)
-            if layer.batch_norm:
-                stats[2 * l] = t.ptr(layer.running_mean)
-                stats[2 * l + 1] = t.ptr(layer.running_var)
         if len(trained_slots) != len(optimizer.state):
             raise ValueError(f"optimizer.state: expected one entry per trainable parameter "
                              f"({len(trained_slots)}), got {len(optimizer.state)}")

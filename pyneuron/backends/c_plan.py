@@ -179,23 +179,20 @@ class CTrainPlan(NetBinding, TrainPlan):
             raise exc(_EPOCH_ERRORS.get(err, f"pyneuron._kernels: internal error code {err} in the fit epochs"))
         self._point_in_c = self._point      # the start of the last epoch run, for go_back
         self._point_wanted = False
-        runs, k = [], self._done[0]
+        runs, k, per_row = [], self._done[0], self._counted_per_row
         losses, penalties, correct = losses.tolist(), penalties.tolist(), correct.tolist()
+        after = after.tolist()
         for e in range(ran[0]):
             # batches applied: all nb but in the last epoch run, which may have stopped at k
             applied = nb if e < ran[0] - 1 else k
             at = e * nb
-            run = EpochResult(losses[at:at + min(applied + 1, nb)])
-            if self._penalized:
-                run.penalties = penalties[at:at + len(run.losses)]
-            if self.track_accuracy:
-                run.correct = sum(correct[at:at + applied])
-            run.counted = min(n, applied * batch) * self._counted_per_row
-            if applied < nb:
-                run.diverged_batch = applied + 1
-            else:
-                run.after_loss = after[e]
-            runs.append(run)
+            seen = losses[at:at + min(applied + 1, nb)]   # and the loss that stopped it
+            runs.append(EpochResult(
+                losses=seen, penalties=penalties[at:at + len(seen)] if self._penalized else [],
+                correct=sum(correct[at:at + applied]) if self.track_accuracy else 0,
+                counted=min(n, applied * batch) * per_row,
+                diverged_batch=applied + 1 if applied < nb else None,
+                after_loss=after[e] if applied == nb else None))
         optimizer.t = t0 + (ran[0] - 1) * nb + k
         return runs
 
