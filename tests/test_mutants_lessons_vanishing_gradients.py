@@ -63,3 +63,15 @@ def test_the_full_setting_uses_256_samples(capsys, figures):
     want = norms(256)
     assert r["sigmoid"] == pytest.approx(want["sigmoid (Xavier)"], rel=1e-9)
     assert r["relu"] == pytest.approx(want["ReLU (He)"], rel=1e-9)
+
+
+def test_the_ratios_printed_are_first_over_last_and_relu_over_sigmoid(capsys, figures, monkeypatch):
+    # made-up norms whose every ratio differs, so a ratio of the wrong layers shows
+    made_up = iter([[1e-6 * 3 ** i for i in range(10)], [0.5 + 0.25 * i for i in range(10)]])
+    monkeypatch.setattr(vanishing_gradients, "layer_gradient_norms", lambda model, X, y: next(made_up))
+    r = vanishing_gradients.main(["--fast", "--backend", "numpy"])
+    s, rl = r["sigmoid"], r["relu"]
+    assert (s[0], s[-1], rl[0], rl[-1]) == (1e-6, 1e-6 * 3 ** 9, 0.5, 2.75)
+    out = capsys.readouterr().out.splitlines()
+    assert f"  first layer / last layer: sigmoid {1 / 3 ** 9:.1e}, ReLU {0.5 / 2.75:.1e}" in out
+    assert f"  the first layer's gradient is {0.5 / 1e-6:.0f}× larger with ReLU and He initialization" in out
