@@ -193,6 +193,11 @@ def test_losses_of_arrays_with_rows_run_in_c(kernel, monkeypatch):
         assert got == pytest.approx(0.3125 / 2, rel=1e-15)
     else:
         np.testing.assert_array_equal(got, [0.25, -0.5])
+    got = getattr(cb.CBackend(), kernel)("mse", np.array([[0.25]]), np.array([[1.0]]))    # one element
+    if kernel == "loss_value":
+        assert got == 0.5625
+    else:
+        np.testing.assert_array_equal(got, [[-1.5]])
 
 
 @pytest.mark.parametrize("shape", [(), (0, 2), (2, 0), (0,)])
@@ -301,3 +306,79 @@ def test_train_plan_defaults_are_no_penalty_no_clipping_no_accuracy(optimizer):
     assert not plan.penalty
     plan = cb.CBackend().train_plan(model, opt, 0.25, 0.5, 1.0, 2.0, True)
     assert (plan.l1, plan.l2, plan.clip_value, plan.clip_norm, plan.track_accuracy) == (0.25, 0.5, 1.0, 2.0, True)
+
+
+# ---------------------------------------------------------------- dropout's keep probability
+@pytest.mark.parametrize("kernel", ["dropout_forward", "dropout_backward"])
+@pytest.mark.parametrize("keep_prob, scale", [(1.0, 1.0), (0.5, 2.0), (0.25, 4.0)])
+def test_dropout_keeps_probabilities_in_0_to_1_inclusive_of_1(kernels, kernel, keep_prob, scale):
+    A, mask = np.array([[1.0, 2.0], [3.0, -4.0]]), np.array([[1.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(getattr(kernels, kernel)(A, mask, keep_prob),
+                                  [[scale, 0.0], [3 * scale, -4 * scale]])
+
+
+@pytest.mark.parametrize("kernel", ["dropout_forward", "dropout_backward"])
+@pytest.mark.parametrize("keep_prob", [0.0, -0.5, 1.0000001, 2.0])
+def test_c_dropout_refuses_a_keep_probability_outside_0_to_1(kernel, keep_prob):
+    A = np.ones((2, 2))
+    with pytest.raises(ValueError, match=rf"^keep_prob: expected a probability in \(0, 1\], got {keep_prob!r}$"):
+        getattr(cb.CBackend(), kernel)(A, A, keep_prob)
+
+
+# ---------------------------------------------------------------- the fused step's checks of X and Y
+def misaligned(a):
+    """A C-contiguous copy of ``a`` at an odd byte offset."""
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = np.frombuffer(raw.data, a.dtype, a.size).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned and out.flags.c_contiguous
+    return out
+
+
+XS, YS = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]), np.array([[1.0], [0.0], [-1.0]])
+BAD_X = {
+    "list": ([[1.0, 1.0]] * 3, TypeError, r"^X: expected a numpy\.ndarray of float32 or float64, got list$"),
+    "float32": (XS.astype(np.float32), TypeError, r"^weights\[0\]: expected dtype float32 like X, got float64$"),
+    "3-D": (np.ones((3, 2, 1)), ValueError, r"^X: expected a 2-D array, got shape \(3, 2, 1\)$"),
+    "width": (np.ones((3, 3)), ValueError, r"^X: expected shape \(3, 2\), got \(3, 3\)$"),
+    "strided": (np.ones((3, 4))[:, ::2], ValueError, r"^X: expected a C-contiguous array .* a non-contiguous"),
+}
+BAD_Y = {
+    "list": ([[0.0]] * 3, TypeError, r"^Y: expected a numpy\.ndarray of float32 or float64, got list$"),
+    "float32": (YS.astype(np.float32), TypeError, r"^weights\[0\]: expected dtype float32 like Y, got float64$"),
+    "1-D": (np.zeros(3), ValueError, r"^Y: expected a 2-D array, got shape \(3,\)$"),
+    "rows": (np.zeros((2, 1)), ValueError, r"^Y: expected shape \(3, 1\), got \(2, 1\)$"),
+    "columns": (np.zeros((3, 2)), ValueError, r"^Y: expected shape \(3, 1\), got \(3, 2\)$"),
+    "strided": (np.zeros((3, 2))[:, :1], ValueError, r"^Y: expected a C-contiguous array .* a non-contiguous"),
+}
+
+
+def two_inputs():
+    return [np.array([[1.0, -2.0]])], [np.array([0.5])]
+
+
+@pytest.mark.parametrize("which, bad", [("X", k) for k in BAD_X] + [("Y", k) for k in BAD_Y])
+def test_sgd_train_step_refuses_each_bad_x_and_y_before_any_update(which, bad):
+    c = cb.CBackend()
+    weights, biases = two_inputs()
+    c.sgd_train_step(XS, YS, weights, biases, ["linear"], "mse", 0.0)   # the plan exists: the fast check runs
+    value, exc, message = (BAD_X if which == "X" else BAD_Y)[bad]
+    X, Y = (value, YS) if which == "X" else (XS, value)
+    with pytest.raises(exc, match=message):
+        c.sgd_train_step(X, Y, weights, biases, ["linear"], "mse", 0.1)
+    np.testing.assert_array_equal(weights[0], [[1.0, -2.0]])
+    np.testing.assert_array_equal(biases[0], [0.5])
+
+
+def test_sgd_train_step_takes_misaligned_x_and_y_as_their_values():
+    # z = x1 - 2 x2 + 0.5 = -2.5, 3, 2.5 against y = 1, 0, -1: errors -3.5, 3, 3.5; mse = (12.25 + 9 + 12.25) / 3
+    c = cb.CBackend()
+    expected = None
+    for X, Y in ((XS, YS), (misaligned(XS), misaligned(YS))):
+        weights, biases = two_inputs()
+        loss = c.sgd_train_step(X, Y, weights, biases, ["linear"], "mse", 0.1)
+        assert loss == pytest.approx(33.5 / 3, rel=1e-15)
+        if expected is None:
+            expected = weights[0].copy(), biases[0].copy()
+        np.testing.assert_array_equal(weights[0], expected[0])
+        np.testing.assert_array_equal(biases[0], expected[1])
