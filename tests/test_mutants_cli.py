@@ -527,11 +527,13 @@ def test_explain_given_weights(monkeypatch, capsys, explained):
     assert y.dtype == np.int64 and y.tolist() == [1]            # a label, one per sample
 
 
-def test_explain_random_weights_from_the_options(capsys, explained, made):
+def test_explain_random_weights_from_the_options(monkeypatch, capsys, explained, made):
+    sizes = recorded_sizes(monkeypatch)
     status, _, _ = run(capsys, "explain", "--layers", "3,4,2", "--activation", "leaky_relu",
                        "--negative-slope", "0.3", "--output", "linear", "--seed", "9",
                        "--x", "1,2,3", "--y", "0.5,-1.5")
     assert status == 0
+    assert sizes == [((None, 3, [4, 2]), {"hidden_flag": "--layers"})]      # inputs first, then the layers
     assert made[0].init_args == ([3, 4, 2], {"activation": "leaky_relu", "output": "linear", "seed": 9,
                                              "backend": None, "negative_slope": 0.3})
     [(model, X, y, lr)] = explained
