@@ -93,6 +93,8 @@ def test_the_variants_are_the_ones_their_names_say():
     for variant, build, _, _ in CASES["momentum_step"]:
         args = build(np.random.default_rng(0), DIMS, np.float64, 700.0)[0]
         assert variant == f"nesterov={args[6]}, dampening={args[5]}" and args[4] == 0.9
+    assert [v for v, *_ in CASES["momentum_step"]] == [                     # each option on both sides
+        "nesterov=False, dampening=0.0", "nesterov=True, dampening=0.0", "nesterov=False, dampening=0.9"]
     assert {args[6] for v, b, *_ in CASES["momentum_step"] for args in [b(np.random.default_rng(0), DIMS,
                                                                            np.float64, 700.0)[0]]} == {False, True}
     for variant, build, _, _ in CASES["adam_step"]:
@@ -403,9 +405,9 @@ def test_batchnorm_terms():
     # (|z| + |μ|)|γ|/√(|var| + eps) + |β| per column: (1 + 1)·2/2 + 0.5 = 2.5 and (2 + 1)·1/3 + 3 = 4
     assert kc._batchnorm_inference_terms((np.array([[1.0, -2.0]]), np.array([2.0, -1.0]), np.array([0.5, -3.0]),
                                           np.array([-1.0, 1.0]), np.array([3.0, -8.0]), 1.0), {}) == [4.0]
-    dY, Zhat = np.array([[1.0], [-3.0]]), np.array([[2.0], [-1.0]])
-    # m|dY| + Σ|dY| + |ẑ| Σ|dY ẑ| = [2 + 4 + 10, 6 + 4 + 5]; × γ/(m √(var + eps)) = 2/(2·2)
-    assert kc._batchnorm_backward_terms((dY, Zhat, np.array([2.0]), np.array([3.0]), 1.0), {}) == [8.0, 5.0, 4.0]
+    dY, Zhat = np.array([[1.0], [-3.0]]), np.array([[1.0], [-2.0]])
+    # m|dY| + Σ|dY| + |ẑ| Σ|dY ẑ| = [2 + 4 + 7, 6 + 4 + 14]; × γ/(m √(var + eps)) = 2/(2·2)
+    assert kc._batchnorm_backward_terms((dY, Zhat, np.array([2.0]), np.array([3.0]), 1.0), {}) == [12.0, 7.0, 4.0]
 
 
 def test_optimizer_terms():
@@ -414,8 +416,9 @@ def test_optimizer_terms():
     p, g, v = np.array([[-3.0]]), np.array([[2.0]]), np.array([[-4.0]])
     # velocity 0.9 · 4 + 2 = 5.6; 3 + 0.5 (2 + 0.9 · 5.6)
     assert kc._momentum_terms((p, g, v, 0.5, 0.9, 0.0, False), {}) == [pytest.approx(6.52, rel=1e-15), 5.6]
-    # s' = 0.5 · 14 + 0.5 · 4 = 9; 3 + 2 · 2/(3 + 1)
-    assert kc._rmsprop_terms((p, g, np.array([[-14.0]]), 2.0, 0.5, 1.0), {}) == [4.0, None]
+    # s' = 0.5 · 23 + 0.5 · 3² = 16; 3 + 2 · 3/(4 + 1)
+    assert kc._rmsprop_terms((p, np.array([[3.0]]), np.array([[-23.0]]), 2.0, 0.5, 1.0), {}) == [
+        pytest.approx(4.2, rel=1e-15), None]
     # velocity 0.9 · 4 + 0.5 · 2 = 4.6; 3 + 4.6
     assert kc._course_terms((p, g, v, 0.5, 0.9), {}) == [pytest.approx(7.6, rel=1e-15), pytest.approx(4.6, rel=1e-15)]
     # √(16 + 9) = 5; 3 + 2 · 3/(5 + 1)
@@ -423,13 +426,13 @@ def test_optimizer_terms():
 
 
 def test_adam_terms():
-    p, g, m, v = np.array([[-2.0]]), np.array([[2.0]]), np.array([[-2.0]]), np.array([[12.0]])
-    # β1 = β2 = 0.5, t = 1: m' = 0.5·2 + 0.5·2 = 2, v' = 0.5·12 + 0.5·4 = 8; step = (2/0.5)/(√(8/0.5) + 1) = 0.8
+    p, g, m, v = np.array([[-2.0]]), np.array([[4.0]]), np.array([[-2.0]]), np.array([[9.0]])
+    # β1 = β2 = 0.5, t = 1: m' = 0.5·2 + 0.5·4 = 3, v' = 0.5·9 + 0.5·4² = 12.5; step = (3/0.5)/(√(12.5/0.5) + 1) = 1
     args = (p, g, m, v, 0.5, 0.5, 0.5, 1.0, 1)
-    assert kc._adam_terms(args, {}) == [2.0 + 0.5 * 0.8, 2.0, None]
-    assert kc._adam_terms(args, {"weight_decay": 0.1}) == [pytest.approx(2.0 * 1.05 + 0.4, rel=1e-15), 2.0, None]
-    # t = 2: corrections 1 − 0.25 = 0.75 for both; step = (2/0.75)/(√(8/0.75) + 1)
-    step = (2 / 0.75) / (math.sqrt(8 / 0.75) + 1.0)
+    assert kc._adam_terms(args, {}) == [2.0 + 0.5 * 1.0, 3.0, None]
+    assert kc._adam_terms(args, {"weight_decay": 0.1}) == [pytest.approx(2.0 * 1.05 + 0.5, rel=1e-15), 3.0, None]
+    # t = 2: corrections 1 − 0.25 = 0.75 for both; step = (3/0.75)/(√(12.5/0.75) + 1)
+    step = (3 / 0.75) / (math.sqrt(12.5 / 0.75) + 1.0)
     got = kc._adam_terms((p, g, m, v, 0.5, 0.5, 0.5, 1.0, 2), {})
     assert got[0] == pytest.approx(2.0 + 0.5 * step, rel=1e-14)
 

@@ -318,7 +318,7 @@ def test_a_failing_kernel_reports_its_smallest_case():
     bad = Bad()
     report = check_backend(bad, kernels=["softmax"], training=False, max_examples=30, dtypes=["float64"])
     f = report.results[0].failure
-    assert not report.results[0].passed and f["shapes"][0][0] == 3            # shrunk to 3 rows
+    assert not report.results[0].passed and f["shapes"] == [(3, 1)]           # shrunk to 3 rows of 1
     assert report.results[0].examples > 1
     assert report.results[1].passed                                          # the 2-row edge case
 
@@ -397,3 +397,57 @@ def test_the_weights_tolerance_is_a_thousand_times_rtol():
 def test_an_unknown_dtype_name_is_refused_by_name():
     with pytest.raises(ValueError, match=r"dtypes: expected float64 or float32, got 'no-such-type'"):
         kit._dtypes(["no-such-type"])
+
+
+def test_a_result_defaults_to_no_examples_and_no_failure():
+    r = KernelResult("softmax", "", "float64", True)
+    assert r.examples == 0 and r.failure is None
+
+
+def test_an_unchanged_nan_input_is_not_a_write():
+    Z = np.array([[np.nan, 1.0]])
+    assert compare_call("softmax", NP, NP, (Z,), {}) is None
+
+
+def test_a_result_that_should_be_zero_is_held_to_zero_without_term_sizes():
+    # no term sizes: the absolute tolerance is rtol × 1e-300, so 1e-12 where 0 belongs fails
+    off = Off(output_delta=lambda A, Y, n: (A - Y) / n + 1e-12)
+    args = (np.array([[0.5]]), np.array([[0.5]]), 1)
+    f = compare_call("output_delta", off, NP, args, {})
+    assert f is not None and (f["expected"], f["actual"]) == (0.0, 1e-12)
+    assert compare_call("output_delta", off, NP, args, {}, terms=lambda a, k: [0.0]) is not None   # size 0: none
+    assert compare_call("output_delta", off, NP, args, {}, terms=lambda a, k: [1e-2]) is None      # 1e-9 · 1e-2
+
+
+def test_integer_results_are_compared_and_their_distance_counted_as_float64():
+    ints = lambda value: Off(penalty=lambda W, l1, l2, m: np.array([value]))      # noqa: E731
+    f = compare_call("penalty", ints(5), ints(3), (np.ones((1, 1)), 0.0, 1.0, 1), {})
+    assert (f["expected"], f["actual"]) == (3, 5)
+    # 3 → 4 in steps of 2^-51, 4 → 5 in steps of 2^-50 (float64)
+    assert f["ulps"] == 2 ** 51 + 2 ** 50 == f["max_ulps"]
+    assert compare_call("penalty", ints(3), ints(3), (np.ones((1, 1)), 0.0, 1.0, 1), {}) is None
+
+
+def test_the_dtypes_are_those_both_backends_list():
+    class Only32(NumpyBackend):
+        dtypes = (np.float32,)
+
+        def softmax(self, Z):
+            return super().softmax(Z)
+
+    class With16(Only32):
+        dtypes = (np.float16, np.float64)
+    r32 = check_backend(Only32(), kernels=["softmax"], training=False, max_examples=1)
+    assert [r.dtype for r in r32.results] == ["float32"]
+    r16 = check_backend(With16(), kernels=["softmax"], training=False, max_examples=1)
+    assert {r.dtype for r in r16.results} == {"float64"}                  # float16: the kit cannot check it
+    scalar_ref = check_backend("numpy", reference="scalar", kernels=["softmax"], training=False, max_examples=1)
+    assert {r.dtype for r in scalar_ref.results} == {"float64"}           # the scalar reference: float64 only
+
+
+def test_an_error_that_is_not_a_kernels_failure_propagates(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the kit itself broke")
+    monkeypatch.setattr(kit, "compare_call", broken)
+    with pytest.raises(RuntimeError, match="the kit itself broke"):
+        check_backend("numpy", kernels=["softmax"], training=False, max_examples=1)
