@@ -41,6 +41,12 @@ def test_the_world_size():
 def test_a_free_port_can_be_bound():
     port = graduating.free_port()
     assert isinstance(port, int) and 0 < port < 65536
+    try:                                                  # a port the kernel chose: from its ephemeral range
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = map(int, f.read().split())
+        assert low <= port <= high
+    except FileNotFoundError:
+        pass
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
 
@@ -150,12 +156,17 @@ def one_process(monkeypatch):
     whole batches (DDP's averaged gradient), written where rank 0 writes; and the calls of
     train_in_torch and spawn recorded."""
     torch = pytest.importorskip("torch")
-    calls = {"train": [], "spawn": []}
-    real_train = graduating.train_in_torch
+    calls = {"train": [], "spawn": [], "moons": [], "nets": []}
+    real_train, real_moons = graduating.train_in_torch, pn.datasets.make_moons
 
     def train(net, X, y, epochs, batch_size, lr, *rest):
         calls["train"].append(((len(X), epochs, batch_size, lr) + rest, torch.get_num_threads()))
+        calls["nets"].append(net)
         return real_train(net, X, y, epochs, batch_size, lr, *rest)
+
+    def moons(*args, **kwargs):
+        calls["moons"].append((args, kwargs))
+        return real_moons(*args, **kwargs)
 
     def spawn(function, nprocs, join, args):
         world_size, port, model, X, y, epochs, batch_size, lr, path = args
@@ -164,6 +175,7 @@ def one_process(monkeypatch):
         np.savez(path, **{key: t.detach().numpy() for key, t in net.state_dict().items()})
 
     monkeypatch.setattr(graduating, "train_in_torch", train)
+    monkeypatch.setattr(pn.datasets, "make_moons", moons)
     monkeypatch.setattr(torch.multiprocessing, "spawn", spawn)
     return torch, calls
 
@@ -181,7 +193,10 @@ def test_main_trains_what_the_lesson_says_and_prints_it(one_process, capsys):
     assert calls["train"] == [((256, 15, 32, 0.5), 1)]              # one thread while it trains
     assert calls["spawn"] == [(graduating.train_rank, 2, True, 2, int, 256, 15, 32, 0.5)]
 
+    assert calls["moons"] == [((256,), {"noise": 0.15, "seed": 13}), ((512,), {"noise": 0.15, "seed": 14})]
     net, accuracy = hand_trained(torch)
+    for trained, by_hand in zip(calls["nets"][0].parameters(), net.parameters(), strict=True):
+        np.testing.assert_allclose(trained.detach().numpy(), by_hand.detach().numpy(), rtol=1e-9, atol=1e-12)
     assert results["single_accuracy"] == accuracy == results["accuracy"]
     assert results["export_difference"] < 1e-12 and results["pyneuron_difference"] < 1e-10
     assert results["parallel_difference"] == 0.0 and results["agreement"] == 1.0

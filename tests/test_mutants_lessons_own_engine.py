@@ -157,7 +157,8 @@ TIMES = {"scalar": 1.2, "numpy": 0.1, "c": 0.05, "mine": 0.3}
 def spied(monkeypatch):
     """main's calls recorded: the data, every fit, the kit and the localizer (run for real),
     and the timing step (fixed times)."""
-    calls = {"moons": [], "fit": [], "kit": [], "compare": [], "cpu": []}
+    calls = {"moons": [], "fit": [], "kit": [], "compare": [], "cpu": [], "fit_models": [], "compare_models": [],
+             "progress": []}
     real_moons, real_fit = pn.datasets.make_moons, pn.MLP.fit
     real_kit, real_compare = own_engine.check_backend, own_engine.compare_backends
 
@@ -166,9 +167,11 @@ def spied(monkeypatch):
         return real_moons(*args, **kwargs)
 
     def fit(self, X, y, **kwargs):
+        initial = [w.copy() for w in self.get_weights()]
         history = real_fit(self, X, y, **kwargs)
         calls["fit"].append((self.backend, len(X), {k: v for k, v in kwargs.items() if k != "callbacks"},
                              history.history["loss"]))
+        calls["fit_models"].append(initial)
         return history
 
     def kit(name, **kwargs):
@@ -177,6 +180,7 @@ def spied(monkeypatch):
         return report
 
     def compare(model, X, y, **kwargs):
+        calls["compare_models"].append([w.copy() for w in model.get_weights()])
         result = real_compare(model, X, y, **kwargs)
         calls["compare"].append((len(X), kwargs, result))
         return result
@@ -190,6 +194,9 @@ def spied(monkeypatch):
     monkeypatch.setattr(own_engine, "check_backend", kit)
     monkeypatch.setattr(own_engine, "compare_backends", compare)
     monkeypatch.setattr(own_engine, "cpu_seconds", cpu)
+    real_progress = own_engine.progress
+    monkeypatch.setattr(own_engine, "progress", lambda model, epochs, name: calls["progress"].append(
+        (epochs, name)) or real_progress(model, epochs, name))
     return calls
 
 
@@ -253,6 +260,12 @@ def test_main_prints_and_calls_what_the_lesson_says(spied, capsys):
     mine_fits = [f for f in spied["fit"] if f[0] == "mine"]
     assert [(n, kw) for _, n, kw, _ in mine_fits] == [(120, {"epochs": 3, "batch_size": 32, "lr": 0.1}),
                                                        (32, {"epochs": 1, "batch_size": 32, "lr": 0.1})]
+    network = pn.MLP([2, 8, 1], activation="tanh", seed=0).get_weights()     # the 2-8-1 tanh net, seed 0
+    started = [w for f, w in zip(spied["fit"], spied["fit_models"]) if f[0] == "mine"] + spied["compare_models"]
+    assert len(started) == 4
+    for weights in started:                           # steps 1 and 4 train it; steps 3 and 5 compare it
+        assert len(weights) == len(network) and all(np.array_equal(a, b) for a, b in zip(weights, network))
+    assert spied["progress"] == [(3, "mine")]                # step 1's bar counts its 3 epochs
     loss = mine_fits[0][3]
     assert f"  it trains without an error: loss {loss[0]:.4f} -> {loss[-1]:.4f} -- but is it right?" in out
     assert loss[0] != loss[-1]
