@@ -7,6 +7,7 @@ eager's network, optimizer, loss and batches; the printed table from fake figure
 memory line from stand-ins that allocate known sizes; where the hand-written loop is found."""
 import re
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -212,13 +213,14 @@ def _fake_table(monkeypatch, reference, versions):
         calls["rounds"].append(rounds)
         # out of the table's order, without PyTorch: the table orders the columns itself
         return {"hand-written NumPy": figure(30, 40, 50), "pyneuron numpy": figure(20, 25, 40),
-                "pyneuron c": figure(8, 10, 13)}
+                "pyneuron c": figure(8, 10.049995, 13)}
     monkeypatch.setattr(bench_fit, "engines_for", engines_for)
     monkeypatch.setattr(bench_fit, "interleaved", interleaved)
     return calls
 
 
-CELLS = "c 10.0 (-20/+30%); numpy 25.0 (-20/+60%); hand-written NumPy 40.0 (-25/+25%)"
+# c: 10.049995 µs prints 10.0 (µs = seconds · 10⁶ exactly); (10.05 - 8) / 10.05 = 20 %, (13 - 10.05) / 10.05 = 29 %
+CELLS = "c 10.0 (-20/+29%); numpy 25.0 (-20/+60%); hand-written NumPy 40.0 (-25/+25%)"
 
 
 def test_the_fit_table_text(monkeypatch):
@@ -231,7 +233,7 @@ def test_the_fit_table_text(monkeypatch):
         [f"  {t}: {CELLS}" for t in titles] + ["  PyTorch: not installed, so not in the table", ""]
     assert calls == {"engines": titles, "rounds": [5] * 7}
     assert list(results) == titles
-    assert results[titles[0]]["pyneuron c"].median == pytest.approx(10e-6)
+    assert results[titles[0]]["pyneuron c"].median == pytest.approx(10.049995e-6)
 
 
 def test_the_quick_fit_table_with_pytorch(monkeypatch):
@@ -286,6 +288,15 @@ def test_the_memory_line(monkeypatch):
     lines.clear()
     assert list(bench_fit.memory_line(np, lines.append)) == ["c", "numpy"]
     assert re.fullmatch(r".*: c 3\.0, numpy 5\.0", lines[0])
+
+    # already tracing, with 4 MiB held from before: only the growth during fit counts
+    tracemalloc.start()
+    held = bytearray(4 * mib)
+    try:
+        assert list(bench_fit.memory_line(np, lines.append).values()) == pytest.approx([3.0, 5.0], abs=0.01)
+    finally:
+        tracemalloc.stop()
+    assert len(held) == 4 * mib
 
 
 # ---------------------------------------------------------------- PyTorch eager
