@@ -75,8 +75,8 @@ def _check_parameters_fit(sizes, dtype, batch_norm):
         n_params += n_in * n_out + n_out + (4 * n_out if batch_norm and hidden else 0)
         largest = max(largest, n_in * n_out)
     n_bytes = n_params * dtype.itemsize + (largest * 8 if dtype.itemsize != 8 else 0)
-    what = f"{list(map(int, sizes))} has {n_params:,} parameters ({dtype}), which"
-    check_bytes_fit(n_bytes, "layer_sizes", what)
+    check_bytes_fit(n_bytes, "layer_sizes",     # the message is written only if it is needed
+                    lambda: f"{list(map(int, sizes))} has {n_params:,} parameters ({dtype}), which")
 
 
 class MLP:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -161,17 +162,19 @@ def check_array_fits(shape: tuple[int, ...], dtype: np.typing.DTypeLike, name: s
     return check_bytes_fit(n_bytes, name, what, max_bytes)
 
 
-def check_bytes_fit(n_bytes: int, name: str, what: str, max_bytes: int | None = None) -> int:
+def check_bytes_fit(n_bytes: int, name: str, what: str | Callable[[], str], max_bytes: int | None = None) -> int:
     """Refuse, before allocating, ``n_bytes`` of memory (several arrays together, e.g.
     all of a model's parameters) beyond ``max_bytes`` (default :func:`memory_limit`).
 
     ``name`` is the argument that decides the size, ``what`` says what would be
-    allocated; raises ``ValueError``. Returns ``n_bytes``.
+    allocated (or is a function returning that text: called only for the error, as a
+    model's constructor passes it); raises ``ValueError``. Returns ``n_bytes``.
     """
     if _small_enough(n_bytes, max_bytes):
         return n_bytes
     limit = memory_limit() if max_bytes is None else max_bytes
     if n_bytes > limit:
+        what = what() if callable(what) else what
         raise ValueError(f"{name}: {what} would need {n_bytes / 2**30:.3g} GiB, more than the "
                          f"{limit / 2**30:.3g} GiB this machine has available; use smaller sizes")
     return n_bytes

@@ -141,6 +141,17 @@ def test_a_diverging_epoch_ahead_stops_as_the_loop_does(backend, chunk, monkeypa
     assert (t, draw) == loop[4:]
 
 
+def test_a_diverging_run_in_order_leaves_the_generator_alone(backend):
+    """shuffle=False draws no orders: the generator is as the model made it."""
+    model = pn.MLP([3, 8, 3], activation="relu", output="linear", seed=3, backend=backend)
+    untouched = pn.MLP([3, 8, 3], activation="relu", output="linear", seed=3, backend=backend)
+    with pytest.raises(pn.TrainingDivergedError) as info:
+        model.fit(X * 4, np.eye(3)[LABELS] * 4, epochs=30, batch_size=4, optimizer=O.SGD(0.2),
+                  shuffle=False)
+    assert info.value.epoch >= 1
+    assert model.rng.random() == untouched.rng.random()
+
+
 # What makes fit run epoch by epoch: each of these must see (or change) the model between
 # epochs. The reference trains one epoch per fit call (the model's optimizer continues).
 def between_epochs(kind):
