@@ -151,17 +151,20 @@ def test_each_array_draws_its_scale_and_about_15_percent_exact_zeros():
 
 
 def test_arrays_with_a_given_scale_keep_it():
-    W = pooled("dense_forward", "tanh", 1, n=100)                   # scale 1.0, with zeros
-    nz = W[W != 0]
-    assert 0.13 < 1 - nz.size / W.size < 0.17
-    assert 0.9 < math.sqrt(np.mean(nz ** 2)) < 1.1
+    for kernel, variant, position in (("dense_forward", "tanh", 1), ("dense_forward", "tanh", 2),
+                                      ("dense_backward", "tanh", 1 + 1), ("batchnorm_forward", "", 2),
+                                      ("batchnorm_inference", "", 2)):
+        W = pooled(kernel, variant, position, n=150)                 # scale 1.0, with zeros
+        nz = W[W != 0]
+        assert 0.12 < 1 - nz.size / W.size < 0.18, (kernel, position)
+        assert 0.88 < math.sqrt(np.mean(nz ** 2)) < 1.12, (kernel, position)
     gamma = pooled("batchnorm_forward", "", 1, n=100)               # N(0, 1) + 1
     assert 0.85 < gamma.mean() < 1.15 and 0.7 < gamma.std() < 1.1
     assert np.any(gamma == 1.0)                                     # the exact zeros, moved by 1
     var = pooled("batchnorm_inference", "", 4, n=100)               # |N| + 0.1: never 0
     assert var.min() == 0.1
     gamma_i = pooled("batchnorm_inference", "", 1, n=100)
-    assert 0.85 < gamma_i.mean() < 1.15 and np.any(gamma_i == 1.0)
+    assert 0.85 < gamma_i.mean() < 1.15 and 0.7 < gamma_i.std() < 1.1 and np.any(gamma_i == 1.0)
 
 
 def test_batch_norms_inputs_have_no_repeated_values_in_a_column():
@@ -227,7 +230,7 @@ def test_batch_norm_backward_gets_the_normalized_batch_and_its_variance():
         np.testing.assert_allclose(Zhat.var(axis=0), var / (var + eps), rtol=1e-9)
         assert np.all(var > 0)
     g = pooled("batchnorm_backward", "", 2, n=100)
-    assert 0.85 < g.mean() < 1.15 and np.any(g == 1.0)
+    assert 0.85 < g.mean() < 1.15 and 0.7 < g.std() < 1.1 and np.any(g == 1.0)
     dY = pooled("batchnorm_backward", "", 0, n=100)
     assert 0.85 < math.sqrt(np.mean(dY[dY != 0] ** 2)) < 1.15
 
@@ -294,12 +297,18 @@ def test_activation_backward_gets_the_activation_of_its_input():
 
 
 def test_dense_backward_gets_the_layers_forward_pass():
+    biases = []
     for variant, *_ in CASES["dense_backward"]:
-        for args, _ in draws("dense_backward", variant, n=10):
+        for args, _ in draws("dense_backward", variant, n=25):
             dA, X, W, Z, A, act, slope = args
-            np.testing.assert_allclose(Z, X @ W.T + _bias_of(X, W, Z), rtol=1e-12, atol=1e-12)
+            b = _bias_of(X, W, Z)
+            biases.append(b)
+            np.testing.assert_allclose(Z, X @ W.T + b, rtol=1e-12, atol=1e-12)
             with np.errstate(all="ignore"):
                 np.testing.assert_allclose(A, NP.activation_forward(act, Z, slope), rtol=1e-12, atol=1e-300)
+    b = np.concatenate(biases)
+    b = b[np.abs(b) > 1e-9]                                           # the bias's scale is 1.0
+    assert 0.88 < math.sqrt(np.mean(b ** 2)) < 1.12
 
 
 def _bias_of(X, W, Z):
@@ -310,6 +319,7 @@ def _bias_of(X, W, Z):
 
 
 def test_output_cases_pair_logits_activation_and_targets():
+    mse_targets = []
     for variant, *_ in CASES["data_loss"]:
         for dtype in (np.float64, np.float32):
             tops = []
@@ -321,9 +331,12 @@ def test_output_cases_pair_logits_activation_and_targets():
                 tops.append(float(np.abs(Z).max()))
                 if loss == "mse":
                     assert not set(np.unique(Y)) <= {0.0, 1.0}
+                    mse_targets.append(Y.ravel())
             assert max(tops) <= BIG[dtype] and min(tops) < 0.01
             assert any(5 < t < 30 for t in tops)                        # the scale 10
             assert any(BIG[dtype] / 40 < t < BIG[dtype] / 4 for t in tops)
+    Y = np.concatenate(mse_targets).astype(np.float64)
+    assert 0.85 < math.sqrt(np.mean(Y[Y != 0] ** 2)) < 1.15            # regression targets of scale 1
 
 
 def test_weights_are_in_0_1_and_sometimes_all_zero():
@@ -446,6 +459,8 @@ def test_edge_cases_are_the_documented_ones():
     listed = [(k, v) for k, v, _, _ in kc.edge_cases()]
     assert len(listed) == len(set(listed)) == 11
     for kernel, _, args, kwargs in kc.edge_cases():
+        if kernel.startswith("activation_"):
+            assert args[-1] == 0.01                      # the interface's default slope
         with np.errstate(all="ignore"):
             getattr(NP, kernel)(*args, **kwargs)         # a valid call of the interface
         assert all(a.dtype == np.float64 for a in args if isinstance(a, np.ndarray))
