@@ -508,3 +508,23 @@ def test_one_sample_edges():
     assert Z.tolist() == [[3.0, -2.0]]
     _, (X, W, b) = edge("batch of 1, one feature")
     assert X.tolist() == [[2.0]] and W.tolist() == [[3.0]] and b.tolist() == [0.5]
+
+
+def test_the_logit_scales_are_a_thousandth_one_and_a_twentieth_of_big():
+    # each array's own scale: the rms of its nonzero entries (1360 of them: within a few %)
+    for kernel, position in (("activation_forward", 1), ("activation_backward", 2), ("loss_from_logits", 1)):
+        for variant in ("tanh", "bce", "cce"):
+            if variant not in [v for v, *_ in CASES[kernel]]:
+                continue
+            rms = []
+            for args, _ in draws(kernel, variant, n=40, dims=(40, 1, 40)):
+                Z = np.asarray(args[position], dtype=np.float64)
+                rms.append(math.sqrt(np.mean(Z[Z != 0] ** 2)))
+            for scale in (1e-3, 1.0, 700.0 / 20):
+                assert any(0.9 * scale < r < 1.1 * scale for r in rms), (kernel, variant, scale)
+    rms = []
+    for args, _ in draws("softmax", n=40, dims=(40, 1, 40)):
+        Z = args[0]
+        rms.append(math.sqrt(np.mean(Z[Z != 0] ** 2)))
+    for scale in (1.0, 700.0 / 10):
+        assert any(0.9 * scale < r < 1.1 * scale for r in rms), scale
