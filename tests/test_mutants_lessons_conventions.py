@@ -112,3 +112,16 @@ def test_a_net_without_biases_takes_the_weight_matrices_only():
     np.testing.assert_array_equal(model.layers[0].W, weights[0])
     np.testing.assert_array_equal(model.layers[1].W, weights[2])
     np.testing.assert_array_equal(conventions._net("numpy", weights).layers[1].b, weights[3])
+
+
+def test_the_four_momentum_runs_are_three_epochs_of_batch_32_in_order(capsys, monkeypatch):
+    calls = record_fits(monkeypatch, conventions)
+    conventions.main(["--fast", "--backend", "numpy"])
+    calls = list(calls)                     # the lesson's fits, not the reference's below
+    X, y, weights = data_and_weights()
+    for call, options in zip(calls[:4], ({"form": "torch"}, {"form": "course"},
+                                          {"form": "torch", "decay": 0.5}, {"form": "course", "decay": 0.5})):
+        assert {k: call["fit"][k] for k in ("epochs", "batch_size", "shuffle")} == \
+            {"epochs": 3, "batch_size": 32, "shuffle": False}
+        np.testing.assert_array_equal(call["model"].layers[0].W,
+                                      first_layer_after_three_epochs("numpy", X, y, weights, **options))
