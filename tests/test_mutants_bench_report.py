@@ -118,6 +118,14 @@ def test_the_threads_rung_needs_openmp_and_a_large_size(monkeypatch):
     lines.clear()
     assert bench_report.threads_section(np, [256, 511], 3, 0.1, lines.append) == {}
     assert lines == []
+    # n = 512 is measured
+    monkeypatch.setattr(c_backend, "threads", lambda: 1)
+    monkeypatch.setattr(c_backend, "set_threads", lambda k: None)
+    monkeypatch.setattr(c_backend, "matmul", lambda A, B, variant, out=None: None)
+    monkeypatch.setattr(bench_report, "interleaved",
+                        lambda engines, repeats, min_time, clock: {"1": Figure([1.0]), "2": Figure([0.5])})
+    assert bench_report.threads_section(np, [512], 3, 0.1, lines.append) == {("float64", 512): 2.0,
+                                                                              ("float32", 512): 2.0}
 
 
 # ---------------------------------------------------------------- (3) the step section
