@@ -511,20 +511,18 @@ def test_one_sample_edges():
 
 
 def test_the_logit_scales_are_a_thousandth_one_and_a_twentieth_of_big():
-    # each array's own scale: the rms of its nonzero entries (1360 of them: within a few %)
-    for kernel, position in (("activation_forward", 1), ("activation_backward", 2), ("loss_from_logits", 1)):
-        for variant in ("tanh", "bce", "cce"):
-            if variant not in [v for v, *_ in CASES[kernel]]:
-                continue
-            rms = []
-            for args, _ in draws(kernel, variant, n=40, dims=(40, 1, 40)):
-                Z = np.asarray(args[position], dtype=np.float64)
-                rms.append(math.sqrt(np.mean(Z[Z != 0] ** 2)))
-            for scale in (1e-3, 1.0, 700.0 / 20):
-                assert any(0.9 * scale < r < 1.1 * scale for r in rms), (kernel, variant, scale)
-    rms = []
-    for args, _ in draws("softmax", n=40, dims=(40, 1, 40)):
-        Z = args[0]
-        rms.append(math.sqrt(np.mean(Z[Z != 0] ** 2)))
+    # each array's own scale: the rms of its nonzero entries (~8500 of them: within 1 %)
+    def scales(kernel, variant, position):
+        out = []
+        for args, _ in draws(kernel, variant, n=30, dims=(100, 1, 100)):
+            Z = np.asarray(args[position], dtype=np.float64)
+            out.append(math.sqrt(np.mean(Z[Z != 0] ** 2)))
+        return out
+    for kernel, variant, position in (("activation_forward", "tanh", 1), ("activation_backward", "tanh", 2),
+                                      ("loss_from_logits", "bce", 1), ("loss_from_logits", "cce", 1)):
+        rms = scales(kernel, variant, position)
+        for scale in (1e-3, 1.0, 700.0 / 20):
+            assert any(0.975 * scale < r < 1.025 * scale for r in rms), (kernel, variant, scale)
+    rms = scales("softmax", "", 0)
     for scale in (1.0, 700.0 / 10):
-        assert any(0.9 * scale < r < 1.1 * scale for r in rms), scale
+        assert any(0.975 * scale < r < 1.025 * scale for r in rms), scale
