@@ -263,8 +263,6 @@ def _explain(args):
         y = y.astype(np.int64)
     if model.n_outputs > 1 and model.loss_name != "cce":
         y = y.reshape(X.shape[0], model.n_outputs) if y.size == X.shape[0] * model.n_outputs else y
-    if model.backend is None and args.backend:
-        model.backend = args.backend
     print(explain(model, X, y, lr=args.lr))
     return 0
 
@@ -472,12 +470,6 @@ def main(argv=None):
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
     Every error the user can cause is one line on stderr and status 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "bench":
-        error = _environment_error()
-        if error is not None:
-            print(f"pyneuron bench: error: {error}", file=sys.stderr)
-            return 2
-        return _bench(argv[1:])
     argv, plugins = take_plugins(argv)
     for spec in plugins:
         try:
@@ -486,6 +478,12 @@ def main(argv=None):
         except (ValueError, TypeError, ImportError) as exc:
             print(f"pyneuron: error: {exc}", file=sys.stderr)
             return 2
+    if argv and argv[0] == "bench":            # the report parses its own options
+        error = _environment_error()
+        if error is not None:
+            print(f"pyneuron bench: error: {error}", file=sys.stderr)
+            return 2
+        return _bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)             # argparse itself exits 2 with a usage line on bad options
     if args.command is None:

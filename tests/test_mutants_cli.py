@@ -279,8 +279,6 @@ def test_bench_without_its_report(monkeypatch, capsys):
     assert status == 2 and err.startswith("pyneuron bench: the benchmark report is not available (")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cli.main (line 499) looks 'bench' up in COMMANDS, which has no "
-                                       "entry for it, when --plugin comes first: a KeyError traceback")
 def test_bench_after_a_plugin(monkeypatch, capsys):
     import pyneuron.bench_report as bench_report
     import pyneuron.compare as compare
