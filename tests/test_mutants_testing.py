@@ -451,3 +451,50 @@ def test_an_error_that_is_not_a_kernels_failure_propagates(monkeypatch):
     monkeypatch.setattr(kit, "compare_call", broken)
     with pytest.raises(RuntimeError, match="the kit itself broke"):
         check_backend("numpy", kernels=["softmax"], training=False, max_examples=1)
+
+
+def fits_seen(monkeypatch):
+    """Record each ``MLP.fit`` the training runs make: (model, X, kwargs)."""
+    import pyneuron as pn
+    seen = []
+    original = pn.MLP.fit
+
+    def fit(self, X, y, **kwargs):
+        out = original(self, X, y, **kwargs)
+        seen.append((self, X, kwargs))
+        return out
+    monkeypatch.setattr(pn.MLP, "fit", fit)
+    return seen
+
+
+def test_each_training_run_is_short_and_learns(monkeypatch):
+    # a run that diverged or stalled would compare noise: each must lower its loss
+    seen = fits_seen(monkeypatch)
+    kit.training_runs("numpy", NP, backends.get("numpy"), [np.dtype(np.float64)])
+    assert len(seen) == 2 * len(kit.RUNS)                       # the candidate and the reference
+    for (title, arch, fit), pair in zip(kit.RUNS, zip(seen[::2], seen[1::2])):
+        for model, X, kwargs in pair:
+            loss = model.history.history["loss"]
+            assert len(loss) == 3 and loss[-1] < loss[0], title            # 3 epochs that learn
+            assert X.shape == (24, 3) and model.layer_sizes == arch["sizes"]
+    optimizers = {fit["optimizer"] for _, _, fit in kit.RUNS}
+    outputs = {arch["output"] for _, arch, _ in kit.RUNS}
+    assert optimizers == {"sgd", "momentum", "adam"} and outputs == {"sigmoid", "softmax", "linear"}
+    assert any(arch.get("batch_norm") and arch.get("dropout") for _, arch, _ in kit.RUNS)
+
+
+def test_the_weights_tolerance_is_exactly_a_thousand_times_rtol(monkeypatch):
+    class Nudged(NumpyBackend):
+        def sgd_step(self, param, grad, lr):
+            param -= lr * grad
+            param *= 1 + 1e-5
+    seen = fits_seen(monkeypatch)
+    kit.training_runs("nudged", Nudged(), backends.get("numpy"), [np.dtype(np.float64)])
+    got, ref = seen[0][0], seen[1][0]                          # the first run: SGD on every weight
+    # np.isclose(a, b, rtol=T, atol=T) holds where |a − b| <= T (1 + |b|): the run passes from T = D on
+    D = max(float(np.max(np.abs(a - b) / (1 + np.abs(b)))) for a, b in zip(got.get_weights(), ref.get_weights()))
+    assert D > 0
+    for factor, passed in ((1 - 1e-6, False), (1 + 1e-6, True)):
+        result = kit.training_runs("nudged", Nudged(), backends.get("numpy"), [np.dtype(np.float64)],
+                                   rtol={np.dtype(np.float64): D / 1000 * factor})[0]
+        assert result.passed is passed
