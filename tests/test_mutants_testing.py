@@ -498,3 +498,18 @@ def test_the_weights_tolerance_is_exactly_a_thousand_times_rtol(monkeypatch):
         result = kit.training_runs("nudged", Nudged(), backends.get("numpy"), [np.dtype(np.float64)],
                                    rtol={np.dtype(np.float64): D / 1000 * factor})[0]
         assert result.passed is passed
+
+
+def test_each_generated_case_seeds_its_own_generator_from_the_run_seed_and_a_drawn_integer(monkeypatch):
+    seeds = []
+    default_rng = np.random.default_rng
+
+    def spy(seed=None):
+        if isinstance(seed, list):
+            seeds.append(seed)
+        return default_rng(seed)
+    monkeypatch.setattr(np.random, "default_rng", spy)
+    check_backend("numpy", kernels=["softmax"], training=False, max_examples=20, dtypes=["float64"], seed=5)
+    assert len(seeds) == 20 and all(len(s) == 2 and s[0] == 5 for s in seeds)
+    drawn = [s[1] for s in seeds]
+    assert min(drawn) == 0 and max(drawn) > 2 ** 16 and all(0 <= s < 2 ** 32 for s in drawn)
