@@ -141,3 +141,14 @@ def test_the_full_setting_uses_1000_houses_and_200_epochs(capsys, monkeypatch):
     assert [call["n"] for call in calls[:2]] == [1000, 1000]
     assert [call["progress"][:2] for call in calls[:2]] == [(200, "houses")] * 2
     assert "(SGD 0.01, 200 epochs)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("global_flag, flag, expected", [("scalar", ["--backend", "numpy"], "numpy"),
+                                                          ("numpy", [], "numpy")])
+def test_mistake_2s_losses_are_computed_on_the_chosen_backend(global_flag, flag, expected, monkeypatch):
+    pn.set_backend(global_flag)             # --backend wins over the global flag
+    real_get, asked = pn.backends.get, []
+    monkeypatch.setattr(common_mistakes.backends, "get", lambda name: asked.append(name) or real_get(name))
+    r = common_mistakes.main(["--fast", *flag])
+    assert set(asked) == {expected}         # every engine asked for, the losses' too, is the chosen one
+    assert (round(r["mse"], 4), round(r["bce"], 4)) == (0.0375, 0.1976)
