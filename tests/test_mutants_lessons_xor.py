@@ -71,7 +71,7 @@ def test_xor_is_seed_003s_network_trained_as_its_heading_says(backend, oracle, c
 
 def test_the_full_setting_trains_5000_epochs_and_prints_every_thousandth(monkeypatch, capsys, figures):
     monkeypatch.setenv("PYNEURON_PROGRESS", "0")
-    r = xor.main(["--backend", "numpy"])
+    r = xor.main(["--backend", "c" if "c" in pn.backends.available() else "numpy"])
     out = capsys.readouterr().out
     assert "lr 0.5, 5000 full-batch epochs" in out
     assert [line.split()[1] for line in out.splitlines() if line.startswith("  epoch")] == \
