@@ -229,6 +229,8 @@ def test_batch_norm_backward_gets_the_normalized_batch_and_its_variance():
         np.testing.assert_allclose(Zhat.mean(axis=0), 0.0, atol=1e-9)
         np.testing.assert_allclose(Zhat.var(axis=0), var / (var + eps), rtol=1e-9)
         assert np.all(var > 0)
+        for j in range(Zhat.shape[1]):       # drawn without exact zeros: no ties in a column
+            assert len(set(Zhat[:, j].tolist())) == Zhat.shape[0]
     g = pooled("batchnorm_backward", "", 2, n=100)
     assert 0.85 < g.mean() < 1.15 and 0.7 < g.std() < 1.1 and np.any(g == 1.0)
     dY = pooled("batchnorm_backward", "", 0, n=100)
