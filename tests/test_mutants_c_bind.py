@@ -84,3 +84,40 @@ def test_the_restore_point_buffer_holds_the_model_not_the_optimizer_state(option
     assert plan._point.size == expected
     assert sum(a.size for layer in net.layers for a in layer.parameters()
                + ([layer.running_mean, layer.running_var] if layer.batch_norm else [])) == expected
+
+
+def misaligned(a):
+    """A C-contiguous copy of ``a`` at an odd byte offset."""
+    raw = np.zeros(a.nbytes + 1, np.uint8)[1:]
+    out = np.frombuffer(raw.data, a.dtype, a.size).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned and out.flags.c_contiguous and out.flags.writeable
+    return out
+
+
+@pytest.mark.parametrize("layout", ["Fortran-ordered", "strided", "misaligned"])
+def test_a_weight_c_cannot_walk_row_by_row_is_refused(layout):
+    net = model()
+    W = net.layers[0].W                        # (4, 3)
+    net.layers[0].W = {"Fortran-ordered": lambda: np.asfortranarray(W),
+                       "strided": lambda: np.repeat(W, 2, axis=1)[:, ::2],
+                       "misaligned": lambda: misaligned(W)}[layout]()
+    with pytest.raises(ValueError, match=r"^W1: expected a C-contiguous, aligned array$"):
+        get_backend("c").train_plan(net, O.SGD(0.1))
+
+
+def test_an_unchanged_model_is_not_bound_again_and_a_changed_one_is():
+    net = model(batch_norm=True, bias=True)
+    optimizer = O.Adam(0.01)
+    plan = get_backend("c").train_plan(net, optimizer)
+    bound = plan._net
+    for _ in range(2):
+        plan.epoch(X, Y, None, 3)
+        assert plan._net is bound              # the same arrays and settings: the same pyn_net
+    net.layers[1].W = net.layers[1].W.copy()
+    plan.epoch(X, Y, None, 3)
+    assert plan._net is not bound              # a replaced weight: bound again
+    bound = plan._net
+    optimizer.beta1 = 0.5
+    plan.epoch(X, Y, None, 3)
+    assert plan._net is not bound              # a setting C reads: bound again
