@@ -121,3 +121,27 @@ def test_an_unchanged_model_is_not_bound_again_and_a_changed_one_is():
     optimizer.beta1 = 0.5
     plan.epoch(X, Y, None, 3)
     assert plan._net is not bound              # a setting C reads: bound again
+
+
+@pytest.mark.parametrize("kind", ["running_mean", "running_var"])
+def test_a_running_statistic_of_the_wrong_shape_is_refused_by_name(kind):
+    net = pn.MLP([3, 4, 5, 2], output="softmax", seed=0, backend="c", batch_norm=True, bias=True)
+    setattr(net.layers[1], kind, np.ones(4))          # layer 2 has 5 units
+    with pytest.raises(ValueError, match=rf"^{kind}2: expected shape \(5,\), got \(4,\)$"):
+        get_backend("c").train_plan(net, O.SGD(0.1))
+
+
+def test_overlapping_views_are_refused_when_every_array_is_a_view():
+    """The quick path (no search for shared memory) is only for arrays owning their memory."""
+    net = pn.MLP([3, 4, 4, 1], seed=0, backend="c", bias=True)
+    for layer in net.layers:
+        layer.W = layer.W.copy()[:]                    # a view of its own copy
+        assert layer.W.base is not None
+    buf = np.zeros(6)
+    net.layers[0].b, net.layers[1].b = buf[:4], buf[2:]
+    net.layers[2].b = np.zeros(3)[:1]
+    with pytest.raises(ValueError, match=r"^parameters and optimizer state: expected separate arrays, "
+                                         r"got two that share memory$"):
+        get_backend("c").train_plan(net, O.SGD(0.1))
+    net.layers[1].b = np.zeros(8)[4:]                  # views of separate buffers are taken
+    assert get_backend("c").train_plan(net, O.SGD(0.1))._net is not None
