@@ -145,3 +145,18 @@ def test_overlapping_views_are_refused_when_every_array_is_a_view():
         get_backend("c").train_plan(net, O.SGD(0.1))
     net.layers[1].b = np.zeros(8)[4:]                  # views of separate buffers are taken
     assert get_backend("c").train_plan(net, O.SGD(0.1))._net is not None
+
+
+def test_the_first_weight_as_a_list_is_refused():
+    net = model()
+    net.layers[0].W = net.layers[0].W.tolist()
+    with pytest.raises(TypeError, match=r"^W1: expected a numpy array of float64, got list$"):
+        get_backend("c").train_plan(net, O.SGD(0.1))
+
+
+def test_every_array_cast_to_float32_in_a_float64_model_is_refused():
+    net = model()
+    for layer in net.layers:
+        layer.W, layer.b = layer.W.astype(np.float32), layer.b.astype(np.float32)
+    with pytest.raises(TypeError, match=r"^W1: expected a numpy array of float64, got float32$"):
+        get_backend("c").train_plan(net, O.SGD(0.1))

@@ -1,0 +1,97 @@
+"""pyneuron.backends.c_plan (the fused C training plan) beyond the fused tests (issue 15 item 10:
+what the mutation run showed untested). Each check of an epoch's arguments on its own, with
+its message: X and Y (type, dtype, dimensions, widths, row counts, no rows), an order or a
+block of orders of the wrong shape, sample weights of the wrong shape; which models the plan
+runs (1 to 64 layers); new data in the same plan trains on the new data. Expected values
+are written out here or come from a fresh plan, never from the plan under test."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pyneuron as pn
+from pyneuron import optimizers as O
+
+from helpers import c_backend_module
+
+c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
+
+from pyneuron.backends import get as get_backend  # noqa: E402
+from pyneuron.backends.c_plan import CTrainPlan, supports  # noqa: E402
+from pyneuron.training_plan import TrainPlan  # noqa: E402
+
+X = np.random.default_rng(0).standard_normal((6, 3))
+Y = np.eye(2)[np.arange(6) % 2]
+
+
+def plan(**extras):
+    net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+    return get_backend("c").train_plan(net, O.SGD(0.1), **extras)
+
+
+SHAPES = r"^X, Y: expected shapes \(m, 3\) and \(m, 2\) with m >= 1, got "
+BAD_EPOCH = {
+    "X 1-D": (lambda p: p.epoch(X[0], Y, None, 3), TypeError,
+              r"^X: expected a 2-D numpy array of float64, got float64 of shape \(3,\)$"),
+    "X float32": (lambda p: p.epoch(X.astype(np.float32), Y, None, 3), TypeError,
+                  r"^X: expected a 2-D numpy array of float64, got float32 of shape \(6, 3\)$"),
+    "X list": (lambda p: p.epoch(X.tolist(), Y, None, 3), TypeError,
+               r"^X: expected a 2-D numpy array of float64, got list of shape None$"),
+    "Y list": (lambda p: p.epoch(X, Y.tolist(), None, 3), TypeError,
+               r"^Y: expected a 2-D numpy array of float64, got list of shape None$"),
+    "X width": (lambda p: p.epoch(np.ones((6, 4)), Y, None, 3), ValueError, SHAPES + r"\(6, 4\) and \(6, 2\)$"),
+    "Y rows": (lambda p: p.epoch(X, Y[:5], None, 3), ValueError, SHAPES + r"\(6, 3\) and \(5, 2\)$"),
+    "Y columns": (lambda p: p.epoch(X, np.ones((6, 3)), None, 3), ValueError, SHAPES + r"\(6, 3\) and \(6, 3\)$"),
+    "no rows": (lambda p: p.epoch(X[:0], Y[:0], None, 3), ValueError, SHAPES + r"\(0, 3\) and \(0, 2\)$"),
+    "epochs X width": (lambda p: p.epochs(np.ones((6, 4)), Y, None, 3, 2), ValueError,
+                       SHAPES + r"\(6, 4\) and \(6, 2\)$"),
+    "order short": (lambda p: p.epoch(X, Y, np.arange(5), 3), ValueError,
+                    r"^order: expected a permutation of range\(6\), got shape \(5,\)$"),
+    "order 2-D": (lambda p: p.epoch(X, Y, np.arange(6).reshape(2, 3), 3), ValueError,
+                  r"^order: expected a permutation of range\(6\), got shape \(2, 3\)$"),
+    "orders short": (lambda p: p.epochs(X, Y, np.tile(np.arange(6), (2, 1)), 3, 3), ValueError,
+                     r"^orders: expected 3 permutations of range\(6\), shape \(3, 6\), got shape \(2, 6\)$"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_EPOCH)
+def test_each_bad_epoch_argument_is_refused_before_any_update(case):
+    p = plan()
+    before = p.model.get_weights()
+    call, exc, message = BAD_EPOCH[case]
+    with pytest.raises(exc, match=message):
+        call(p)
+    for a, b in zip(p.model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sample_weights_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError, match=r"^sample_weight: expected one weight per training row, shape \(m,\), "
+                                         r"got shape \(6, 1\)$"):
+        plan(sample_weight=np.ones((6, 1)))
+    with pytest.raises(ValueError, match=r"^sample_weight: expected one weight per training row, shape \(6,\), "
+                                         r"got shape \(5,\)$"):
+        plan(sample_weight=np.ones(5)).epoch(X, Y, None, 3)
+
+
+@pytest.mark.parametrize("n_layers, fused", [(1, True), (2, True), (64, True), (65, False)])
+def test_the_fused_plan_runs_1_to_64_layers(n_layers, fused):
+    net = pn.MLP([2] * n_layers + [1], seed=0, backend="c")
+    assert len(net.layers) == n_layers
+    assert supports(net, O.SGD(0.1)) is fused
+    assert type(get_backend("c").train_plan(net, O.SGD(0.1))) is (CTrainPlan if fused else TrainPlan)
+
+
+@pytest.mark.parametrize("change", ["X", "Y", "both"])
+def test_new_data_in_the_same_plan_trains_on_the_new_data(change):
+    X2, Y2 = X[::-1].copy(), Y[[1, 1, 0, 0, 1, 0]]
+    X2, Y2 = (X2 if change != "Y" else X), (Y2 if change != "X" else Y)
+    same = plan()
+    same.epoch(X, Y, None, 3)
+    same.epoch(X2, Y2, None, 3)
+    fresh = plan()
+    fresh.epoch(X, Y, None, 3)
+    fresh = get_backend("c").train_plan(fresh.model, fresh.optimizer)   # a new plan: nothing cached
+    fresh.epoch(X2.copy(), Y2.copy(), None, 3)
+    for a, b in zip(same.model.get_weights(), fresh.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
