@@ -250,3 +250,17 @@ def test_the_c_plan_runs_dropout_epochs_one_call_each():
     assert [vars(r) for r in runs[0]] == [vars(r) for r in runs[1]]
     np.testing.assert_array_equal(models[0].layers[0].W, models[1].layers[0].W)
     assert models[0].rng.random() == models[1].rng.random()
+
+
+def test_an_epoch_wrapped_on_the_plan_sees_every_epoch():
+    """pn.trace wraps a fused plan's epoch to record each one: epochs() then calls it."""
+    require_backend("c")
+    model = make("c")
+    Y = model.encode_y(LABELS, 23)
+    plan = get_backend("c").train_plan(model, O.SGD(0.1))
+    seen, epoch = [], plan.epoch
+    plan.epoch = lambda *a, **k: seen.append(1) or epoch(*a, **k)
+    assert len(plan.epochs(X, Y, None, 5, 3)) == 3 and len(seen) == 3
+    with pn.trace() as t:
+        model.fit(X, LABELS, epochs=2, batch_size=5, lr=0.1)
+    assert len(t.filter(kernel="train_plan.epoch")) == 2

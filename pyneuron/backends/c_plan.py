@@ -144,9 +144,10 @@ class CTrainPlan(NetBinding, TrainPlan):
         """As :meth:`TrainPlan.epochs`, in one C call (``pyn_fit_epochs``): a small net's
         epoch is ~30 µs of C, and the Python of a call per epoch added half as much again.
         Its losses, penalties and right answers come back in buffers of ``count`` epochs'
-        batches, read into one :class:`EpochResult` per epoch run. (With dropout, whose
-        masks are drawn epoch by epoch, one call per epoch as the default does.)"""
-        if self._dropout_width:
+        batches, read into one :class:`EpochResult` per epoch run. One call per epoch, as
+        the default does, with dropout (its masks are drawn epoch by epoch) and when this
+        plan's ``epoch`` was wrapped (``pn.trace`` records each epoch that way)."""
+        if self._dropout_width or "epoch" in vars(self):
             return TrainPlan.epochs(self, X, Y, orders, batch, count)
         X, Y = self._data(X, Y)
         n = X.shape[0]
