@@ -528,3 +528,30 @@ def test_the_logit_scales_are_a_thousandth_one_and_a_twentieth_of_big():
     rms = scales("softmax", "", 0)
     for scale in (1.0, 700.0 / 10):
         assert any(0.975 * scale < r < 1.025 * scale for r in rms), scale
+
+
+def _scales_of(arrays):
+    return [math.sqrt(np.mean(Z[Z != 0] ** 2)) for Z in arrays]
+
+
+def test_the_output_cases_logit_scales_are_a_thousandth_one_ten_and_a_twentieth_of_big():
+    Zs = [args[4].astype(np.float64) for args, _ in draws("data_loss", "linear + mse", n=40, dims=(100, 1, 100))]
+    rms = _scales_of(Zs)
+    for scale in (1e-3, 1.0, 10.0, 700.0 / 20):
+        assert any(0.975 * scale < r < 1.025 * scale for r in rms), scale
+
+
+def test_the_cross_entropy_probabilities_are_softmax_of_logits_of_scale_half_three_or_forty():
+    # log A = Z − logsumexp(Z) per row; the row's exact zeros of Z share one value of log A,
+    # which gives the row's constant back, and so Z itself
+    rms = []
+    for args, _ in draws("loss_value", "cce", n=30, dims=(200, 1, 100)):
+        L = np.log(args[1])
+        Z = []
+        for row in L:
+            values, counts = np.unique(row, return_counts=True)
+            c = values[counts.argmax()]
+            Z.append((row - c)[row != c])
+        rms.append(math.sqrt(np.mean(np.concatenate(Z) ** 2)))
+    for scale in (0.5, 3.0, 40.0):
+        assert any(0.985 * scale < r < 1.015 * scale for r in rms), scale
