@@ -513,3 +513,24 @@ def test_each_generated_case_seeds_its_own_generator_from_the_run_seed_and_a_dra
     assert len(seeds) == 20 and all(len(s) == 2 and s[0] == 5 for s in seeds)
     drawn = [s[1] for s in seeds]
     assert min(drawn) == 0 and max(drawn) > 2 ** 16 and all(0 <= s < 2 ** 32 for s in drawn)
+
+
+def test_a_registered_name_trains_its_registered_backend_and_another_name_the_object_given():
+    class Slower(NumpyBackend):
+        def sgd_step(self, param, grad, lr):
+            param -= 0.5 * lr * grad
+    ref, f64 = backends.get("numpy"), [np.dtype(np.float64)]
+    assert kit.training_runs("numpy", Slower(), ref, f64)[0].passed          # "numpy" is the registered one
+    assert not kit.training_runs("slower", Slower(), ref, f64)[0].passed     # the object itself
+
+
+def test_a_training_failure_names_the_first_weight_that_differs(monkeypatch):
+    class Slower(NumpyBackend):
+        def sgd_step(self, param, grad, lr):
+            param -= 0.5 * lr * grad
+    seen = fits_seen(monkeypatch)
+    f = kit.training_runs("slow", Slower(), backends.get("numpy"), [np.dtype(np.float64)])[0].failure
+    got, ref = seen[0][0].layers[0].W, seen[1][0].layers[0].W
+    T = 1000 * kit.RTOL[np.dtype(np.float64)]
+    first = next(i for i in np.ndindex(got.shape) if abs(got[i] - ref[i]) > T * (1 + abs(ref[i])))
+    assert f["index"] == first and (f["expected"], f["actual"]) == (ref[first], got[first])
