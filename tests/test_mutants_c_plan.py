@@ -95,3 +95,62 @@ def test_new_data_in_the_same_plan_trains_on_the_new_data(change):
     fresh.epoch(X2.copy(), Y2.copy(), None, 3)
     for a, b in zip(same.model.get_weights(), fresh.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- defaults, workspace, restore points
+def test_the_plans_defaults_are_no_penalty_no_clipping_no_accuracy():
+    net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+    p = CTrainPlan(get_backend("c"), net, O.SGD(0.1))
+    assert (p.l1, p.l2, p.clip_value, p.clip_norm, p.track_accuracy) == (0.0, 0.0, None, None, False)
+    assert not p.penalty and p.sample_weight is None
+    result = p.epoch(X, Y, None, 3)
+    assert result.correct == 0 and result.penalties == []        # nothing counted, no penalty
+
+
+def test_the_workspace_is_made_once_per_batch_size_and_grown_for_a_bigger_one():
+    p = plan()
+    p.epoch(X, Y, None, 2)
+    work = p._work_array
+    for batch in (2, 1, 2):                   # the same or a smaller batch: the same workspace
+        p.epoch(X, Y, None, batch)
+        assert p._work_array is work
+    p.epoch(X, Y, None, 3)
+    assert p._work_array is not work
+
+
+def per_operation(net, optimizer):
+    """The per-operation plan (composing the C kernels): the reference for the fused one."""
+    return TrainPlan(get_backend("c"), net, optimizer)
+
+
+def test_go_back_after_epochs_and_an_epoch_returns_to_the_start_of_the_last_of_the_epochs():
+    """epochs() keeps a restore point before each epoch; a following epoch() without
+    keep_restore_point keeps none, so go_back returns to the start of epochs()' last epoch."""
+    weights = []
+    for make in (per_operation, lambda net, opt: get_backend("c").train_plan(net, opt)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        assert len(p.epochs(X, Y, None, 3, 2)) == 2
+        p.epoch(X, Y, None, 3)
+        p.go_back()
+        weights.append(net.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    # and that is not where the epoch() left them: go_back really moved them
+    net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+    p = get_backend("c").train_plan(net, O.SGD(0.1))
+    p.epochs(X, Y, None, 3, 2)
+    p.epoch(X, Y, None, 3)
+    assert any(not np.allclose(a, b) for a, b in zip(net.get_weights(), weights[1]))
+
+
+def test_go_back_without_a_restore_point_fails_as_on_the_per_operation_plan():
+    for make in (per_operation, lambda net, opt: get_backend("c").train_plan(net, opt)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        p.epoch(X, Y, None, 3)
+        trained = net.get_weights()
+        with pytest.raises(TypeError):        # no restore point was kept: nothing to go back to
+            p.go_back()
+        for a, b in zip(net.get_weights(), trained):
+            np.testing.assert_array_equal(a, b)
