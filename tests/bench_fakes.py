@@ -2,14 +2,28 @@
 whose networks, optimizers and losses are recorded as the benchmark builds and calls them,
 and figures with given medians, so what the report builds and prints is checked without
 timing anything."""
+import sys
+import types
+
 import pytest
 
+from pyneuron import backends
 from pyneuron.bench_common import Figure
 
 
 def figure(*micro):
     """A Figure from rounds given in µs."""
     return Figure([m * 1e-6 for m in micro])
+
+
+def fake_c_backend(monkeypatch):
+    """An empty module standing in for the compiled ``pyneuron.backends.c_backend`` (the
+    benchmark imports it by name inside each section), so these tests need no C build:
+    the caller gives it the functions a test needs."""
+    fake = types.ModuleType("pyneuron.backends.c_backend")
+    monkeypatch.setitem(sys.modules, "pyneuron.backends.c_backend", fake)
+    monkeypatch.setattr(backends, "c_backend", fake, raising=False)
+    return fake
 
 
 def record_torch(monkeypatch, request):

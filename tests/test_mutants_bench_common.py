@@ -13,6 +13,8 @@ import pytest
 from pyneuron import bench_common
 from pyneuron.bench_common import Figure, calibrate, interleaved
 
+from bench_fakes import fake_c_backend
+
 
 def test_a_figure_is_the_median_and_the_range_of_its_rounds():
     f = Figure([10.0, 0.3, 3.0])
@@ -153,7 +155,6 @@ def test_cpu_features_lists_the_wanted_flags_of_the_first_flags_line(monkeypatch
 
 
 def _machine(monkeypatch, cpuinfo, processor="", affinity=True, loadavg=(0.5, 1.25, 2.0)):
-    from pyneuron.backends import c_backend
     _cpuinfo(monkeypatch, cpuinfo)
     monkeypatch.setattr(bench_common.platform, "processor", lambda: processor)
     monkeypatch.setattr(bench_common.platform, "machine", lambda: "x86_64")
@@ -174,7 +175,7 @@ def _machine(monkeypatch, cpuinfo, processor="", affinity=True, loadavg=(0.5, 1.
         return loadavg
     monkeypatch.setattr(bench_common.os, "getloadavg", getloadavg)
     monkeypatch.setattr(bench_common, "blas_kernel", lambda: "BLAS K")
-    monkeypatch.setattr(c_backend, "simd_level", lambda: "avx2")
+    fake_c_backend(monkeypatch).simd_level = lambda: "avx2"
     for v in bench_common.THREAD_VARS:
         monkeypatch.setenv(v, "1")
 

@@ -110,8 +110,9 @@ OPTIONS = ("u", [4, 5, 3], "softmax", "digits", 8, "adam",
 def test_the_pyneuron_engines_build_and_fit_as_the_case_says(tiny, made, monkeypatch):
     monkeypatch.setattr(bench_fit, "torch_fit", lambda *args: None)
     engines, version = bench_fit.engines_for(np, SMALL, tiny, None)
-    assert version is None and set(engines) == {"pyneuron c", "pyneuron numpy"}
-    for name in ("c", "numpy"):
+    built = [name for name in ("c", "numpy") if name in backends.available()]    # c: where it is built
+    assert version is None and list(engines) == [f"pyneuron {name}" for name in built]
+    for name in built:
         assert engines[f"pyneuron {name}"]() == 2 * 3          # 2 epochs of ceil(40 / 16) batches
         record = made[-1]
         assert record["args"] == ([2, 3, 1],)

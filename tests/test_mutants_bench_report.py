@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from pyneuron import backends, bench_fit, bench_report
-from pyneuron.backends import c_backend
 from pyneuron.bench_common import THREAD_VARS, Figure
 
-from bench_fakes import figure, layers, record_torch
+from bench_fakes import fake_c_backend, figure, layers, record_torch
 
 TITLES = [case[0] for case in bench_fit.CASES]
 
@@ -29,14 +28,16 @@ CELLS = {"naive": "      1.0 (  5%)", "reorder": "      5.0 ( 25%)", "blocked": 
 
 
 def _fake_c(monkeypatch, best, simd):
-    calls = []
-    monkeypatch.setattr(c_backend, "simd_level", lambda available=False: best if available else "?")
-    monkeypatch.setattr(c_backend, "simd_available", lambda: simd)
+    """The C module's ladder as the CPU would offer it; returns the products asked for
+    (shapes, dtype, rung, out's shape) and their matrices."""
+    c_backend, calls, matrices = fake_c_backend(monkeypatch), [], []
+    c_backend.simd_level = lambda available=False: best if available else "?"
+    c_backend.simd_available = lambda: simd
+
     def matmul(A, B, variant, out=None):
         calls.append((A.shape, A.dtype.name, variant, out.shape))
         matrices.append((A, B))
-    matrices = []
-    monkeypatch.setattr(c_backend, "matmul", matmul)
+    c_backend.matmul = matmul
     return calls, matrices
 
 
@@ -90,11 +91,11 @@ def test_the_ladder_climbs_as_far_as_the_cpu(monkeypatch, best, simd, rungs):
 
 
 def test_the_threads_rung(monkeypatch):
-    set_to, products = [], []
-    monkeypatch.setattr(c_backend, "openmp_available", lambda: True)
-    monkeypatch.setattr(c_backend, "threads", lambda: 3)
-    monkeypatch.setattr(c_backend, "set_threads", set_to.append)
-    monkeypatch.setattr(c_backend, "matmul", lambda A, B, variant, out=None: products.append((A.shape[0], variant, A, B)))
+    c_backend, set_to, products = fake_c_backend(monkeypatch), [], []
+    c_backend.openmp_available = lambda: True
+    c_backend.threads = lambda: 3
+    c_backend.set_threads = set_to.append
+    c_backend.matmul = lambda A, B, variant, out=None: products.append((A.shape[0], variant, A, B))
     ratios = iter([1.8, 1.9, 1.75, 1.6])
 
     def interleaved(engines, repeats, min_time, clock):
@@ -118,19 +119,20 @@ def test_the_threads_rung(monkeypatch):
 
 
 def test_the_threads_rung_needs_openmp_and_a_large_size(monkeypatch):
+    c_backend = fake_c_backend(monkeypatch)
     monkeypatch.setattr(bench_report, "interleaved", lambda *a, **k: pytest.fail("nothing to time"))
-    monkeypatch.setattr(c_backend, "openmp_available", lambda: False)
+    c_backend.openmp_available = lambda: False
     lines = []
     assert bench_report.threads_section(np, [1024], 3, 0.1, lines.append) == {}
     assert lines == ["  threads rung: this build has no OpenMP (the kernels run on one thread)"]
-    monkeypatch.setattr(c_backend, "openmp_available", lambda: True)
+    c_backend.openmp_available = lambda: True
     lines.clear()
     assert bench_report.threads_section(np, [256, 511], 3, 0.1, lines.append) == {}
     assert lines == []
     # n = 512 is measured
-    monkeypatch.setattr(c_backend, "threads", lambda: 1)
-    monkeypatch.setattr(c_backend, "set_threads", lambda k: None)
-    monkeypatch.setattr(c_backend, "matmul", lambda A, B, variant, out=None: None)
+    c_backend.threads = lambda: 1
+    c_backend.set_threads = lambda k: None
+    c_backend.matmul = lambda A, B, variant, out=None: None
     monkeypatch.setattr(bench_report, "interleaved",
                         lambda engines, repeats, min_time, clock: {"1": Figure([1.0]), "2": Figure([0.5])})
     assert bench_report.threads_section(np, [512], 3, 0.1, lines.append) == {("float64", 512): 2.0,
@@ -359,6 +361,7 @@ def sections(monkeypatch):
     """main with every section replaced by a recorder that prints its name."""
     for v in THREAD_VARS:
         monkeypatch.setenv(v, "1")
+    monkeypatch.setattr(backends, "available", lambda: ["scalar", "numpy", "c"])   # with or without a C build
     calls = {}
     monkeypatch.setattr(time, "strftime", lambda fmt: f"<{fmt}>")
     monkeypatch.setattr(bench_report, "machine_lines", lambda np_: ["M1", "M2"])
