@@ -154,3 +154,39 @@ def test_go_back_without_a_restore_point_fails_as_on_the_per_operation_plan():
             p.go_back()
         for a, b in zip(net.get_weights(), trained):
             np.testing.assert_array_equal(a, b)
+
+
+def test_go_back_after_two_epochs_returns_to_the_point_kept_before_the_first():
+    weights = []
+    for make in (per_operation, lambda net, opt: get_backend("c").train_plan(net, opt)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        start = net.get_weights()
+        p.keep_restore_point()
+        p.epoch(X, Y, None, 3)
+        p.epoch(X, Y, None, 3)                # no restore point asked for this one
+        p.go_back()
+        weights.append(net.get_weights())
+        for a, b in zip(weights[-1], start):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("track_accuracy", [False, True])
+@pytest.mark.parametrize("output, batch", [("softmax", 3), ("softmax", 4), ("sigmoid", 4)])
+def test_epochs_report_what_the_per_operation_plan_reports(track_accuracy, output, batch):
+    labels = np.arange(6) % 2
+    runs = []
+    for make in (per_operation, lambda net, opt: get_backend("c").train_plan(net, opt)):
+        net = pn.MLP([3, 4, 2], output=output, seed=0, backend="c")
+        Yo = np.eye(2)[labels] if output == "softmax" else np.eye(2)[labels][:, ::-1].copy()
+        p = make(net, O.SGD(0.1))
+        p.track_accuracy = track_accuracy
+        runs.append(p.epochs(X, Yo, None, batch, 2))
+    for ref, got in zip(*runs):
+        np.testing.assert_allclose(got.losses, ref.losses, rtol=1e-12)
+        assert (got.correct, got.counted, got.diverged_batch) == (ref.correct, ref.counted, ref.diverged_batch)
+        assert got.after_loss == pytest.approx(ref.after_loss, rel=1e-12)
+        # every row seen: one answer per row (softmax), one per output (sigmoid)
+        assert got.counted == 6 * (1 if output == "softmax" else 2)
+        if not track_accuracy:
+            assert got.correct == 0
