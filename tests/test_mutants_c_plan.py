@@ -6,6 +6,8 @@ runs (1 to 64 layers); new data in the same plan trains on the new data. Expecte
 are written out here or come from a fresh plan, never from the plan under test."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,20 @@ def test_epochs_report_what_the_per_operation_plan_reports(track_accuracy, outpu
         assert got.counted == 6 * (1 if output == "softmax" else 2)
         if not track_accuracy:
             assert got.correct == 0
+
+
+@pytest.mark.parametrize("row", [0, 2])
+def test_epochs_that_diverge_report_what_the_per_operation_plan_reports(row):
+    # a linear unit, squared error: the row of x = 1e200 overflows the loss to inf at its batch
+    Xd, Yd = np.ones((4, 1)), np.zeros((4, 1))
+    Xd[row] = 1e200
+    results = []
+    for make in (per_operation, lambda net, opt: get_backend("c").train_plan(net, opt)):
+        net = pn.MLP([1, 1], output="linear", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        runs = p.epochs(Xd, Yd, None, 1, 3)
+        results.append(([(r.losses, r.diverged_batch, r.counted, r.after_loss) for r in runs], p.optimizer.t))
+    assert results[1] == results[0]
+    (runs, t) = results[1]
+    assert len(runs) == 1 and runs[0][1] == row + 1 and len(runs[0][0]) == row + 1   # stopped at its batch
+    assert math.isinf(runs[0][0][-1]) and t == row
