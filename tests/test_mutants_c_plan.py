@@ -209,3 +209,73 @@ def test_epochs_that_diverge_report_what_the_per_operation_plan_reports(row):
     (runs, t) = results[1]
     assert len(runs) == 1 and runs[0][1] == row + 1 and len(runs[0][0]) == row + 1   # stopped at its batch
     assert math.isinf(runs[0][0][-1]) and t == row
+
+
+# ---------------------------------------------------------------- an epoch, whole or step by step
+class Recorder:
+    """Batch callbacks (they make the C plan run one call per step): what they were told."""
+
+    def __init__(self):
+        self.calls = []
+
+    def on_batch_begin(self, model, batch):
+        self.calls.append(("begin", batch))
+
+    def on_batch_end(self, model, batch, logs=None):
+        self.calls.append(("end", batch, logs["loss"]))
+
+
+RUN_CASES = {   # name -> (batch, order, learning rate per step or None, sample weights or None, track accuracy)
+    "whole batches": (3, None, None, None, True),
+    "a last partial batch": (4, None, None, None, False),
+    "an order": (4, [5, 0, 3, 1, 4, 2], None, None, True),
+    "a schedule": (2, None, lambda t: 0.1 / (1 + t), None, True),
+    "a schedule and an order": (4, [1, 0, 3, 2, 5, 4], lambda t: 0.2 * 0.5 ** t, None, False),
+    "sample weights": (4, None, None, [1.0, 2.0, 0.5, 1.0, 3.0, 1.0], True),
+    "sample weights and an order": (4, [5, 4, 3, 2, 1, 0], None, [1.0, 2.0, 0.5, 1.0, 3.0, 1.0], False),
+}
+
+
+def run_on(make, case, by_steps, dropout=0.0, epochs=2):
+    batch, order, lr_for_step, weights, track = RUN_CASES[case]
+    net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c", dropout=dropout)
+    extras = {} if weights is None else {"sample_weight": np.array(weights)}
+    p = make(net, O.SGD(0.1), **extras)
+    p.track_accuracy = track
+    recorder = Recorder()
+    results = [p.epoch(X, Y, None if order is None else np.array(order), batch, lr_for_step,
+                       [recorder] if by_steps else ()) for _ in range(epochs)]
+    return net, p, recorder, results
+
+
+@pytest.mark.parametrize("by_steps", [False, True], ids=["one call", "one call per step"])
+@pytest.mark.parametrize("case", RUN_CASES)
+def test_an_epoch_gives_what_the_per_operation_plan_gives(case, by_steps):
+    ref_net, ref, ref_rec, ref_results = run_on(lambda n, o, **e: TrainPlan(get_backend("c"), n, o, **e), case, True)
+    net, p, rec, results = run_on(lambda n, o, **e: get_backend("c").train_plan(n, o, **e), case, by_steps)
+    assert type(p) is CTrainPlan
+    for r, g in zip(ref_results, results):
+        np.testing.assert_allclose(g.losses, r.losses, rtol=1e-12)
+        assert (g.correct, g.counted, g.diverged_batch) == (r.correct, r.counted, r.diverged_batch)
+        assert g.after_loss == pytest.approx(r.after_loss, rel=1e-12)
+    for a, b in zip(net.get_weights(), ref_net.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert p.optimizer.t == ref.optimizer.t
+    assert p.optimizer.lr == pytest.approx(ref.optimizer.lr, rel=1e-15)     # the last step's rate
+    if by_steps:
+        assert [c[:2] for c in rec.calls] == [c[:2] for c in ref_rec.calls]
+        np.testing.assert_allclose([c[2] for c in rec.calls if c[0] == "end"],
+                                   [c[2] for c in ref_rec.calls if c[0] == "end"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("by_steps", [False, True], ids=["one call", "one call per step"])
+@pytest.mark.parametrize("case", ["whole batches", "a last partial batch", "an order"])
+def test_an_epoch_with_dropout_gives_what_the_per_operation_plan_gives(case, by_steps):
+    """The masks come from the model's generator in the per-operation plan's order."""
+    ref_net, _, _, ref_results = run_on(lambda n, o, **e: TrainPlan(get_backend("c"), n, o, **e), case, True, 0.4)
+    net, _, _, results = run_on(lambda n, o, **e: get_backend("c").train_plan(n, o, **e), case, by_steps, 0.4)
+    for r, g in zip(ref_results, results):
+        np.testing.assert_allclose(g.losses, r.losses, rtol=1e-12)
+    for a, b in zip(net.get_weights(), ref_net.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert net.rng.random() == ref_net.rng.random()          # the same numbers drawn
