@@ -230,8 +230,8 @@ def test_the_candidate_is_named_by_its_name_or_its_class():
     for obj, expected in ((Mine(), "mine"), (NumpyBackend(), "NumpyBackend"), (Unnamed(), "Unnamed")):
         name, cand, ref = kit._resolve(obj, "numpy")
         assert name == expected and ref is backends.get("numpy")
-        assert cand.name == "candidate" and cand.own == ["softmax"] * (type(obj) is Unnamed) or \
-            cand.name == "candidate"
+        assert cand.name == "candidate"                      # wrapped for the run, under a neutral name
+        assert cand.own == (["softmax"] if type(obj) is Unnamed else [])      # inherited kernels are borrowed
     for bad in ("abstract", "all", 3):
         obj = Mine()
         obj.name = bad
