@@ -534,3 +534,13 @@ def test_a_training_failure_names_the_first_weight_that_differs(monkeypatch):
     T = 1000 * kit.RTOL[np.dtype(np.float64)]
     first = next(i for i in np.ndindex(got.shape) if abs(got[i] - ref[i]) > T * (1 + abs(ref[i])))
     assert f["index"] == first and (f["expected"], f["actual"]) == (ref[first], got[first])
+
+
+def test_the_defaults_are_twenty_examples_from_seed_0(monkeypatch):
+    seeds = []
+    default_rng = np.random.default_rng
+    monkeypatch.setattr(np.random, "default_rng",
+                        lambda seed=None: (seeds.append(seed) if isinstance(seed, list) else None) or default_rng(seed))
+    report = check_backend("numpy", kernels=["softmax"], training=False, dtypes=["float64"])
+    assert report.settings["max_examples"] == 20 and report.results[0].examples == 20
+    assert len(seeds) == 20 and {s[0] for s in seeds} == {0}
