@@ -51,6 +51,10 @@ BAD_EPOCH = {
                     r"^order: expected a permutation of range\(6\), got shape \(5,\)$"),
     "order 2-D": (lambda p: p.epoch(X, Y, np.arange(6).reshape(2, 3), 3), ValueError,
                   r"^order: expected a permutation of range\(6\), got shape \(2, 3\)$"),
+    "order outside": (lambda p: p.epoch(X, Y, np.array([0, 1, 2, 3, 4, 6]), 3), ValueError,
+                      r"^order: expected row indices in range\(n\), got one outside it$"),
+    "orders outside": (lambda p: p.epochs(X, Y, np.array([[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, -1, 5]]), 3, 2),
+                       ValueError, r"^order: expected row indices in range\(n\), got one outside it$"),
     "orders short": (lambda p: p.epochs(X, Y, np.tile(np.arange(6), (2, 1)), 3, 3), ValueError,
                      r"^orders: expected 3 permutations of range\(6\), shape \(3, 6\), got shape \(2, 6\)$"),
 }
@@ -279,3 +283,27 @@ def test_an_epoch_with_dropout_gives_what_the_per_operation_plan_gives(case, by_
     for a, b in zip(net.get_weights(), ref_net.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
     assert net.rng.random() == ref_net.rng.random()          # the same numbers drawn
+
+
+def test_the_per_batch_buffers_are_kept_between_epochs_and_grown_for_more_batches():
+    p = plan()
+    p.epoch(X, Y, None, 3)                    # 2 batches
+    buffers = p._c_out
+    for batch in (3, 6, 3):                   # as many batches or fewer: the same buffers
+        p.epoch(X, Y, None, batch)
+        assert p._c_out is buffers
+    p.epoch(X, Y, None, 2)                    # 3 batches
+    assert p._c_out is not buffers
+
+
+@pytest.mark.parametrize("by_steps", [False, True], ids=["one call", "one call per step"])
+def test_an_epoch_of_sigmoid_outputs_counts_one_answer_per_output(by_steps):
+    results = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 4, 2], output="sigmoid", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        p.track_accuracy = True
+        results.append(p.epoch(X, Y, None, 4, None, [Recorder()] if by_steps else ()))
+    ref, got = results
+    assert got.counted == ref.counted == 12           # 6 rows x 2 outputs
+    assert got.correct == ref.correct
