@@ -9,6 +9,7 @@ equivalent (it computes the same thing), which only reading it can tell.
 
     python .ci/mutation.py pyneuron/metrics.py tests/test_metrics_sklearn.py tests/test_toolkit_io_metrics.py
     python .ci/mutation.py pyneuron/io.py tests/test_files_*.py --lines 100-200 --min-kill 95
+    python .ci/mutation.py pyneuron/training.py tests/test_toolkit_training.py -k "not seed_00"
 
 The working tree is never modified (the copy lives in a temporary folder, with the
 compiled C module copied beside it so ``c`` tests run). Prints each survivor as
@@ -153,8 +154,9 @@ def copy_tree(root, target):
             shutil.copy2(src, target)
 
 
-def run(module, tests, root=ROOT, lines=None, timeout=600, out=print, equivalent=None):
-    """Mutate ``module`` (a path relative to ``root``) and run ``tests`` on each mutant.
+def run(module, tests, root=ROOT, lines=None, timeout=600, out=print, equivalent=None, keyword=None):
+    """Mutate ``module`` (a path relative to ``root``) and run ``tests`` on each mutant
+    (only those matching pytest's ``-k`` expression ``keyword``, when given).
 
     ``equivalent`` is a dict as :func:`read_equivalent` returns (default: the records of
     ``root``'s ``.ci/mutation_equivalent.txt``); the mutants it names are not run.
@@ -186,7 +188,8 @@ def run(module, tests, root=ROOT, lines=None, timeout=600, out=print, equivalent
             with open(target, "w") as f:
                 f.write(source)
             try:
-                done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q",
+                selection = ["-k", keyword] if keyword else []
+                done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", *selection,
                                        *tests], cwd=work, env=env, capture_output=True, text=True,
                                       timeout=timeout)
                 dead = done.returncode not in (0, 5)
@@ -207,6 +210,8 @@ def main(argv=None):
     parser.add_argument("module", help="the module to mutate, relative to the project root")
     parser.add_argument("tests", nargs="+", help="the test files (or node ids) that should kill its mutants")
     parser.add_argument("--lines", metavar="A-B", help="mutate only lines A to B")
+    parser.add_argument("-k", dest="keyword", metavar="EXPRESSION",
+                        help="pytest's -k: run only the tests whose names match EXPRESSION")
     parser.add_argument("--min-kill", type=float, metavar="PERCENT",
                         help="exit 1 if fewer than PERCENT %% of the mutants are killed")
     args = parser.parse_args(argv)
@@ -223,7 +228,8 @@ def main(argv=None):
         equivalent = read_equivalent(os.path.join(ROOT, EQUIVALENT_FILE))
     except ValueError as error:
         parser.error(str(error))
-    killed, total, _, skipped = run(args.module, args.tests, root=ROOT, lines=lines, equivalent=equivalent)
+    killed, total, _, skipped = run(args.module, args.tests, root=ROOT, lines=lines, equivalent=equivalent,
+                                    keyword=args.keyword)
     judged = total - skipped
     rate = 100.0 * killed / judged if judged else 100.0
     print(f"{args.module}: {killed}/{judged} killed ({rate:.1f}%), {skipped} equivalent")

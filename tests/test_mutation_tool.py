@@ -52,6 +52,18 @@ def test_tested_mutants_die_untested_survive(tmp_path):
     assert (tmp_path / "toy.py").read_text() == SOURCE          # the copy was mutated, not the tree
 
 
+def test_k_selects_the_tests_that_run_on_each_mutant(tmp_path, monkeypatch, capsys):
+    tool = load_tool()
+    (tmp_path / "toy.py").write_text(SOURCE)
+    (tmp_path / "test_toy.py").write_text(TESTS + "\n\ndef test_untested():\n    from toy import untested\n"
+                                          "    assert untested(2, 3) == 5\n")
+    monkeypatch.setattr(tool, "ROOT", str(tmp_path))
+    assert tool.main(["toy.py", "test_toy.py", "-k", "not untested", "--min-kill", "100"]) == 1
+    assert "toy.py: 2/3 killed (66.7%), 0 equivalent" in capsys.readouterr().out
+    assert tool.main(["toy.py", "test_toy.py", "--min-kill", "100"]) == 0
+    assert "toy.py: 3/3 killed (100.0%), 0 equivalent" in capsys.readouterr().out
+
+
 def test_lines_limit_the_mutants_and_min_kill_sets_the_exit_status(tmp_path, monkeypatch, capsys):
     tool = load_tool()
     (tmp_path / "toy.py").write_text(SOURCE)
