@@ -307,3 +307,37 @@ def test_an_epoch_of_sigmoid_outputs_counts_one_answer_per_output(by_steps):
     ref, got = results
     assert got.counted == ref.counted == 12           # 6 rows x 2 outputs
     assert got.correct == ref.correct
+
+
+@pytest.mark.parametrize("by_steps", [False, True], ids=["one call", "one call per step"])
+def test_masks_handed_in_for_one_layer_and_drawn_for_another_as_on_the_per_operation_plan(by_steps):
+    def fixed_masks(shape):                       # keeps alternate units of each row
+        return (np.arange(shape[0] * shape[1]).reshape(shape) % 2).astype(float)
+
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 5, 4, 2], output="softmax", seed=0, backend="c", dropout=0.4)
+        net.layers[1].mask_source = fixed_masks   # layer 2 handed in, layer 1 from the generator
+        p = make(net, O.SGD(0.1))
+        results = [p.epoch(X, Y, None, 4, None, [Recorder()] if by_steps else ()) for _ in range(2)]
+        runs.append((net, results))
+    (ref_net, ref), (net, got) = runs
+    for r, g in zip(ref, got):
+        np.testing.assert_allclose(g.losses, r.losses, rtol=1e-12)
+    for a, b in zip(net.get_weights(), ref_net.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert net.rng.random() == ref_net.rng.random()
+
+
+def test_a_learning_rate_changed_between_epochs_reaches_c_whatever_its_value():
+    # 2.0 is also the number of batches of the epoch before: the rate, not the count, decides
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.5))
+        p.epoch(X, Y, None, 3)                    # 2 batches at 0.5
+        p.optimizer.lr = 2.0
+        p.epoch(X, Y, None, 3)                    # 2 batches at 2.0
+        runs.append(net.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
