@@ -290,8 +290,9 @@ def test_the_per_batch_buffers_are_kept_between_epochs_and_grown_for_more_batche
     p.epoch(X, Y, None, 3)                    # 2 batches
     buffers = p._c_out
     for batch in (3, 6, 3):                   # as many batches or fewer: the same buffers
-        p.epoch(X, Y, None, batch)
+        result = p.epoch(X, Y, None, batch)
         assert p._c_out is buffers
+        assert len(result.losses) == 6 // batch and result.diverged_batch is None   # none from a longer epoch
     p.epoch(X, Y, None, 2)                    # 3 batches
     assert p._c_out is not buffers
 
