@@ -342,3 +342,43 @@ def test_a_learning_rate_changed_between_epochs_reaches_c_whatever_its_value():
         runs.append(net.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_schedule_after_an_epoch_at_a_constant_rate_reaches_c():
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        p.epoch(X, Y, None, 3)                                    # 2 batches at 0.1
+        p.epoch(X, Y, None, 3, lambda t: 0.5 / (1 + t))           # 2 batches at 0.5/3, 0.5/4
+        runs.append(net.get_weights())
+        assert p.optimizer.lr == 0.5 / 4
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("by_steps", [False, True], ids=["one call", "one call per step"])
+@pytest.mark.parametrize("row", [0, 2])
+def test_an_epoch_that_diverges_reports_what_the_per_operation_plan_reports(row, by_steps):
+    Xd, Yd = np.ones((4, 1)), np.zeros((4, 1))
+    Xd[row] = 1e200                                  # the loss overflows to inf at its batch
+    results = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([1, 1], output="linear", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        r = p.epoch(Xd, Yd, None, 1, None, [Recorder()] if by_steps else ())
+        results.append((r.losses, r.diverged_batch, r.counted, r.after_loss, p.optimizer.t))
+    assert results[1] == results[0]
+    assert len(results[1][0]) == row + 1 and results[1][1] == row + 1 and math.isinf(results[1][0][-1])
+
+
+def test_epochs_report_each_batchs_penalty_as_the_per_operation_plan_does():
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o, 0.01, 0.1),
+                 lambda n, o: get_backend("c").train_plan(n, o, 0.01, 0.1)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        runs.append(make(net, O.SGD(0.1)).epochs(X, Y, None, 4, 3))
+    for ref, got in zip(*runs):
+        assert len(got.penalties) == len(ref.penalties) == 2
+        np.testing.assert_allclose(got.penalties, ref.penalties, rtol=1e-12)
+        np.testing.assert_allclose(got.losses, ref.losses, rtol=1e-12)
