@@ -319,6 +319,10 @@ def test_a_failing_kernel_reports_its_smallest_case():
     report = check_backend(bad, kernels=["softmax"], training=False, max_examples=30, dtypes=["float64"])
     f = report.results[0].failure
     assert not report.results[0].passed and f["shapes"] == [(3, 1)]           # shrunk to 3 rows of 1
+    # and to the drawn integer 0: the report shows the last, smallest failure
+    build = kit.kernel_cases()["softmax"][0][1]
+    args, _ = build(np.random.default_rng([0, 0]), (3, 1, 1), np.float64, 700.0)
+    assert f["input"] == kit._show(args, {}, "softmax")
     assert report.results[0].examples > 1
     assert report.results[1].passed                                          # the 2-row edge case
 
@@ -377,6 +381,7 @@ def test_a_training_run_that_raises_is_reported():
     bad = [r for r in results if not r.passed]
     assert [r.variant for r in bad] == [t for t, _, fit in kit.RUNS if fit["optimizer"] == "adam"]
     assert bad[0].failure == {"message": "raised RuntimeError: no adam", "input": bad[0].variant}
+    assert bad[0].examples == 1
 
 
 def test_the_weights_tolerance_is_a_thousand_times_rtol():
@@ -449,8 +454,8 @@ def test_an_error_that_is_not_a_kernels_failure_propagates(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the kit itself broke")
     monkeypatch.setattr(kit, "compare_call", broken)
-    with pytest.raises(RuntimeError, match="the kit itself broke"):
-        check_backend("numpy", kernels=["softmax"], training=False, max_examples=1)
+    with pytest.raises(RuntimeError, match="the kit itself broke"):     # matmul: no edge case after it
+        check_backend("numpy", kernels=["matmul"], training=False, max_examples=1)
 
 
 def fits_seen(monkeypatch):
@@ -461,7 +466,7 @@ def fits_seen(monkeypatch):
 
     def fit(self, X, y, **kwargs):
         out = original(self, X, y, **kwargs)
-        seen.append((self, X, kwargs))
+        seen.append((self, X, kwargs, y))
         return out
     monkeypatch.setattr(pn.MLP, "fit", fit)
     return seen
@@ -473,7 +478,11 @@ def test_each_training_run_is_short_and_learns(monkeypatch):
     kit.training_runs("numpy", NP, backends.get("numpy"), [np.dtype(np.float64)])
     assert len(seen) == 2 * len(kit.RUNS)                       # the candidate and the reference
     for (title, arch, fit), pair in zip(kit.RUNS, zip(seen[::2], seen[1::2])):
-        for model, X, kwargs in pair:
+        for model, X, kwargs, y in pair:
+            if arch["output"] == "softmax":                      # every class among the labels
+                assert set(np.unique(y)) == set(range(arch["sizes"][-1])), title
+            elif arch["output"] == "sigmoid":                    # both labels, about half each
+                assert 0.25 < np.mean(y) < 0.75, title
             loss = model.history.history["loss"]
             assert len(loss) == 3 and loss[-1] < loss[0], title            # 3 epochs that learn
             assert X.shape == (24, 3) and model.layer_sizes == arch["sizes"]
