@@ -382,3 +382,19 @@ def test_epochs_report_each_batchs_penalty_as_the_per_operation_plan_does():
         assert len(got.penalties) == len(ref.penalties) == 2
         np.testing.assert_allclose(got.penalties, ref.penalties, rtol=1e-12)
         np.testing.assert_allclose(got.losses, ref.losses, rtol=1e-12)
+
+
+@pytest.mark.parametrize("second", ["epoch", "epochs"])
+def test_the_same_rate_for_more_batches_than_before_reaches_every_batch(second):
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        p.epoch(X, Y, None, 3)                    # 2 batches
+        if second == "epoch":
+            p.epoch(X, Y, None, 2)                # 3 batches, the same rate
+        else:
+            p.epochs(X, Y, None, 1, 2)            # 6 batches an epoch
+        runs.append(net.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
