@@ -398,3 +398,17 @@ def test_the_same_rate_for_more_batches_than_before_reaches_every_batch(second):
         runs.append(net.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_new_rate_written_for_one_batch_is_written_again_for_more():
+    runs = []
+    for make in (lambda n, o: TrainPlan(get_backend("c"), n, o), lambda n, o: get_backend("c").train_plan(n, o)):
+        net = pn.MLP([3, 4, 2], output="softmax", seed=0, backend="c")
+        p = make(net, O.SGD(0.1))
+        p.epoch(X, Y, None, 2)                    # 3 batches at 0.1
+        p.optimizer.lr = 0.2
+        p.epoch(X, Y, None, 6)                    # 1 batch at 0.2
+        p.epoch(X, Y, None, 2)                    # 3 batches at 0.2: not 0.2 then 0.1, 0.1
+        runs.append(net.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
