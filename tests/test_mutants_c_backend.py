@@ -86,6 +86,8 @@ def operands(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_a_cpu_with_avx2_only_refuses_avx512_and_runs_the_simd_rungs(dtype, monkeypatch):
+    if not cb.simd_available():
+        pytest.skip("the SIMD rungs run for real here: this CPU has no AVX2+FMA")
     A, B, expected = operands(dtype)
     monkeypatch.setattr(cb, "lib", CpuWith(1))
     assert cb.simd_available()
