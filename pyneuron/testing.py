@@ -329,7 +329,7 @@ def _dtypes(dtypes):
             dt = np.dtype(d)
         except TypeError:
             dt = None
-        if dt not in DTYPES:
+        if dt is None or dt not in DTYPES:       # None == np.dtype(...) is read as float64
             raise ValueError(f"dtypes: expected float64 or float32, got {d!r}")
         out.append(dt)
     return out
