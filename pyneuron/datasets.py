@@ -47,12 +47,6 @@ def _check_fits(n_samples: int, n_features: int, name: str = "n_samples") -> int
     return n_samples
 
 
-def _check_bool(value: object, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return bool(value)
-
-
 def make_xor(n_samples: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.typing.NDArray[np.float64], np.typing.NDArray[np.int64]]:
     """The XOR truth table: inputs in {0,1}², label x1 XOR x2. With ``n_samples``
     > 4 the four corners repeat (cycled), jittered by Gaussian ``noise``."""

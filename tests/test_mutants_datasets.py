@@ -277,3 +277,14 @@ def test_fifty_copies_of_a_value_are_a_constant_column():
     s = ds.Standardizer().fit(np.full((50, 1), 100000.1))
     assert s.scale_.tolist() == [1.0]
     assert s.transform([[100000.2]])[0, 0] == pytest.approx(0.1, rel=1e-9)
+
+
+def test_a_set_too_big_for_memory_names_its_need_and_the_limit(monkeypatch):
+    """10**9 points of 2 features: 4 working float64 copies are 64e9 bytes = 59.6 GiB,
+    against a limit set to 3 GiB."""
+    from pyneuron import validation
+    monkeypatch.setattr(validation, "MAX_ARRAY_BYTES", 3 * 2**30)
+    with pytest.raises(ValueError, match=r"^n_samples: 1000000000 samples of 2 features need about 59\.6 GiB while "
+                       r"being generated \(4 float64 arrays of shape \(1000000000, 2\)\), more than the 3 GiB "
+                       r"this machine has available; use fewer samples$"):
+        ds._check_fits(10**9, 2)
