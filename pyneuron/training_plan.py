@@ -151,7 +151,10 @@ class TrainPlan:
         self._restore_point = snapshot(self.model, into=self._restore_point)
 
     def go_back(self):
-        """Put back the weights :meth:`keep_restore_point` remembered."""
+        """Put back the weights :meth:`keep_restore_point` remembered; ``RuntimeError``
+        if none was kept."""
+        if self._restore_point is None:
+            raise RuntimeError("go_back: no restore point was kept (call keep_restore_point before the epoch)")
         restore(self.model, self._restore_point)
 
     def step(self, Xb, Yb):

@@ -156,7 +156,8 @@ def test_go_back_without_a_restore_point_fails_as_on_the_per_operation_plan():
         p = make(net, O.SGD(0.1))
         p.epoch(X, Y, None, 3)
         trained = net.get_weights()
-        with pytest.raises(TypeError):        # no restore point was kept: nothing to go back to
+        with pytest.raises(RuntimeError, match=r"^go_back: no restore point was kept \(call keep_restore_point "
+                                               r"before the epoch\)$"):
             p.go_back()
         for a, b in zip(net.get_weights(), trained):
             np.testing.assert_array_equal(a, b)
