@@ -73,6 +73,15 @@ def check_targets(Y, outputs, name="A"):
         raise ValueError(f"Y: expected the shape of {name}, {np.shape(outputs)}, got {np.shape(Y)}")
 
 
+def check_loss_inputs(Y, outputs, name="A"):
+    """:func:`check_targets`, and refuse outputs with no value: a mean loss over none is
+    0/0 (NaN in NumPy, ``ZeroDivisionError`` in Python). Raises ``ValueError``."""
+    check_targets(Y, outputs, name)
+    if np.size(outputs) == 0:
+        raise ValueError(f"{name}: expected at least one value to take the mean loss over, "
+                         f"got shape {np.shape(outputs)}")
+
+
 class Backend(ABC):
     """Abstract kernel set. See the module docstring for conventions."""
 

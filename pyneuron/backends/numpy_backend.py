@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROB_EPS, Backend, check_targets
+from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -93,7 +93,7 @@ class NumpyBackend(Backend):
 
     # losses
     def loss_value(self, loss, A, Y):
-        check_targets(Y, A)
+        check_loss_inputs(Y, A)
         if loss == "mse":
             return float(np.mean((A - Y) ** 2))
         # The value is clipped and summed in float64, as the scalar backend's Python
@@ -107,7 +107,7 @@ class NumpyBackend(Backend):
         raise ValueError(f"loss: unknown name {loss!r}")
 
     def loss_from_logits(self, loss, Z, Y):
-        check_targets(Y, Z, "Z")
+        check_loss_inputs(Y, Z, "Z")
         Z64, Y64 = Z.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
         if loss == "bce":
             # (max(z, 0) − y z) first: it is exactly 0 for a right answer, so the small

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .base import PROB_EPS, Backend, check_targets
+from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -178,7 +178,7 @@ class ScalarBackend(Backend):
 
     # ------------------------------------------------------------ losses
     def loss_value(self, loss, A, Y):
-        check_targets(Y, A)
+        check_loss_inputs(Y, A)
         a, y = _flat(A), _flat(Y)
         total = 0.0
         for a_k, y_k in zip(a, y):
@@ -196,7 +196,7 @@ class ScalarBackend(Backend):
         return total / n_terms
 
     def loss_from_logits(self, loss, Z, Y):
-        check_targets(Y, Z, "Z")
+        check_loss_inputs(Y, Z, "Z")
         z_rows, y_rows = Z.tolist(), Y.tolist()       # Python floats: float64 arithmetic
         total = 0.0
         for z, y in zip(z_rows, y_rows):              # one sample (row) at a time
