@@ -7,8 +7,10 @@ processes talking over the loopback address (torch.distributed's gloo backend)."
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import os
 import socket
+import sys
 import tempfile
 
 import numpy as np
@@ -84,6 +86,11 @@ def train_rank(rank, world_size, port, model, X, y, epochs, batch_size, lr, path
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    if multiprocessing.current_process().name != "MainProcess":
+        # A spawned process leaves at once, its output flushed: gloo's threads can abort
+        # it in C++'s teardown at exit ("terminate called without an active exception").
+        sys.stdout.flush(), sys.stderr.flush()
+        os._exit(0)
 
 
 def free_port():
