@@ -133,6 +133,38 @@ static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+#if PYN_HAVE_X86
+#include <immintrin.h>
+
+/* The 8 x 8 block of doubles at src (rows lds apart) transposed into dst (rows ldd
+ * apart), in registers: pairs of rows interleaved (unpacklo/hi: 2 x 2 blocks), then
+ * pairs of 128-bit lanes, then pairs of 256-bit halves -- 24 shuffles for 64 numbers,
+ * where copying them one by one takes a load and a store each. Used by rung 7. */
+PYN_TARGET_AVX512
+static inline void transpose8x8_f64(const double *src, int64_t lds, double *dst, int64_t ldd)
+{
+    __m512d r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i)
+        r[i] = _mm512_loadu_pd(src + i * lds);
+    for (int i = 0; i < 8; i += 2) { /* t[i]: columns 0,2,4,6 of rows i,i+1; t[i+1]: 1,3,5,7 */
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int h = 0; h < 2; ++h) { /* h = 0: the even columns, h = 1: the odd ones */
+        u[4 * h] = _mm512_shuffle_f64x2(t[h], t[h + 2], 0x88);     /* columns 0+h, 4+h: rows 0-3 */
+        u[4 * h + 1] = _mm512_shuffle_f64x2(t[h], t[h + 2], 0xDD); /* columns 2+h, 6+h: rows 0-3 */
+        u[4 * h + 2] = _mm512_shuffle_f64x2(t[h + 4], t[h + 6], 0x88); /* the same, rows 4-7 */
+        u[4 * h + 3] = _mm512_shuffle_f64x2(t[h + 4], t[h + 6], 0xDD);
+    }
+    for (int h = 0; h < 2; ++h) {
+        _mm512_storeu_pd(dst + (0 + h) * ldd, _mm512_shuffle_f64x2(u[4 * h], u[4 * h + 2], 0x88));
+        _mm512_storeu_pd(dst + (4 + h) * ldd, _mm512_shuffle_f64x2(u[4 * h], u[4 * h + 2], 0xDD));
+        _mm512_storeu_pd(dst + (2 + h) * ldd, _mm512_shuffle_f64x2(u[4 * h + 1], u[4 * h + 3], 0x88));
+        _mm512_storeu_pd(dst + (6 + h) * ldd, _mm512_shuffle_f64x2(u[4 * h + 1], u[4 * h + 3], 0xDD));
+    }
+}
+#endif
+
 /* ---------------------------------------------------------------- the typed kernels */
 /* VEC is one 256-bit AVX register of T; UVEC the same type read or written at any
  * address (alignment of one T), which is what GCC's vector extensions need for
@@ -163,6 +195,13 @@ typedef float uvec512_f32 __attribute__((vector_size(64), aligned(4)));
 #define UVEC uvec_f64
 #define VEC512 vec512_f64
 #define UVEC512 uvec512_f64
+/* rung 7's masked loads and stores of one zmm register, and its transposer */
+#define MASK512 __mmask8
+#define FULL512 0xFFu
+#define MASKZ_LOAD512(m, p) ((VEC512)_mm512_maskz_loadu_pd((m), (p)))
+#define MASK_STORE512(p, m, v) _mm512_mask_storeu_pd((p), (m), (__m512d)(v))
+#define TRANSPOSE8x8 transpose8x8_f64
+#define HAVE_TRANSPOSE8x8 1
 #include "typed_kernels.c"
 #undef T
 #undef SUF
@@ -175,6 +214,12 @@ typedef float uvec512_f32 __attribute__((vector_size(64), aligned(4)));
 #undef UVEC
 #undef VEC512
 #undef UVEC512
+#undef MASK512
+#undef FULL512
+#undef MASKZ_LOAD512
+#undef MASK_STORE512
+#undef TRANSPOSE8x8
+#undef HAVE_TRANSPOSE8x8
 
 #define T float
 #define SUF _f32
@@ -187,4 +232,9 @@ typedef float uvec512_f32 __attribute__((vector_size(64), aligned(4)));
 #define UVEC uvec_f32
 #define VEC512 vec512_f32
 #define UVEC512 uvec512_f32
+#define MASK512 __mmask16
+#define FULL512 0xFFFFu
+#define MASKZ_LOAD512(m, p) ((VEC512)_mm512_maskz_loadu_ps((m), (p)))
+#define MASK_STORE512(p, m, v) _mm512_mask_storeu_ps((p), (m), (__m512)(v))
+#define HAVE_TRANSPOSE8x8 0 /* float: element by element */
 #include "typed_kernels.c"

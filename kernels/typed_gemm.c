@@ -29,7 +29,10 @@ static void FN(gemm)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a, c
             return;
         }
 #endif
-        FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+        if (FN(small_product)(N, K))
+            FN(gemm_small)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
+        else
+            FN(gemm_packed512)(M, N, K, A, trans_a, B, trans_b, C, alpha, accumulate, work);
         return;
     }
     if (level) {

@@ -6,6 +6,7 @@
  *   typed_ladder.c    the matmul ladder's rungs 1-4: naive, loop order, blocking, packing
  *   typed_narrow.c    rung 5: narrow products (N <= 16), no packing of A
  *   typed_avx512.c    rung 6: rung 4's packing with an AVX-512 micro-kernel
+ *   typed_small.c     rung 7: small products on AVX-512, A and B read in place
  *   typed_gemm.c      gemm(): the fastest rung for each product, and the public entry points
  *   typed_layers.c    activations, the dense layer, the losses
  *   typed_toolkit.c   regularization, batch normalization, optimizer steps
@@ -21,6 +22,7 @@
 #include "typed_ladder.c"
 #include "typed_narrow.c"
 #include "typed_avx512.c"
+#include "typed_small.c"
 #include "typed_gemm.c"
 #include "typed_layers.c"
 #include "typed_toolkit.c"
