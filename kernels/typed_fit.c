@@ -95,8 +95,9 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
         *correct = FN(fit_correct)(m, k, net->loss, A, Y);
     if (!isfinite(value))
         return value;
-    FN(fit_backward)(net, m, X, Y, ws, w);
-    FN(fit_update)(net, rows, lr, t, ws);
+    const int fold = FN(sgd_folds_into_product)(net) && lr > 0;
+    FN(fit_backward)(net, m, X, Y, ws, w, fold ? lr : 0.0);
+    FN(fit_update)(net, rows, lr, t, ws, fold);
     return value;
 }
 

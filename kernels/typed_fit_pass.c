@@ -228,24 +228,46 @@ static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const
             right += (A[i] >= (T)0.5) == (Y[i] >= (T)0.5);
         return right;
     }
+    /* Selects instead of branches: which column wins is random from row to row, so a
+     * branch on it is mispredicted about once a row (on the digits net this loop cost
+     * more than the output layer's product). */
     for (int64_t s = 0; s < m; ++s) {
         const T *a = A + s * k, *y = Y + s * k;
         int64_t ia = 0, iy = 0;
+        T best = a[0], top = y[0];
         for (int64_t j = 1; j < k; ++j) {
-            if (a[ia] == a[ia] && (a[j] > a[ia] || a[j] != a[j])) /* NaN wins, as in argmax */
-                ia = j;
-            if (y[j] > y[iy])
-                iy = j;
+            /* NaN wins, as in argmax: the first NaN, and nothing after it */
+            const int take = (best == best) & ((a[j] > best) | (a[j] != a[j]));
+            ia = take ? j : ia;
+            best = take ? a[j] : best;
+            const int higher = y[j] > top;
+            iy = higher ? j : iy;
+            top = higher ? y[j] : top;
         }
         right += ia == iy;
     }
     return right;
 }
 
-/* Backward from the output: every layer's gradients into ws->layer[l].grad. row_scale,
- * if not NULL, multiplies each row of the output's dZ (sample weights: see fit_one). */
+/* Plain SGD -- no momentum, penalty or clipping -- reads a weight gradient dW once, in
+ * W <- W - lr dW. Then the product dW = dZ^T X can add -lr dZ^T X into W itself (the
+ * rungs' C = C + alpha op(A) op(B) with alpha = -lr): the gradient is never stored and
+ * read back, and no separate pass over W runs. Each element is still W - lr (sum over
+ * the batch), the sum in the same order; the last multiply-add may be fused (one
+ * rounding instead of two), so the two ways agree to rounding. Only on the SIMD rungs,
+ * which sum first and scale once; the portable rung scales every term. */
+static int FN(sgd_folds_into_product)(const pyn_net *net)
+{
+    return net->rule == PYN_RULE_SGD && net->momentum == 0 && !net->pen_l1 &&
+           !(net->clip_value > 0) && !(net->clip_norm > 0) && pyn_simd_enabled();
+}
+
+/* Backward from the output: every layer's gradients into ws->layer[l].grad -- except,
+ * with fold_lr > 0 (see sgd_folds_into_product), the weights', which update W directly:
+ * W <- W - fold_lr dW (a frozen W is left alone). row_scale, if not NULL, multiplies each
+ * row of the output's dZ (sample weights: see fit_one). */
 static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T *Y,
-                             FN(fit_ws) *ws, const double *row_scale)
+                             FN(fit_ws) *ws, const double *row_scale, double fold_lr)
 {
     const int64_t L = net->L;
     const T negative_slope = (T)net->negative_slope;
@@ -265,13 +287,17 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
             FN(pyn_batchnorm_backward)(m, n, g, ly->Zhat, p[2], ly->var, (T)net->bn_eps[l], g,
                                        ly->grad[2], ly->grad[3], ws->bn_work, n);
         const T *input = l > 0 ? ws->layer[l - 1].out : X;
-        FN(gemm)(n, n_in, m, g, 1, input, 0, ly->grad[0], 1, 0, ws->pack); /* dW = dZ^T X */
+        if (!(fold_lr > 0))
+            FN(gemm)(n, n_in, m, g, 1, input, 0, ly->grad[0], 1, 0, ws->pack); /* dW = dZ^T X */
         if (ly->grad[1])
             FN(column_sums)(m, n, g, ly->grad[1]);
-        if (l == 0) /* the first layer's dX = dZ W: nothing uses it */
+        if (l > 0) /* dX = dZ W, with W as the forward pass used it; the first layer's dX: unused */
+            FN(gemm)(m, n_in, n, g, 0, p[0], 0, spare, 1, 0, ws->pack);
+        if (fold_lr > 0 && net->trainable[4 * l]) /* W += -lr dZ^T X */
+            FN(gemm)(n, n_in, m, g, 1, input, 0, p[0], (T)-fold_lr, 1, ws->pack);
+        if (l == 0)
             break;
         const FN(fit_layer) *below = &ws->layer[l - 1];
-        FN(gemm)(m, n_in, n, g, 0, p[0], 0, spare, 1, 0, ws->pack); /* dX = dZ W */
         if (below->mask)
             FN(pyn_dropout)(m * n_in, spare, below->mask, (T)net->keep[l - 1], spare);
         FN(pyn_activation_backward)(m, n_in, net->acts[l - 1], negative_slope, spare, below->Z,

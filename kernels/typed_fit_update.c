@@ -83,8 +83,10 @@ static void FN(fit_adam)(int64_t n, T *restrict param, const T *restrict grad, T
     }
 }
 
-/* Penalty gradients, clipping, then one optimizer step on every trainable parameter. */
-static void FN(fit_update)(const pyn_net *net, double m, double lr, int64_t t, FN(fit_ws) *ws)
+/* Penalty gradients, clipping, then one optimizer step on every trainable parameter --
+ * but the weights W when `folded` (fit_backward has updated them: sgd_folds_into_product). */
+static void FN(fit_update)(const pyn_net *net, double m, double lr, int64_t t, FN(fit_ws) *ws,
+                           int folded)
 {
     const int64_t L = net->L;
     if (net->pen_l1) { /* g + (l2/d p + l1/d sign p), as Penalty.add_gradients adds */
@@ -144,7 +146,7 @@ static void FN(fit_update)(const pyn_net *net, double m, double lr, int64_t t, F
             const int64_t i4 = 4 * l + q;
             T *param = (T *)net->param[i4];
             const T *gr = ws->layer[l].grad[q];
-            if (!param || !net->trainable[i4])
+            if (!param || !net->trainable[i4] || (folded && q == 0))
                 continue;
             T *s1 = (T *)net->state1[i4], *s2 = (T *)net->state2[i4];
             const int64_t size = q == 0 ? net->sizes[l + 1] * net->sizes[l] : net->sizes[l + 1];
