@@ -32,7 +32,7 @@
 /* ---- run-time SIMD dispatch ---- */
 #define PYN_SIMD_NONE 0   /* the portable code */
 #define PYN_SIMD_AVX2 1   /* AVX2 + FMA: rungs 4 and 5 */
-#define PYN_SIMD_AVX512 2 /* AVX-512F as well: rung 6 */
+#define PYN_SIMD_AVX512 2 /* AVX-512F as well: rungs 6 and 7 */
 int pyn_simd_available(void);           /* the best level this CPU (and the build) has */
 int pyn_simd_enabled(void);             /* the level the fast paths use now */
 void pyn_set_simd_enabled(int enabled); /* tests: force the portable path (0) or the best (1) */
@@ -55,6 +55,8 @@ int pyn_matmul_simd_f64(int64_t M, int64_t N, int64_t K, const double *A, int tr
                         const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_avx512_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                           const double *B, int trans_b, double *C, double *work, int64_t work_len);
+int pyn_matmul_small_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
+                         const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_narrow_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                           const double *B, int trans_b, double *C, double *work, int64_t work_len);
 int pyn_matmul_auto_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
@@ -71,6 +73,8 @@ int pyn_matmul_simd_f32(int64_t M, int64_t N, int64_t K, const float *A, int tra
                         const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_avx512_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                           const float *B, int trans_b, float *C, float *work, int64_t work_len);
+int pyn_matmul_small_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
+                         const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_narrow_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,
                           const float *B, int trans_b, float *C, float *work, int64_t work_len);
 int pyn_matmul_auto_f32(int64_t M, int64_t N, int64_t K, const float *A, int trans_a,

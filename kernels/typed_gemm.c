@@ -86,6 +86,28 @@ int FN(pyn_matmul_avx512)(int64_t M, int64_t N, int64_t K, const T *A, int trans
     return 0;
 }
 
+/* Rung 7 on its own, for any shape (one thread; K in passes of KC as rung 6): the same
+ * numbers as pyn_matmul_avx512, bit for bit. gemm_small's panel of Bᵀ (at most
+ * KC x round_up(min(N, 4 VL512), VL512) numbers) fits in pyn_matmul_workspace for every
+ * shape: that asks for KC x round_up(min(N, NC), NR512) with NR512 = 2 VL512. */
+int FN(pyn_matmul_small)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
+                         const T *B, int trans_b, T *C, T *work, int64_t work_len)
+{
+    if (pyn_simd_available() < PYN_SIMD_AVX512)
+        return PYN_ERR_NO_SIMD;
+    if (work_len < FN(pyn_matmul_workspace)(M, N, K))
+        return PYN_ERR_WORKSPACE;
+#if PYN_HAVE_X86
+    if (M > 0 && N > 0 && K > 0) {
+        FN(gemm_small)(M, N, K, A, trans_a, B, trans_b, C, 1, 0, work);
+        return 0;
+    }
+#endif
+    (void)work;
+    FN(gemm_blocked)(M, N, K, A, trans_a, B, trans_b, C, 1, 0); /* empty products */
+    return 0;
+}
+
 int FN(pyn_matmul_narrow)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
                           const T *B, int trans_b, T *C, T *work, int64_t work_len)
 {

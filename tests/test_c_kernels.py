@@ -69,7 +69,7 @@ def operands(M, N, K, trans_a, trans_b, dtype, seed=0):
 def test_ladder_matches_numpy(variant, dtype, trans, M, N, K):
     if variant in ("simd", "narrow") and not cb.simd_available():
         pytest.skip("this CPU has no AVX2+FMA")
-    if variant == "avx512" and cb.simd_level(available=True) != "avx512":
+    if variant in ("avx512", "small") and cb.simd_level(available=True) != "avx512":
         pytest.skip("this CPU has no AVX-512F")
     if variant == "narrow" and N > cb.NARROW_MAX:
         pytest.skip("the narrow rung serves N <= 16 (tests/test_c_ladder.py)")
@@ -79,13 +79,13 @@ def test_ladder_matches_numpy(variant, dtype, trans, M, N, K):
     close(C_, opA.astype(np.float64) @ opB.astype(np.float64), dtype, product_scale(opA, opB))
 
 
-@pytest.mark.parametrize("variant", ["blocked", "simd", "avx512", "auto"])
+@pytest.mark.parametrize("variant", ["blocked", "simd", "avx512", "small", "auto"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_ladder_crosses_every_block_edge(variant, dtype):
     """M > MC (120), K > KC (256), N > NC (2048): every loop of the packed kernel turns."""
     if variant == "simd" and not cb.simd_available():
         pytest.skip("this CPU has no AVX2+FMA")
-    if variant == "avx512" and cb.simd_level(available=True) != "avx512":
+    if variant in ("avx512", "small") and cb.simd_level(available=True) != "avx512":
         pytest.skip("this CPU has no AVX-512F")
     for trans in [(False, False), (True, True)]:
         A, B, opA, opB = operands(131, 2053, 263, *trans, dtype, seed=1)
@@ -98,7 +98,7 @@ def test_matmul_zero_inner_dimension_gives_zeros(dtype):
     for variant in cb.VARIANTS:
         if variant in ("simd", "narrow") and not cb.simd_available():
             continue
-        if variant == "avx512" and cb.simd_level(available=True) != "avx512":
+        if variant in ("avx512", "small") and cb.simd_level(available=True) != "avx512":
             continue
         out = cb.matmul(np.ones((3, 0), dtype), np.ones((0, 4), dtype), variant)
         assert out.shape == (3, 4) and not out.any()

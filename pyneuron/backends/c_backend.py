@@ -109,9 +109,13 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
     ``variant``: ``"naive"`` (i-j-k), ``"reorder"`` (i-k-j), ``"blocked"`` (cache
     blocking), ``"simd"`` (packed, register-tiled AVX2/FMA; raises ``RuntimeError`` on a
     CPU without it), ``"avx512"`` (the same packing, an AVX-512 micro-kernel; raises
-    ``RuntimeError`` without AVX-512F), ``"narrow"`` (AVX2/FMA without packing A, for ``N <= 16`` columns;
-    ``ValueError`` for wider products) or ``"auto"`` (narrow for ``N <= 16``, else avx512
-    where the CPU has it, else simd where it has AVX2, else blocked). With
+    ``RuntimeError`` without AVX-512F), ``"small"`` (rung 7: AVX-512 reading ``A`` and ``B``
+    in place, no packing, for products that fit in cache; any shape, bit for bit avx512's
+    result; ``RuntimeError`` without AVX-512F), ``"narrow"`` (AVX2/FMA without packing A, for
+    ``N <= 16`` columns; ``ValueError`` for wider products) or ``"auto"`` (narrow for
+    ``N <= 16``; else, where the CPU has AVX-512F, small when ``K <= 256`` and
+    ``K * N <= 32768`` -- unless ``threads() > 1`` and ``M * N * K >= 2**21``, which take the
+    threads rung -- and avx512 for the rest; else simd where it has AVX2, else blocked). With
     ``trans_a`` ``A`` is read as ``Aᵀ``, with ``trans_b`` ``B`` as ``Bᵀ`` -- no copy.
     ``out``, if given, receives the result (it must not overlap ``A`` or ``B``).
     """
@@ -131,9 +135,9 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
     if variant == "narrow" and N > NARROW_MAX:
         raise ValueError(f"variant 'narrow': serves products of at most {NARROW_MAX} columns, "
                          f"got {N}; use 'auto'")
-    if variant == "avx512" and lib.pyn_simd_available() < lib.PYN_SIMD_AVX512:
-        raise RuntimeError("variant 'avx512': this CPU lacks AVX-512F; use 'auto' or 'simd'")
-    if variant in ("simd", "avx512", "narrow", "auto"):
+    if variant in ("avx512", "small") and lib.pyn_simd_available() < lib.PYN_SIMD_AVX512:
+        raise RuntimeError(f"variant {variant!r}: this CPU lacks AVX-512F; use 'auto' or 'simd'")
+    if variant in ("simd", "avx512", "small", "narrow", "auto"):
         if variant != "auto" and not simd_available():
             raise RuntimeError(f"variant {variant!r}: this CPU lacks AVX2+FMA; use 'auto' or 'blocked'")
         ws, n = _workspace(t, t.matmul_workspace(M, N, K))

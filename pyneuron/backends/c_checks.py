@@ -25,8 +25,9 @@ except ImportError as exc:  # turned into "c backend unavailable" by backends.ge
     raise ImportError(f"the compiled module pyneuron._kernels is missing or broken: {exc}") from exc
 
 #: Rungs of the matmul ladder, slowest first, plus "auto". "narrow" serves only products
-#: of at most 16 columns (``NARROW_MAX``), where it is what "auto" picks.
-VARIANTS = ("naive", "reorder", "blocked", "simd", "avx512", "narrow", "auto")
+#: of at most 16 columns (``NARROW_MAX``), where it is what "auto" picks; "small" (rung 7,
+#: AVX-512) any shape, and "auto" picks it for small products of more than 16 columns.
+VARIANTS = ("naive", "reorder", "blocked", "simd", "avx512", "small", "narrow", "auto")
 _ACT_CODES = {"linear": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
 _LOSS_CODES = {"mse": 0, "bce": 1, "cce": 2}
 _MAX_LAYERS = 64
