@@ -13,9 +13,9 @@ float64 and then to float32; that double rounding can cost 1 ulp, rarely.)
 The matmul ladder of the C backend is measured rung by rung: ``naive`` (i-j-k) and
 ``reorder`` (i-k-j) add the products in order, one rounding per multiply and per add;
 ``blocked`` adds them in blocks (another order, other last bits); ``simd``/``avx512``/
-``narrow`` use fused multiply-adds (one rounding for ``a*b + c``) and several partial
-sums across vector lanes, summed at the end; NumPy calls BLAS, which does the same. No
-order is exact: each changes which bits are lost, so results differ by a few ulps.
+``small``/``narrow`` use fused multiply-adds (one rounding for ``a*b + c``), one per k in
+order (``narrow``'s last rows: partial sums over alternating k); BLAS (NumPy) has its own
+order. No order is exact: each changes which bits are lost, so results differ by a few ulps.
 
 A training run closes the report: the final weights of each engine and dtype after a
 few epochs, in ulps from the scalar backend's float64 run (the reference engine here,
