@@ -13,9 +13,10 @@ float64 and then to float32; that double rounding can cost 1 ulp, rarely.)
 The matmul ladder of the C backend is measured rung by rung: ``naive`` (i-j-k) and
 ``reorder`` (i-k-j) add the products in order, one rounding per multiply and per add;
 ``blocked`` adds them in blocks (another order, other last bits); ``simd``/``avx512``/
-``small``/``narrow`` use fused multiply-adds (one rounding for ``a*b + c``), one per k in
-order (``narrow``'s last rows: partial sums over alternating k); BLAS (NumPy) has its own
-order. No order is exact: each changes which bits are lost, so results differ by a few ulps.
+``small``/``narrow`` use fused multiply-adds (one rounding for ``a*b + c``) in order over k
+(``simd``, ``avx512`` and ``small`` add up blocks of 256 k; ``narrow``'s last rows keep
+partial sums over alternating k); BLAS (NumPy) has its own order. No order is exact: each
+changes which bits are lost, so results differ by a few ulps.
 
 A training run closes the report: the final weights of each engine and dtype after a
 few epochs, in ulps from the scalar backend's float64 run (the reference engine here,
