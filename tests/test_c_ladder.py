@@ -1,6 +1,6 @@
 """The matmul ladder's newer rungs against NumPy on odd and narrow shapes, and the
 run-time dispatch: which rung "auto" takes, and that forcing the portable path off the
-SIMD rungs still gives the right product."""
+SIMD rungs still gives the right product. Rung 7 ("small") has tests/test_c_small_rung.py."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -120,10 +120,13 @@ def test_avx512_rung_matches_numpy(M, N, K, trans, dtype):
 
 @needs_avx512
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_auto_takes_avx512_above_16_columns_and_a_forced_lower_level_takes_avx2(dtype):
+def test_auto_gives_avx512s_sums_above_16_columns_and_a_forced_lower_level_takes_avx2(dtype):
+    # 50 x 70 x 90 is small enough for rung 7, whose sums are rung 6's bit for bit
+    # (which of the two "auto" takes: tests/test_c_small_rung.py)
     A, B, _, _ = operands(50, 70, 90, False, True, dtype, seed=9)
-    np.testing.assert_array_equal(cb.matmul(A, B, "auto", False, True),
-                                  cb.matmul(A, B, "avx512", False, True))
+    auto = cb.matmul(A, B, "auto", False, True)
+    np.testing.assert_array_equal(auto, cb.matmul(A, B, "avx512", False, True))
+    np.testing.assert_array_equal(auto, cb.matmul(A, B, "small", False, True))
     assert cb.lib.pyn_set_simd_level(cb.lib.PYN_SIMD_AVX2) == cb.lib.PYN_SIMD_AVX2
     try:
         assert cb.simd_level() == "avx2"

@@ -140,6 +140,26 @@ def test_auto_takes_rung_7_for_small_products_only(M, N, K, small, dtype):
 
 
 @needs_avx512
+@pytest.mark.skipif(not cb.openmp_available(), reason="the build has no OpenMP: no threads rung")
+@pytest.mark.parametrize("M,threaded", [(64, True), (63, False)])
+def test_with_threads_auto_gives_big_small_products_to_the_threads_rung(M, threaded):
+    """K = 256, N = 128 is a small product, but with M = 64 it is 2**21 multiply-adds: with
+    two threads set, "auto" takes the threads rung (it packs B into the workspace)."""
+    N, K = 128, 256
+    A, B, opA, opB = operands(M, N, K, False, False, np.float64, seed=M)
+    before = cb.threads()
+    cb.set_threads(2)
+    try:
+        _, work = workspace(M, N, K, np.float64)
+        code, C = call("auto", A, B, False, False, work)
+    finally:
+        cb.set_threads(before)
+    assert code == 0
+    np.testing.assert_array_equal(C, cb.matmul(A, B, "small"))
+    assert np.isnan(work).all() != threaded
+
+
+@needs_avx512
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_with_trans_b_rung_7_leaves_the_transposed_panel_of_b(dtype):
     # N = 30 columns: one panel (a 4-vector panel is 32 or 64 numbers wide), rows of
