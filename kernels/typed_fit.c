@@ -49,7 +49,7 @@ static double FN(weighted_loss)(const pyn_net *net, int64_t m, const T *Y, FN(fi
     frexp(largest, &e);
     for (int64_t s = 0; s < m; ++s) {
         const T *z = top->Z + s * k, *y = Y + s * k;
-        const double row = shared ? FN(output_and_loss)(1, k, act, z, y, top->A + s * k)
+        const double row = shared ? FN(output_and_loss)(1, k, act, z, y, top->A + s * k, NULL)
                                   : FN(data_loss)(1, k, act, net->loss, z, A + s * k, y);
         w[s] = ldexp(w[s], -e);
         total += w[s];
@@ -83,7 +83,7 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
             A = ws->layer[L - 1].A;
     } else {
         value = shared ? FN(output_and_loss)(m, k, net->acts[L - 1], ws->layer[L - 1].Z, Y,
-                                             ws->layer[L - 1].A)
+                                             ws->layer[L - 1].A, correct)
                        : FN(data_loss)(m, k, net->acts[L - 1], net->loss, ws->layer[L - 1].Z,
                                        A, Y);
     }
@@ -91,7 +91,7 @@ static double FN(fit_one)(const pyn_net *net, int64_t m, const T *X, const T *Y,
     value += pen;
     if (penalty)
         *penalty = pen;
-    if (correct)
+    if (correct && (w || !shared)) /* else output_and_loss has counted them */
         *correct = FN(fit_correct)(m, k, net->loss, A, Y);
     if (!isfinite(value))
         return value;
@@ -205,7 +205,7 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
         const int shared = FN(shared_output)(net);
         const FN(fit_layer) *top = &ws.layer[net->L - 1];
         const T *A = FN(fit_forward)(net, m, Xb, &ws, NULL, 0, shared);
-        *after_loss = shared ? FN(output_and_loss)(m, k, net->acts[net->L - 1], top->Z, Yb, top->A)
+        *after_loss = shared ? FN(output_and_loss)(m, k, net->acts[net->L - 1], top->Z, Yb, top->A, NULL)
                              : FN(data_loss)(m, k, net->acts[net->L - 1], net->loss, top->Z, A, Yb);
     }
     return 0;

@@ -103,6 +103,20 @@ static int FN(shared_output)(const pyn_net *net)
             (act == ACT_SOFTMAX && net->loss == LOSS_CCE));
 }
 
+/* Row s's answer is right (metrics.output_accuracy): argmax a == argmax y for cce, the
+ * first index of the largest value winning and a NaN in a winning over every number. */
+static int FN(row_right)(int64_t k, const T *a, const T *y)
+{
+    int64_t ia = 0, iy = 0;
+    for (int64_t j = 1; j < k; ++j) {
+        if (a[ia] == a[ia] && (a[j] > a[ia] || a[j] != a[j]))
+            ia = j;
+        if (y[j] > y[iy])
+            iy = j;
+    }
+    return ia == iy;
+}
+
 /* The output A = f(Z) and the data loss in one pass, for the pairs of shared_output:
  * each e^x once where the activation and data_loss would each compute it. Operation for
  * operation those two, so the same numbers (T is double here):
@@ -110,47 +124,74 @@ static int FN(shared_output)(const pyn_net *net)
  *                  loss term (max(z,0) - y z) + log1p(e)
  *   softmax + cce  e_j = e^(z_j - max);  a_j = e_j / sum_j e_j;
  *                  loss term (max - sum_j y_j z_j) + log1p(sum_{j != argmax} e_j)
- * A row of softmax holding a NaN goes the two separate ways (its loss is NaN either way). */
-static double FN(output_and_loss)(int64_t m, int64_t k, int act, const T *Z, const T *Y, T *A)
+ * A row of softmax holding a NaN goes the two separate ways (its loss is NaN either way).
+ * right, if not NULL, receives the count of right answers as fit_correct counts them:
+ * for softmax the largest a_j is a_top (top: the first largest z_j; e_top = e^0 = 1 and
+ * every other e_j <= 1, and rounding e_j / sum keeps that order), so argmax a is the
+ * first j with a_j == a_top -- no second search through a with its branches. */
+static double FN(output_and_loss)(int64_t m, int64_t k, int act, const T *Z, const T *Y, T *A,
+                                  int64_t *right)
 {
     double total = 0;
+    int64_t count = 0;
     if (act == ACT_SIGMOID) {
         for (int64_t i = 0; i < m * k; ++i) {
             const double z = (double)Z[i], e = exp(-fabs(z));
             A[i] = (T)(z >= 0 ? 1 / (1 + e) : e / (1 + e));
             total += ((z > 0 ? z : 0.0) - (double)Y[i] * z) + log1p(e);
+            count += (A[i] >= (T)0.5) == (Y[i] >= (T)0.5);
         }
+        if (right)
+            *right = count;
         return total / (double)(m * k);
     }
     for (int64_t s = 0; s < m; ++s) {
         const T *z = Z + s * k, *y = Y + s * k;
         T *a = A + s * k;
+        /* the first largest z_j, and whether the row holds a NaN: selects, not branches */
         int64_t top = 0;
-        for (int64_t j = 1; j < k && z[top] == z[top]; ++j)
-            if (z[j] > z[top] || z[j] != z[j])
-                top = j;
-        int finite_max = z[top] == z[top];
-        for (int64_t j = 0; j < k && finite_max; ++j)
-            finite_max = z[j] == z[j];
-        if (!finite_max) { /* a NaN in the row: as softmax_row and data_loss do it */
+        T mx = z[0];
+        int nan = z[0] != z[0];
+        for (int64_t j = 1; j < k; ++j) {
+            const int higher = z[j] > mx;
+            top = higher ? j : top;
+            mx = higher ? z[j] : mx;
+            nan |= z[j] != z[j];
+        }
+        if (nan) { /* as softmax_row and data_loss do it */
             FN(softmax_row)(k, z, a);
             total += FN(data_loss)(1, k, ACT_SOFTMAX, LOSS_CCE, z, a, y);
+            count += FN(row_right)(k, a, y);
             continue;
         }
-        const double mx = (double)z[top];
+        for (int64_t j = 0; j < k; ++j) /* the calls alone: no sums to keep across them */
+            a[j] = (T)exp((double)z[j] - (double)mx);
         double sum = 0, rest = 0, dot = 0;
+        int64_t iy = 0;
+        T ytop = y[0];
         for (int64_t j = 0; j < k; ++j) {
-            const double e = exp((double)z[j] - mx);
-            a[j] = (T)e;
+            const double e = (double)a[j];
             sum += e;
-            if (j != top)
-                rest += e;
+            rest += j != top ? e : 0.0; /* rest >= +0, so adding +0 changes nothing */
             dot += (double)y[j] * (double)z[j];
+            const int higher = y[j] > ytop;
+            iy = higher ? j : iy;
+            ytop = higher ? y[j] : ytop;
         }
         for (int64_t j = 0; j < k; ++j)
             a[j] = (T)((double)a[j] / sum);
-        total += (mx - dot) + log1p(rest);
+        total += ((double)mx - dot) + log1p(rest);
+        if (a[top] == a[top]) {
+            int64_t ia = top;
+            for (int64_t j = top - 1; j >= 0; --j)
+                ia = a[j] == a[top] ? j : ia;
+            count += ia == iy;
+        } else {
+            count += FN(row_right)(k, a, y); /* an infinite z: a holds NaN */
+        }
     }
+    if (right)
+        *right = count;
     return total / (double)m;
 }
 
@@ -219,7 +260,7 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
 }
 
 /* Right answers, as metrics.output_accuracy counts them: argmax against argmax per row
- * (cce), otherwise (A >= 0.5) == (Y >= 0.5) per element. */
+ * (cce, row_right), otherwise (A >= 0.5) == (Y >= 0.5) per element. */
 static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const T *Y)
 {
     int64_t right = 0;
@@ -228,24 +269,8 @@ static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const
             right += (A[i] >= (T)0.5) == (Y[i] >= (T)0.5);
         return right;
     }
-    /* Selects instead of branches: which column wins is random from row to row, so a
-     * branch on it is mispredicted about once a row (on the digits net this loop cost
-     * more than the output layer's product). */
-    for (int64_t s = 0; s < m; ++s) {
-        const T *a = A + s * k, *y = Y + s * k;
-        int64_t ia = 0, iy = 0;
-        T best = a[0], top = y[0];
-        for (int64_t j = 1; j < k; ++j) {
-            /* NaN wins, as in argmax: the first NaN, and nothing after it */
-            const int take = (best == best) & ((a[j] > best) | (a[j] != a[j]));
-            ia = take ? j : ia;
-            best = take ? a[j] : best;
-            const int higher = y[j] > top;
-            iy = higher ? j : iy;
-            top = higher ? y[j] : top;
-        }
-        right += ia == iy;
-    }
+    for (int64_t s = 0; s < m; ++s)
+        right += FN(row_right)(k, A + s * k, Y + s * k);
     return right;
 }
 
