@@ -88,8 +88,13 @@ int FN(pyn_matmul_avx512)(int64_t M, int64_t N, int64_t K, const T *A, int trans
 
 /* Rung 7 on its own, for any shape (one thread; K in passes of KC as rung 6): the same
  * numbers as pyn_matmul_avx512, bit for bit. gemm_small's panel of Bᵀ (at most
- * KC x round_up(min(N, 4 VL512), VL512) numbers) fits in pyn_matmul_workspace for every
- * shape: that asks for KC x round_up(min(N, NC), NR512) with NR512 = 2 VL512. */
+ * min(K, KC) x round_up(min(N, SMALL_NV VL512), VL512) numbers) fits in
+ * pyn_matmul_workspace for every shape, narrow N included: that asks for at least
+ * min(K, KC) x round_up(min(N, NC), NR512), and NR512 is a multiple of VL512 = 2 VL. */
+#if PYN_HAVE_X86
+_Static_assert(NR512 % (2 * VL) == 0 && SMALL_NV * 2 * VL <= NC,
+               "rung 7's panel of B transposed must fit in pyn_matmul_workspace");
+#endif
 int FN(pyn_matmul_small)(int64_t M, int64_t N, int64_t K, const T *A, int trans_a,
                          const T *B, int trans_b, T *C, T *work, int64_t work_len)
 {
