@@ -133,6 +133,18 @@ static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* ROUNDED(x): x as computed, rounded on its own. GCC fuses a product into the addition
+ * that follows it (-ffp-contract=fast, its default outside ISO C mode): one rounding
+ * instead of two, chosen differently in differently shaped copies of one loop. An empty
+ * asm that claims to change x stops it. The matmul rungs use it where they store
+ * C = C + alpha (sum): the product is rounded first, as two separate kernel calls (the
+ * product, then an optimizer's W - lr dW) would round it, whatever the rung or tile. */
+#if defined(__GNUC__) && PYN_HAVE_X86
+#define ROUNDED(x) __asm__("" : "+x"(x))
+#else
+#define ROUNDED(x) ((void)0)
+#endif
+
 #if PYN_HAVE_X86
 #include <immintrin.h>
 

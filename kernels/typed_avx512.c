@@ -37,7 +37,9 @@ static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restri
     {                                                                                  \
         UVEC512 *c = (UVEC512 *)(C + (i) * ldc);                                       \
         if (accumulate) {                                                              \
-            c[0] = c[0] + alpha * c##r##0; c[1] = c[1] + alpha * c##r##1;              \
+            VEC512 s0 = alpha * c##r##0, s1 = alpha * c##r##1;                         \
+            ROUNDED(s0); ROUNDED(s1);                                                  \
+            c[0] = c[0] + s0; c[1] = c[1] + s1;                                        \
         } else {                                                                       \
             c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
         }                                                                              \
@@ -66,9 +68,11 @@ static void FN(micro_kernel512)(int64_t kc, const T *restrict a, const T *restri
     SPILL(6, 6); SPILL(7, 7); SPILL(8, 8); SPILL(9, 9); SPILL(A, 10); SPILL(B, 11);
 #undef SPILL
     for (int64_t i = 0; i < mr; ++i)
-        for (int64_t j = 0; j < nr; ++j)
-            C[i * ldc + j] = accumulate ? C[i * ldc + j] + alpha * tile[i * NR512 + j]
-                                        : alpha * tile[i * NR512 + j];
+        for (int64_t j = 0; j < nr; ++j) {
+            T s = alpha * tile[i * NR512 + j];
+            ROUNDED(s);
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + s : s;
+        }
 }
 
 /* The five loops of rung 4 around the AVX-512 micro-kernel, on one thread. */

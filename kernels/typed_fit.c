@@ -150,6 +150,39 @@ static void FN(save_params)(const pyn_net *net, T *dst)
     }
 }
 
+/* The first layer's W, n x n_in, and its transpose in w0t (n_in x n), one into the other. */
+static void FN(transpose_w0)(const pyn_net *net, const T *from, T *to, int to_w0t)
+{
+    const int64_t n_in = net->sizes[0], n = net->sizes[1];
+    const int64_t rows = to_w0t ? n : n_in, cols = to_w0t ? n_in : n;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+            to[c * rows + r] = from[r * cols + c];
+}
+
+/* Can the epoch keep the first layer's weights transposed, in w0t, from its first step
+ * to its last? The forward pass reads W as Wᵀ (Z = X Wᵀ), which rung 7 first copies,
+ * transposed, into its workspace -- every step, for the first layer's 64 x 64 on the
+ * digits net a twentieth of the step. The first layer has no dX = dZ W, the one product
+ * that reads W as stored, so when plain SGD updates W inside the product (fit_backward)
+ * the update can go to Wᵀ instead (Wᵀ += -lr Xᵀ dZ: the same terms summed in the same
+ * order), and W is written back once, at the epoch's end. Only where both layouts' products
+ * are wider than the narrow rung's 16 columns, which groups its sums by the number of rows:
+ * then either layout gives the same numbers. Every step must fold (lr > 0), and the epoch
+ * must be long enough to pay for the two whole copies (W to Wᵀ and back, element by
+ * element) -- a call for one step (fit with per-batch callbacks) keeps W as it is. */
+static int FN(first_layer_transposed)(const pyn_net *net, const FN(fit_ws) *ws,
+                                      const double *lrs, int64_t steps)
+{
+    if (!ws->w0t || !FN(sgd_folds_into_product)(net) || !net->trainable[0] ||
+        net->sizes[0] <= 16 || net->sizes[1] <= 16 || steps < 8)
+        return 0;
+    for (int64_t b = 0; b < steps; ++b)
+        if (!(lrs[b] > 0))
+            return 0;
+    return 1;
+}
+
 int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y,
                       const int64_t *order, int64_t n, int64_t batch, const double *uniforms,
                       const double *lrs, int64_t t0, T *work, int64_t work_len,
@@ -173,6 +206,9 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
      * here costs far less than one made by Python between the epochs */
     if (restore_point)
         FN(save_params)(net, restore_point);
+    ws.w0t_live = FN(first_layer_transposed)(net, &ws, lrs, (n - 1) / batch + 1);
+    if (ws.w0t_live)
+        FN(transpose_w0)(net, NET_W(net, 0), ws.w0t, 1);
     const T *Xb = X, *Yb = Y;
     int64_t m = 0;
     for (int64_t start = 0, b = 0; start < n; start += batch, ++b) {
@@ -197,9 +233,15 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
                                 correct ? correct + b : NULL, penalties ? penalties + b : NULL,
                                 weights ? ws.wb : NULL);
         if (!isfinite(losses[b]))
-            return 0;
+            break;
         *done = b + 1;
     }
+    if (ws.w0t_live) { /* W from its transpose, before anything reads it */
+        FN(transpose_w0)(net, ws.w0t, NET_W(net, 0), 0);
+        ws.w0t_live = 0;
+    }
+    if (*done < (n - 1) / batch + 1) /* stopped at a non-finite loss */
+        return 0;
     /* the last update is checked too: the last batch's loss with the new parameters */
     if (after_loss && FN(params_finite)(net)) {
         const int shared = FN(shared_output)(net);

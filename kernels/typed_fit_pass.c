@@ -28,6 +28,8 @@ typedef struct {
     FN(fit_layer) layer[64];
     T *Xb, *Yb, *g, *spare, *bn_work, *pack;
     double *wb; /* the gathered batch's sample weights, then each row's dZ scale */
+    T *w0t;     /* room for the first layer's W transposed (see first_layer_transposed) */
+    int w0t_live; /* 1 while w0t, not W, holds the first layer's weights */
 } FN(fit_ws);
 
 #define NET_W(net, l) ((T *)(net)->param[4 * (l)])
@@ -42,6 +44,14 @@ static T *FN(take)(T *base, int64_t *used, int64_t n)
     T *p = base ? base + *used : NULL;
     *used += round_up(n, per_line);
     return p;
+}
+
+/* Plain SGD -- no momentum, penalty or clipping: the update that can be folded into the
+ * weight-gradient product (see sgd_folds_into_product). */
+static int FN(sgd_could_fold)(const pyn_net *net)
+{
+    return net->rule == PYN_RULE_SGD && net->momentum == 0 && !net->pen_l1 &&
+           !(net->clip_value > 0) && !(net->clip_norm > 0);
 }
 
 /* Lay out the workspace for batches of up to m rows; returns its length in elements. */
@@ -81,6 +91,8 @@ static int64_t FN(fit_layout)(const pyn_net *net, int64_t m, T *base, FN(fit_ws)
     ws->bn_work = FN(take)(base, &used, widest);
     ws->pack = FN(take)(base, &used, pack);
     ws->wb = (double *)FN(take)(base, &used, m * (int64_t)(sizeof(double) / sizeof(T)));
+    ws->w0t = FN(sgd_could_fold)(net) ? FN(take)(base, &used, sizes[0] * sizes[1]) : NULL;
+    ws->w0t_live = 0;
     return used;
 }
 
@@ -220,7 +232,10 @@ static const T *FN(fit_forward)(const pyn_net *net, int64_t m, const T *X, FN(fi
         T *const *p = (T *const *)&net->param[4 * l];
         const int bn = NET_HAS_BN(net, l);
         T *lin = bn ? ly->Zlin : ly->Z;
-        FN(gemm)(m, n, n_in, in, 0, p[0], 1, lin, 1, 0, ws->pack);
+        if (l == 0 && ws->w0t_live) /* Wᵀ as stored: no transposing copy */
+            FN(gemm)(m, n, n_in, in, 0, ws->w0t, 0, lin, 1, 0, ws->pack);
+        else
+            FN(gemm)(m, n, n_in, in, 0, p[0], 1, lin, 1, 0, ws->pack);
         if (p[1]) /* the bias, if the layer has one */
             FN(add_bias)(m, n, lin, p[1]);
         if (bn) {
@@ -283,8 +298,7 @@ static int64_t FN(fit_correct)(int64_t m, int64_t k, int loss, const T *A, const
  * which sum first and scale once; the portable rung scales every term. */
 static int FN(sgd_folds_into_product)(const pyn_net *net)
 {
-    return net->rule == PYN_RULE_SGD && net->momentum == 0 && !net->pen_l1 &&
-           !(net->clip_value > 0) && !(net->clip_norm > 0) && pyn_simd_enabled();
+    return FN(sgd_could_fold)(net) && pyn_simd_enabled();
 }
 
 /* Backward from the output: every layer's gradients into ws->layer[l].grad -- except,
@@ -318,7 +332,9 @@ static void FN(fit_backward)(const pyn_net *net, int64_t m, const T *X, const T 
             FN(column_sums)(m, n, g, ly->grad[1]);
         if (l > 0) /* dX = dZ W, with W as the forward pass used it; the first layer's dX: unused */
             FN(gemm)(m, n_in, n, g, 0, p[0], 0, spare, 1, 0, ws->pack);
-        if (fold_lr > 0 && net->trainable[4 * l]) /* W += -lr dZ^T X */
+        if (fold_lr > 0 && net->trainable[4 * l] && l == 0 && ws->w0t_live) /* Wᵀ += -lr Xᵀ dZ */
+            FN(gemm)(n_in, n, m, input, 1, g, 0, ws->w0t, (T)-fold_lr, 1, ws->pack);
+        else if (fold_lr > 0 && net->trainable[4 * l]) /* W += -lr dZ^T X */
             FN(gemm)(n, n_in, m, g, 1, input, 0, p[0], (T)-fold_lr, 1, ws->pack);
         if (l == 0)
             break;

@@ -194,7 +194,9 @@ static void FN(micro_kernel)(int64_t kc, const T *restrict a, const T *restrict 
     {                                                                                  \
         UVEC *c = (UVEC *)(C + r * ldc);                                               \
         if (accumulate) {                                                              \
-            c[0] = c[0] + alpha * c##r##0; c[1] = c[1] + alpha * c##r##1;              \
+            VEC s0 = alpha * c##r##0, s1 = alpha * c##r##1;                            \
+            ROUNDED(s0); ROUNDED(s1);                                                  \
+            c[0] = c[0] + s0; c[1] = c[1] + s1;                                        \
         } else {                                                                       \
             c[0] = alpha * c##r##0; c[1] = alpha * c##r##1;                            \
         }                                                                              \
@@ -214,9 +216,11 @@ static void FN(micro_kernel)(int64_t kc, const T *restrict a, const T *restrict 
     SPILL(0); SPILL(1); SPILL(2); SPILL(3); SPILL(4); SPILL(5);
 #undef SPILL
     for (int64_t i = 0; i < mr; ++i)
-        for (int64_t j = 0; j < nr; ++j)
-            C[i * ldc + j] = accumulate ? C[i * ldc + j] + alpha * tile[i * NR + j]
-                                        : alpha * tile[i * NR + j];
+        for (int64_t j = 0; j < nr; ++j) {
+            T s = alpha * tile[i * NR + j];
+            ROUNDED(s);
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + s : s;
+        }
 }
 
 /* The five loops around the micro-kernel; work holds the packed blocks. */

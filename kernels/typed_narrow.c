@@ -37,39 +37,53 @@ static void FN(pack_narrow_b)(int64_t K, int64_t N, int64_t NP, const T *B, int6
 #define NARROW_ROWS(NV, U)                                                               \
     for (; i < M; ++i) {                                                                 \
         VEC acc[U][NV];                                                                  \
-        _Pragma("GCC unroll 8") for (int u = 0; u < U; ++u)                                                      \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int u = 0; u < U; ++u)                                                      \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 acc[u][v] = (VEC){0};                                                    \
         const T *a = A + i * rsa, *b = Bp;                                               \
         int64_t k = 0;                                                                   \
         for (; k + U <= K; k += U, b += U * ldb)                                         \
-            _Pragma("GCC unroll 8") for (int u = 0; u < U; ++u) {                                                \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int u = 0; u < U; ++u) {                                                \
                 const T x = a[(k + u) * csa];                                            \
-                _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                             \
+                _Pragma("GCC unroll 8")                                                  \
+                for (int v = 0; v < NV; ++v)                                             \
                     acc[u][v] += x * *(const UVEC *)(b + u * ldb + v * VL);              \
             }                                                                            \
         for (; k < K; ++k, b += ldb) {                                                   \
             const T x = a[k * csa];                                                      \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 acc[0][v] += x * *(const UVEC *)(b + v * VL);                            \
         }                                                                                \
-        _Pragma("GCC unroll 8") for (int u = 1; u < U; ++u)                                                      \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int u = 1; u < U; ++u)                                                      \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 acc[0][v] += acc[u][v];                                                  \
         T *c = C + i * N;                                                                \
         if (N == NV * VL) { /* whole vectors: stored straight from the registers */      \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v) {                                               \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v) {                                               \
                 UVEC *cv = (UVEC *)(c + v * VL);                                         \
-                *cv = accumulate ? *cv + alpha * acc[0][v] : alpha * acc[0][v];                \
+                VEC scaled = alpha * acc[0][v];                                          \
+                ROUNDED(scaled);                                                         \
+                *cv = accumulate ? *cv + scaled : scaled;                                \
             }                                                                            \
             continue;                                                                    \
         }                                                                                \
         T tile[NV * VL];                                                                 \
-        _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                     \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int v = 0; v < NV; ++v)                                                     \
             *(UVEC *)(tile + v * VL) = acc[0][v];                                           \
         if (accumulate) {                                                                \
-            for (int64_t j = 0; j < N; ++j)                                              \
-                c[j] += alpha * tile[j];                                                 \
+            for (int64_t j = 0; j < N; ++j) {                                            \
+                T scaled = alpha * tile[j];                                              \
+                ROUNDED(scaled);                                                         \
+                c[j] += scaled;                                                          \
+            }                                                                            \
         } else {                                                                         \
             for (int64_t j = 0; j < N; ++j)                                              \
                 c[j] = alpha * tile[j];                                                  \
@@ -82,16 +96,23 @@ static void FN(pack_narrow_b)(int64_t K, int64_t N, int64_t NP, const T *B, int6
     {                                                                                    \
         T *c = C + i * N;                                                                \
         if (N == NV * VL) {                                                              \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v) {                                               \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v) {                                               \
                 UVEC *cv = (UVEC *)(c + v * VL);                                         \
-                *cv = accumulate ? *cv + alpha * (acc)[v] : alpha * (acc)[v];            \
+                VEC scaled = alpha * (acc)[v];                                           \
+                ROUNDED(scaled);                                                         \
+                *cv = accumulate ? *cv + scaled : scaled;                                \
             }                                                                            \
         } else {                                                                         \
             T tile[NV * VL];                                                             \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 *(UVEC *)(tile + v * VL) = (acc)[v];                                     \
-            for (int64_t j = 0; j < N; ++j)                                              \
-                c[j] = accumulate ? c[j] + alpha * tile[j] : alpha * tile[j];            \
+            for (int64_t j = 0; j < N; ++j) {                                            \
+                T scaled = alpha * tile[j];                                              \
+                ROUNDED(scaled);                                                         \
+                c[j] = accumulate ? c[j] + scaled : scaled;                              \
+            }                                                                            \
         }                                                                                \
     }
 
@@ -99,21 +120,27 @@ static void FN(pack_narrow_b)(int64_t K, int64_t N, int64_t NP, const T *B, int6
 #define NARROW_BLOCK(NV, R)                                                              \
     for (; i + R <= M; i += R) {                                                         \
         VEC acc[R][NV];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r)                                                      \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int r = 0; r < R; ++r)                                                      \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 acc[r][v] = (VEC){0};                                                    \
         const T *a = A + i * rsa, *b = Bp;                                               \
         for (int64_t k = 0; k < K; ++k, b += ldb) {                                      \
             VEC bv[NV];                                                                  \
-            _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                                 \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int v = 0; v < NV; ++v)                                                 \
                 bv[v] = *(const UVEC *)(b + v * VL);                                     \
-            _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {                                                \
+            _Pragma("GCC unroll 8")                                                      \
+            for (int r = 0; r < R; ++r) {                                                \
                 const T x = a[r * rsa + k * csa];                                        \
-                _Pragma("GCC unroll 8") for (int v = 0; v < NV; ++v)                                             \
+                _Pragma("GCC unroll 8")                                                  \
+                for (int v = 0; v < NV; ++v)                                             \
                     acc[r][v] += x * bv[v];                                              \
             }                                                                            \
         }                                                                                \
-        _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r, ++i)                                                 \
+        _Pragma("GCC unroll 8")                                                          \
+        for (int r = 0; r < R; ++r, ++i)                                                 \
             NARROW_STORE(NV, acc[r]);                                                    \
         i -= R;                                                                          \
     }

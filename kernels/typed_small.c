@@ -82,8 +82,10 @@ static void FN(transpose_panel)(int64_t kc, int64_t cols, const T *B, int64_t K,
                 T *c = C + r * ldc + v * VL512;                                          \
                 const MASK512 mask = v == NV_ - 1 ? last : FULL512;                      \
                 VEC512 value = alpha * acc[r][v];                                        \
-                if (accumulate)                                                          \
+                if (accumulate) { /* the product rounded first: see ROUNDED */           \
+                    ROUNDED(value);                                                      \
                     value = MASKZ_LOAD512(mask, c) + value;                              \
+                }                                                                        \
                 MASK_STORE512(c, mask, value);                                           \
             }                                                                            \
     }
