@@ -150,11 +150,18 @@ static void FN(save_params)(const pyn_net *net, T *dst)
     }
 }
 
-/* The first layer's W, n x n_in, and its transpose in w0t (n_in x n), one into the other. */
+/* The first layer's W, n x n_in, and its transpose in w0t (n_in x n), one into the other
+ * (by rung 7's 8 x 8 blocks in registers where the CPU has AVX-512). */
 static void FN(transpose_w0)(const pyn_net *net, const T *from, T *to, int to_w0t)
 {
     const int64_t n_in = net->sizes[0], n = net->sizes[1];
     const int64_t rows = to_w0t ? n : n_in, cols = to_w0t ? n_in : n;
+#if PYN_HAVE_X86
+    if (pyn_simd_enabled() >= PYN_SIMD_AVX512) { /* to[c][r] = from[r][c] */
+        FN(transpose_panel)(cols, rows, from, cols, to, rows);
+        return;
+    }
+#endif
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c)
             to[c * rows + r] = from[r * cols + c];
