@@ -30,7 +30,7 @@ from cffi import FFI
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join("kernels", "pyneuron_kernels.h")
 SOURCES = [os.path.join("kernels", "pyneuron_kernels.c")]
-DEPENDS = [HEADER] + [os.path.join("kernels", f"typed_{topic}.c")
+DEPENDS = [HEADER, os.path.join("kernels", "vector_exp.c")] + [os.path.join("kernels", f"typed_{topic}.c")
                       for topic in ("kernels", "ladder", "narrow", "avx512", "small", "gemm", "layers",
                                     "toolkit", "sgd_step", "fit_pass", "fit_update", "fit")]
 REQUIRE_C = os.environ.get("PYNEURON_REQUIRE_C", "") not in ("", "0")

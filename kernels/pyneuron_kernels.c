@@ -177,6 +177,8 @@ static inline void transpose8x8_f64(const double *src, int64_t lds, double *dst,
 }
 #endif
 
+#include "vector_exp.c"
+
 /* ---------------------------------------------------------------- the typed kernels */
 /* VEC is one 256-bit AVX register of T; UVEC the same type read or written at any
  * address (alignment of one T), which is what GCC's vector extensions need for

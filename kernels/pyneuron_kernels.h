@@ -43,6 +43,9 @@ int pyn_openmp_available(void);         /* 1 if the build has OpenMP */
 int pyn_get_threads(void);              /* threads a big product uses now */
 int pyn_set_threads(int n);             /* returns the count in effect (1 without OpenMP) */
 
+/* ---- the vectorized exp of fit's softmax (kernels/vector_exp.c) ---- */
+void pyn_exp_f64(int64_t n, const double *x, double *out); /* out may be x */
+
 /* ---- the matmul ladder ---- */
 void pyn_matmul_naive_f64(int64_t M, int64_t N, int64_t K, const double *A, int trans_a,
                           const double *B, int trans_b, double *C);

@@ -131,7 +131,9 @@ static int FN(row_right)(int64_t k, const T *a, const T *y)
 
 /* The output A = f(Z) and the data loss in one pass, for the pairs of shared_output:
  * each e^x once where the activation and data_loss would each compute it. Operation for
- * operation those two, so the same numbers (T is double here):
+ * operation those two (T is double here) -- but for softmax's exponentials, which on
+ * AVX-512 come eight at a time from vector_exp.c (within one unit in the last place of
+ * the C library's exp, which the separate kernels call), so the two agree to rounding:
  *   sigmoid + bce  e = e^-|z|;  a = 1/(1+e) (z >= 0) or e/(1+e);
  *                  loss term (max(z,0) - y z) + log1p(e)
  *   softmax + cce  e_j = e^(z_j - max);  a_j = e_j / sum_j e_j;
@@ -176,8 +178,7 @@ static double FN(output_and_loss)(int64_t m, int64_t k, int act, const T *Z, con
             count += FN(row_right)(k, a, y);
             continue;
         }
-        for (int64_t j = 0; j < k; ++j) /* the calls alone: no sums to keep across them */
-            a[j] = (T)exp((double)z[j] - (double)mx);
+        FN(exp_shifted)(k, z, (double)mx, a); /* a_j = e^(z_j - max), vector_exp.c */
         double sum = 0, rest = 0, dot = 0;
         int64_t iy = 0;
         T ytop = y[0];
