@@ -6,15 +6,22 @@ every engine once, the orders chosen so each engine runs right after every other
 often (:func:`balanced_orders`) -- so a slow spell of the machine, or the caches another
 engine leaves spent, falls on all of them alike; each figure is the median over the rounds, with the
 spread (lowest and highest round) printed beside it.
+
+The hand-written NumPy engines the figures are compared with are scripts in ``bench/`` of a
+source checkout, not part of the package: :func:`load_bench_function` finds and loads them.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import statistics
 import time
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: The source tree this package runs from (the folder above ``pyneuron/``).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Figure:
@@ -156,3 +163,33 @@ def machine_lines(np):
         f"load    : {load}",
         "timing  : process CPU time, engines interleaved over rounds; median (spread of rounds)",
     ]
+
+
+def load_bench_function(filename, name):
+    """The function ``name`` of the script ``bench/<filename>``, or None if there is no such script.
+
+    The script is looked for first in ``bench/`` of the source tree this package runs from,
+    then in ``bench/`` of the current directory (an installed package run from a checkout);
+    the first one found is imported under its file name's stem (not added to ``sys.modules``)
+    and ``name`` is read from it. The scripts are not installed with the package, so a missing
+    one is an expected state -- the report then prints that the engine is absent -- and gives
+    None, not an error.
+
+    ``filename``: a file name in ``bench/``, e.g. ``"reference_numpy_step.py"``; ``name``: the
+    attribute to return, e.g. ``"reference_step"``.
+
+    Raises AttributeError (naming the script's path) if the script found has no ``name``, and
+    whatever importing the script raises."""
+    for root in (_ROOT, os.getcwd()):
+        path = os.path.join(root, "bench", filename)
+        if os.path.exists(path):
+            break
+    else:
+        return None
+    spec = importlib.util.spec_from_file_location(os.path.splitext(filename)[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise AttributeError(f"{path} defines no {name!r}, which the benchmark report runs") from None

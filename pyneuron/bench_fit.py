@@ -9,12 +9,7 @@ steps), interleaved over rounds (:mod:`pyneuron.bench_common`). PyTorch's L2 is 
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-
-from .bench_common import interleaved
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .bench_common import interleaved, load_bench_function
 
 DIGITS = [64, 64, 32, 10]
 #: title, layer sizes, output, data, batch, optimizer, model/fit options, dtype, epochs
@@ -33,16 +28,10 @@ LR = {"sgd": 0.05, "adam": 0.001}
 
 
 def load_reference_fit():
-    """``fit_numpy`` from bench/reference_numpy_fit.py of the source tree (or the current
-    directory), or None if neither has it."""
-    for root in (_ROOT, os.getcwd()):
-        path = os.path.join(root, "bench", "reference_numpy_fit.py")
-        if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location("reference_numpy_fit", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module.fit_numpy
-    return None
+    """The hand-written NumPy training loop, ``fit_numpy`` of bench/reference_numpy_fit.py,
+    or None outside a source checkout
+    (:func:`pyneuron.bench_common.load_bench_function`; bench/fit_ratio.py calls it too)."""
+    return load_bench_function("reference_numpy_fit.py", "fit_numpy")
 
 
 def datasets(np):

@@ -22,15 +22,14 @@ already, so :func:`main` re-runs itself in a fresh interpreter with
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
 import time
 
 from .bench_common import THREAD_VARS as _THREAD_VARS
-from .bench_common import interleaved, machine_lines
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .bench_common import _ROOT
+from .bench_common import interleaved, load_bench_function, machine_lines
 
 
 def _single_threaded() -> bool:
@@ -161,21 +160,6 @@ def init_params(np, sizes, seed=0):
     return weights, [np.zeros(o) for o in sizes[1:]]
 
 
-def load_reference():
-    """``reference_step`` from bench/ of the source tree this package runs from, or of the
-    current directory (an installed package run from a checkout); None if neither has it."""
-    for root in (_ROOT, os.getcwd()):
-        path = os.path.join(root, "bench", "reference_numpy_step.py")
-        if os.path.exists(path):
-            break
-    else:
-        return None
-    spec = importlib.util.spec_from_file_location("reference_numpy_step", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reference_step
-
-
 def torch_runner(np, sizes, output, lr):
     """A step and an epoch function for PyTorch CPU (float64, one thread), or None."""
     try:
@@ -219,7 +203,7 @@ def step_section(np, repeats, min_time, with_scalar, out):
     """One bare SGD step (the ``sgd_train_step`` kernel) per engine; returns
     {title: {engine: median seconds}}."""
     from pyneuron import backends
-    reference = load_reference()
+    reference = load_bench_function("reference_numpy_step.py", "reference_step")
     lr = 0.01
     out("(3) one bare training step (forward + backward + SGD update, the sgd_train_step "
         "kernel), float64; µs per step, median (spread)")

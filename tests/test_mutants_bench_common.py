@@ -1,9 +1,12 @@
 """pyneuron.bench_common without timing anything (issue 15 item 10: the mutation run of
 pyneuron/bench_common.py): a Figure's median, lowest and highest round and its printed
 spread; calibrate's doubling, its cap and its start, on a fake process clock; interleaved's
-seconds per unit on a fake clock (what counts as a unit, the calibrated repeats); and the
-machine lines from a fake /proc/cpuinfo, a fake threadpoolctl and a fake NumPy."""
+seconds per unit on a fake clock (what counts as a unit, the calibrated repeats); the
+machine lines from a fake /proc/cpuinfo, a fake threadpoolctl and a fake NumPy; and where
+load_bench_function finds the bench/ scripts (fake source trees in a temporary folder, and
+this checkout's own two reference scripts)."""
 import io
+import os
 import sys
 import time
 import types
@@ -218,3 +221,60 @@ def test_machine_lines_fall_back(monkeypatch):
     _machine(monkeypatch, None, processor="Proc 9")
     assert bench_common.machine_lines(FakeNumPy())[0] == \
         "machine : Proc 9; 8 logical cores (2 usable); CPU features: unknown"
+
+
+# ---------------------------------------------------------------- load_bench_function
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = [("reference_numpy_fit.py", "fit_numpy"), ("reference_numpy_step.py", "reference_step")]
+
+
+def _script(root, filename, body):
+    (root / "bench").mkdir(parents=True, exist_ok=True)
+    (root / "bench" / filename).write_text(body)
+
+
+@pytest.fixture
+def trees(tmp_path, monkeypatch):
+    """A fake source tree (bench_common._ROOT) and a current directory, both without bench/."""
+    root, cwd = tmp_path / "root", tmp_path / "cwd"
+    root.mkdir()
+    cwd.mkdir()
+    monkeypatch.setattr(bench_common, "_ROOT", str(root))
+    monkeypatch.chdir(cwd)
+    return root, cwd
+
+
+@pytest.mark.parametrize("filename, name", SCRIPTS)
+def test_a_bench_script_is_looked_for_in_the_source_tree_then_the_current_directory(trees, filename, name):
+    root, cwd = trees
+    load = bench_common.load_bench_function
+    assert load(filename, name) is None                   # in neither: None, not an error
+    _script(cwd, filename, f"def {name}():\n    return 'from the current directory'\n")
+    _script(root, "other.py", f"def {name}():\n    return 'another script'\n")
+    assert load(filename, name)() == "from the current directory"
+    _script(root, filename, f"def {name}():\n    return 'from the source tree'\n")
+    assert load(filename, name)() == "from the source tree"          # the source tree first
+    stem = filename[:-3]
+    assert load(filename, name).__module__ == stem and stem not in sys.modules
+
+
+def test_a_bench_script_without_the_function_or_that_fails_to_import(trees):
+    root, _ = trees
+    _script(root, "reference_numpy_fit.py", "def fit_numpy_v0():\n    pass\n")
+    with pytest.raises(AttributeError) as info:
+        bench_common.load_bench_function("reference_numpy_fit.py", "fit_numpy")
+    path = os.path.join(str(root), "bench", "reference_numpy_fit.py")
+    assert str(info.value) == f"{path} defines no 'fit_numpy', which the benchmark report runs"
+    _script(root, "reference_numpy_step.py", "raise RuntimeError('a broken script')\n")
+    with pytest.raises(RuntimeError, match="a broken script"):
+        bench_common.load_bench_function("reference_numpy_step.py", "reference_step")
+
+
+@pytest.mark.skipif(os.path.realpath(bench_common._ROOT) != os.path.realpath(ROOT),
+                    reason="pyneuron is imported from outside this checkout")
+@pytest.mark.parametrize("filename, name", SCRIPTS)
+def test_this_checkouts_reference_scripts_are_found(tmp_path, monkeypatch, filename, name):
+    monkeypatch.chdir(tmp_path)                           # not through the current directory
+    fn = bench_common.load_bench_function(filename, name)
+    assert fn.__name__ == name
+    assert os.path.realpath(fn.__code__.co_filename) == os.path.realpath(os.path.join(ROOT, "bench", filename))

@@ -4,7 +4,8 @@ configurations; the data sets' shapes and labels; what each engine of ``engines_
 builds and trains (the MLP and fit arguments, the hand-written loop's one-hot targets and
 options, the PyTorch engine), read back from recording stand-ins on tiny data; PyTorch
 eager's network, optimizer, loss and batches; the printed table from fake figures; the
-memory line from stand-ins that allocate known sizes; where the hand-written loop is found."""
+memory line from stand-ins that allocate known sizes; which bench/ script holds the
+hand-written loop."""
 import re
 import sys
 import tracemalloc
@@ -57,21 +58,10 @@ def test_the_cases_are_issue_10s_configurations():
     assert bench_fit.LR == {"sgd": 0.05, "adam": 0.001}
 
 
-def test_where_the_hand_written_loop_is_found(tmp_path, monkeypatch):
-    def bench_dir(root, answer):
-        (root / "bench").mkdir(parents=True)
-        (root / "bench" / "reference_numpy_fit.py").write_text(f"def fit_numpy(*args):\n    return {answer!r}\n")
-
-    root, cwd = tmp_path / "root", tmp_path / "cwd"
-    root.mkdir()
-    cwd.mkdir()
-    monkeypatch.setattr(bench_fit, "_ROOT", str(root))
-    monkeypatch.chdir(cwd)
-    assert bench_fit.load_reference_fit() is None
-    bench_dir(cwd, "from the current directory")
-    assert bench_fit.load_reference_fit()() == "from the current directory"
-    bench_dir(root, "from the source tree")
-    assert bench_fit.load_reference_fit()() == "from the source tree"
+def test_the_hand_written_loop_is_fit_numpy_of_its_bench_script(monkeypatch):
+    # where the script is looked for: tests/test_mutants_bench_common.py
+    monkeypatch.setattr(bench_fit, "load_bench_function", lambda filename, name: (filename, name))
+    assert bench_fit.load_reference_fit() == ("reference_numpy_fit.py", "fit_numpy")
 
 
 # ---------------------------------------------------------------- engines_for
