@@ -338,14 +338,14 @@ def misaligned(a):
 XS, YS = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]), np.array([[1.0], [0.0], [-1.0]])
 BAD_X = {
     "list": ([[1.0, 1.0]] * 3, TypeError, r"^X: expected a numpy\.ndarray of float32 or float64, got list$"),
-    "float32": (XS.astype(np.float32), TypeError, r"^weights\[0\]: expected dtype float32 like X, got float64$"),
+    "float32": (XS.astype(np.float32), TypeError, r"^X: expected dtype float64 like the weights, got float32$"),
     "3-D": (np.ones((3, 2, 1)), ValueError, r"^X: expected a 2-D array, got shape \(3, 2, 1\)$"),
     "width": (np.ones((3, 3)), ValueError, r"^X: expected shape \(3, 2\), got \(3, 3\)$"),
     "strided": (np.ones((3, 4))[:, ::2], ValueError, r"^X: expected a C-contiguous array .* a non-contiguous"),
 }
 BAD_Y = {
     "list": ([[0.0]] * 3, TypeError, r"^Y: expected a numpy\.ndarray of float32 or float64, got list$"),
-    "float32": (YS.astype(np.float32), TypeError, r"^weights\[0\]: expected dtype float32 like Y, got float64$"),
+    "float32": (YS.astype(np.float32), TypeError, r"^Y: expected dtype float64 like the weights, got float32$"),
     "1-D": (np.zeros(3), ValueError, r"^Y: expected a 2-D array, got shape \(3,\)$"),
     "rows": (np.zeros((2, 1)), ValueError, r"^Y: expected shape \(3, 1\), got \(2, 1\)$"),
     "columns": (np.zeros((3, 2)), ValueError, r"^Y: expected shape \(3, 1\), got \(3, 2\)$"),

@@ -28,6 +28,7 @@ model never notices.
 from __future__ import annotations
 
 import math
+import numbers
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -80,6 +81,74 @@ def check_loss_inputs(Y, outputs, name="A"):
     if np.size(outputs) == 0:
         raise ValueError(f"{name}: expected at least one value to take the mean loss over, "
                          f"got shape {np.shape(outputs)}")
+
+
+# The checks below are shared by every backend (scalar, numpy and c call them, and the
+# interface's default fused kernels call them for a learner's registered backend too), so
+# the same bad input gets the same message whichever backend runs.
+def check_shape(name, a, expected):
+    """Raise ``ValueError`` unless ``a``'s shape is ``expected`` (a tuple)."""
+    if np.shape(a) != expected:
+        raise ValueError(f"{name}: expected shape {expected}, got {np.shape(a)}")
+
+
+def check_softmax_input(Z, name="Z"):
+    """Refuse a softmax input that is not 2-D with at least one column: softmax is taken
+    per row (``(m, k)``, ``k >= 1``), and a row of no values has no maximum and a sum of 0.
+    Raises ``ValueError`` naming ``name`` and the shape given."""
+    shape = np.shape(Z)
+    if len(shape) != 2:
+        raise ValueError(f"{name}: expected a 2-D array, got shape {shape}")
+    if shape[1] == 0:
+        raise ValueError(f"{name}: softmax needs at least one column, got shape {shape}")
+
+
+def check_softmax_outputs(W):
+    """Refuse a softmax dense layer with no output: ``W`` of shape ``(0, n_in)``.
+    Raises ``ValueError``."""
+    if np.shape(W)[:1] == (0,):
+        raise ValueError("W: softmax needs at least one output, got 0 rows")
+
+
+def check_activation_backward(name, dA, Z, A):
+    """The arguments of :meth:`Backend.activation_backward`: ``Z`` and ``A`` of ``dA``'s
+    shape, and for softmax (a per-row Jacobian) a 2-D ``dA``. Raises ``ValueError``
+    naming the argument and both shapes."""
+    shape = np.shape(dA)
+    if name == "softmax" and len(shape) != 2:
+        raise ValueError(f"dA: expected a 2-D array, got shape {shape}")
+    check_shape("Z", Z, shape)
+    check_shape("A", A, shape)
+
+
+def check_like_weights(name, a, W):
+    """A training step's ``X`` or ``Y`` in a floating dtype other than the weights' ``W``
+    (float32 data for a float64 model) is refused: the step would run in a mix of
+    precisions. Raises ``TypeError`` naming ``name``, not the weights."""
+    dtype = getattr(a, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype != getattr(W, "dtype", dtype):
+        raise TypeError(f"{name}: expected dtype {W.dtype} like the weights, got {dtype}")
+
+
+def check_keep_prob(keep_prob):
+    """Dropout's keep probability ``p``: a finite real number (not a bool) in (0, 1].
+    ``p = 0`` would divide by 0 and ``p > 1`` would scale the kept units down.
+    Returns it as a Python float; raises ``TypeError`` or ``ValueError``."""
+    if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real):
+        raise TypeError(f"keep_prob: expected a real number, got {type(keep_prob).__name__}")
+    p = float(keep_prob)
+    if not math.isfinite(p):
+        raise ValueError(f"keep_prob: expected a finite number, got {keep_prob!r}")
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"keep_prob: expected a probability in (0, 1], got {p!r}")
+    return p
+
+
+def check_dropout(A, mask, keep_prob):
+    """The arguments of :meth:`Backend.dropout_forward` / ``dropout_backward``: ``mask``
+    of ``A``'s shape and :func:`check_keep_prob`. Returns ``keep_prob`` as a float."""
+    check_shape("mask", mask, np.shape(A))
+    return check_keep_prob(keep_prob)
 
 
 class Backend(ABC):
@@ -149,6 +218,9 @@ class Backend(ABC):
         * linear     :math:`f' = 1`
         * softmax    (row-wise Jacobian-vector product)
           :math:`dz_i = a_i\,(da_i - \sum_k da_k a_k)`
+
+        ``Z`` and ``A`` have ``dA``'s shape, which for softmax is ``(m, k)``; otherwise
+        ``ValueError`` (:func:`check_activation_backward`).
         """
 
     @abstractmethod
@@ -156,6 +228,9 @@ class Backend(ABC):
         r"""Row-wise softmax with the row maximum subtracted first.
 
         .. math:: A_{si} = \frac{e^{Z_{si}-\max_k Z_{sk}}}{\sum_j e^{Z_{sj}-\max_k Z_{sk}}}
+
+        ``Z`` is ``(m, k)`` with ``k >= 1``; otherwise ``ValueError``
+        (:func:`check_softmax_input`).
         """
 
     # ------------------------------------------------------------------ losses
@@ -247,7 +322,9 @@ class Backend(ABC):
 
         ``mask`` holds 0/1 drawn by the model (keep with probability ``p``);
         dividing by ``p`` keeps the expected activation unchanged, so at
-        inference dropout is the identity.
+        inference dropout is the identity. ``mask`` has ``A``'s shape and ``p`` is a
+        finite real number in (0, 1]; otherwise ``ValueError`` or ``TypeError``
+        (:func:`check_dropout`).
         """
 
     @abstractmethod
@@ -349,9 +426,12 @@ class Backend(ABC):
     # Each default below also takes the slope's old name ``alpha`` (keyword only, deprecated,
     # see slope_name) and passes the slope on by position.
     def dense_forward(self, X, W, b, activation, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
-        """One dense layer forward: ``Z = X Wᵀ + b``, ``A = f(Z)``. Returns ``(Z, A)``."""
+        """One dense layer forward: ``Z = X Wᵀ + b``, ``A = f(Z)``. Returns ``(Z, A)``.
+        A softmax layer with no output (``W`` of shape ``(0, n_in)``) raises ``ValueError``."""
         if alpha is not None:
             negative_slope = old_slope_keyword(f"{type(self).__name__}.dense_forward", negative_slope, alpha)
+        if activation == "softmax":
+            check_softmax_outputs(W)
         Z = self.linear_forward(X, W, b)
         return Z, self.activation_forward(activation, Z, negative_slope)
 
@@ -371,9 +451,14 @@ class Backend(ABC):
         the output's). Returns the loss *before* the update (:meth:`data_loss`:
         from the logits for sigmoid + bce and softmax + cce). This default
         composes the primitive kernels; the C backend does it in one call.
+        ``X`` or ``Y`` of a floating dtype other than the weights' raises ``TypeError``
+        (:func:`check_like_weights`).
         """
         if alpha is not None:
             negative_slope = old_slope_keyword(f"{type(self).__name__}.sgd_train_step", negative_slope, alpha)
+        if len(weights):
+            check_like_weights("X", X, weights[0])
+            check_like_weights("Y", Y, weights[0])
         inputs, zs, outs = [], [], []
         A = X
         for W, b, act in zip(weights, biases, activations):

@@ -52,9 +52,10 @@ import numbers
 
 import numpy as np
 
+from .base import check_activation_backward, check_dropout, check_softmax_input, check_softmax_outputs
 from .c_checks import (_ACT_CODES, _LOSS_CODES, _MAX_LAYERS, _STEP_ERRORS, _TYPED,  # noqa: F401
-                       VARIANTS, _activation, _array, _arrays, _finite, _in_place, _local, _ok,
-                       _output, _real, _shape, _step_count, _StepPlan, _workspace, ffi, lib)
+                       VARIANTS, _activation, _array, _arrays, _finite, _in_place, _like_weights, _local,
+                       _ok, _output, _real, _shape, _step_count, _StepPlan, _workspace, ffi, lib)
 from .numpy_backend import NumpyBackend
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
@@ -162,8 +163,8 @@ class CBackend(NumpyBackend):
         n_out = W.shape[0]
         _shape("W", W, (n_out, n_in))
         _shape("b", b, (n_out,))
-        if act == _ACT_CODES["softmax"] and n_out == 0:
-            raise ValueError("W: softmax needs at least one output, got 0 rows")
+        if act == _ACT_CODES["softmax"]:
+            check_softmax_outputs(W)
         Z = np.empty((m, n_out), t.dtype)
         A = np.empty((m, n_out), t.dtype) if act >= 0 else None
         ws, n = _workspace(t, t.dense_workspace(m, n_in, n_out))
@@ -207,9 +208,8 @@ class CBackend(NumpyBackend):
         return A
 
     def softmax(self, Z):
-        t = _array("Z", Z, 2)
-        if Z.shape[1] == 0:
-            raise ValueError(f"Z: softmax needs at least one column, got shape {Z.shape}")
+        t = _array("Z", Z)
+        check_softmax_input(Z)
         A = np.empty_like(Z)
         t.activation_forward(Z.shape[0], Z.shape[1], _ACT_CODES["softmax"], 0.0, t.ptr(Z),
                              t.ptr(A))
@@ -219,10 +219,8 @@ class CBackend(NumpyBackend):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
         act = _activation(name)
-        t = _arrays(dA=(dA, 2 if act == _ACT_CODES["softmax"] else None), Z=(Z, None),
-                    A=(A, None))
-        _shape("Z", Z, dA.shape)
-        _shape("A", A, dA.shape)
+        t = _arrays(dA=(dA, None), Z=(Z, None), A=(A, None))
+        check_activation_backward(name, dA, Z, A)
         dZ = np.empty_like(dA)
         m, n = (dA.shape if act == _ACT_CODES["softmax"] else (1, dA.size))
         t.activation_backward(m, n, act, _real("negative_slope", negative_slope), t.ptr(dA), t.ptr(Z), t.ptr(A),
@@ -283,10 +281,7 @@ class CBackend(NumpyBackend):
 
     def _dropout(self, A, mask, keep_prob, a_name):
         t = _arrays(**{a_name: (A, None), "mask": (mask, None)})
-        _shape("mask", mask, A.shape)
-        keep_prob = _finite("keep_prob", keep_prob)
-        if not 0.0 < keep_prob <= 1.0:
-            raise ValueError(f"keep_prob: expected a probability in (0, 1], got {keep_prob!r}")
+        keep_prob = check_dropout(A, mask, keep_prob)
         out = np.empty_like(A)
         t.dropout(A.size, t.ptr(A), t.ptr(mask), keep_prob, t.ptr(out))
         return out
@@ -391,12 +386,12 @@ class CBackend(NumpyBackend):
         t = plan.t
         if not (type(X) is np.ndarray and X.dtype is t.dtype and X.ndim == 2
                 and X.shape[1] == plan.n_in and X.flags.c_contiguous and X.flags.aligned):
-            _arrays(X=(X, 2), **{"weights[0]": (weights[0], 2)})
+            _like_weights("X", X, t)
             _shape("X", X, (X.shape[0], plan.n_in))
         m = X.shape[0]
         if not (type(Y) is np.ndarray and Y.dtype is t.dtype and Y.shape == (m, plan.n_out)
                 and Y.flags.c_contiguous and Y.flags.aligned):
-            _arrays(Y=(Y, 2), **{"weights[0]": (weights[0], 2)})
+            _like_weights("Y", Y, t)
             _shape("Y", Y, (m, plan.n_out))
         if type(lr) is not float:
             lr = _real("lr", lr)

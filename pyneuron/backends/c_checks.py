@@ -107,6 +107,13 @@ def _arrays(**named):
     return first
 
 
+def _like_weights(name, a, t):
+    """A training step's ``X`` or ``Y``: a 2-D array C can read, of the weights' dtype
+    (``t``, checked first); the message names ``name``, not the weights."""
+    if _array(name, a, 2) is not t:
+        raise TypeError(f"{name}: expected dtype {t.dtype} like the weights, got {a.dtype}")
+
+
 def _shape(name, a, expected):
     if a.shape != expected:
         raise ValueError(f"{name}: expected shape {expected}, got {a.shape}")

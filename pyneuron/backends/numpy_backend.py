@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
+from .base import (PROB_EPS, Backend, check_activation_backward, check_dropout, check_loss_inputs,
+                   check_softmax_input, check_targets)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -73,6 +74,7 @@ class NumpyBackend(Backend):
     def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
+        check_activation_backward(name, dA, Z, A)
         if name == "sigmoid":
             return dA * A * (1.0 - A)
         if name == "tanh":
@@ -88,6 +90,7 @@ class NumpyBackend(Backend):
         raise ValueError(f"activation: unknown name {name!r}")
 
     def softmax(self, Z):
+        check_softmax_input(Z)
         E = np.exp(Z - Z.max(axis=1, keepdims=True))
         return E / E.sum(axis=1, keepdims=True)
 
@@ -169,9 +172,11 @@ class NumpyBackend(Backend):
         return (l2 / m) * W + (l1 / m) * np.sign(W)
 
     def dropout_forward(self, A, mask, keep_prob):
+        check_dropout(A, mask, keep_prob)
         return A * mask / keep_prob
 
     def dropout_backward(self, dA, mask, keep_prob):
+        check_dropout(dA, mask, keep_prob)
         return dA * mask / keep_prob
 
     def batchnorm_forward(self, Z, gamma, beta, eps):

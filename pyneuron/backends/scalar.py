@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
+from .base import (PROB_EPS, Backend, check_activation_backward, check_dropout, check_loss_inputs,
+                   check_softmax_input, check_targets)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -151,6 +152,7 @@ class ScalarBackend(Backend):
     def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
+        check_activation_backward(name, dA, Z, A)
         da, z, a = dA.tolist(), Z.tolist(), A.tolist()
         dZ = []
         for s in range(len(da)):
@@ -166,6 +168,7 @@ class ScalarBackend(Backend):
         return _out(dZ, dA)
 
     def softmax(self, Z):
+        check_softmax_input(Z)
         rows = []
         for z in Z.tolist():
             top = max(z)                        # subtract this row's max: e^(z-top) <= 1
@@ -264,6 +267,7 @@ class ScalarBackend(Backend):
         return _out(grad, W)
 
     def dropout_forward(self, A, mask, keep_prob):
+        check_dropout(A, mask, keep_prob)
         out = [a * k / keep_prob for a, k in zip(_flat(A), _flat(mask))]
         return _out(out, A)
 
