@@ -146,25 +146,25 @@ class ScalarBackend(Backend):
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
         if name == "softmax":
             return self.softmax(Z)
-        rows = [[activate(name, z, negative_slope) for z in row] for row in Z.tolist()]
-        return _out(rows, Z)
+        # element-wise: any shape, one number at a time
+        return _out([activate(name, z, negative_slope) for z in _flat(Z)], Z)
 
     def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_backward", negative_slope, alpha)
         check_activation_backward(name, dA, Z, A)
-        da, z, a = dA.tolist(), Z.tolist(), A.tolist()
+        if name != "softmax":
+            # element-wise: dz = da * f'(z), any shape, one number at a time
+            dZ = [d * derivative(name, z, a, negative_slope) for d, z, a in zip(_flat(dA), _flat(Z), _flat(A))]
+            return _out(dZ, dA)
+        da, a = dA.tolist(), A.tolist()
         dZ = []
         for s in range(len(da)):
-            if name == "softmax":
-                # dz_i = a_i * (da_i - sum_k da_k a_k): the softmax Jacobian times da
-                weighted = 0.0
-                for k in range(len(da[s])):
-                    weighted += da[s][k] * a[s][k]
-                dZ.append([a[s][i] * (da[s][i] - weighted) for i in range(len(da[s]))])
-            else:
-                dZ.append([da[s][i] * derivative(name, z[s][i], a[s][i], negative_slope)
-                           for i in range(len(da[s]))])
+            # dz_i = a_i * (da_i - sum_k da_k a_k): the softmax Jacobian times da, row by row
+            weighted = 0.0
+            for k in range(len(da[s])):
+                weighted += da[s][k] * a[s][k]
+            dZ.append([a[s][i] * (da[s][i] - weighted) for i in range(len(da[s]))])
         return _out(dZ, dA)
 
     def softmax(self, Z):

@@ -1,0 +1,220 @@
+"""Bad input at the kernel interface gets the same clear error on every backend.
+
+The kernels are a public, documented interface (learners call them directly and register
+backends against them), so a bad argument must raise a ``ValueError``/``TypeError`` that
+names the argument and what was given -- the same message whether ``scalar``, ``numpy`` or
+``c`` runs -- never a crash deep inside NumPy, a ``ZeroDivisionError`` or a silent inf/NaN.
+The checks live in :mod:`pyneuron.backends.base` (``check_softmax_input``,
+``check_softmax_outputs``, ``check_activation_backward``, ``check_dropout``,
+``check_like_weights``); the interface's default fused kernels call them, so a learner's
+registered backend gets them too.
+
+Every message is matched whole (``^...$``); the good edge cases' values are worked out by
+hand in the comments (softmax of one column is 1, dropout by a power of two is exact)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pyneuron as pn
+from pyneuron import backends
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered():
+    yield
+    for name in list(backends._registered):
+        backends.unregister_backend(name)
+
+
+def dtypes_of(kernels):
+    return [np.dtype(d) for d in kernels.dtypes]
+
+
+# ---------------------------------------------------------------- softmax
+def test_a_softmax_layer_of_no_output_is_refused(kernels):
+    for dtype in dtypes_of(kernels):
+        X, W, b = np.ones((2, 3), dtype), np.ones((0, 3), dtype), np.ones(0, dtype)
+        with pytest.raises(ValueError, match=r"^W: softmax needs at least one output, got 0 rows$"):
+            kernels.dense_forward(X, W, b, "softmax")
+
+
+def test_other_layers_of_no_output_still_run(kernels):
+    # a linear layer of 0 units is an empty product, not an error: Z and A are (2, 0)
+    Z, A = kernels.dense_forward(np.ones((2, 3)), np.ones((0, 3)), np.ones(0), "linear")
+    assert Z.shape == A.shape == (2, 0)
+
+
+@pytest.mark.parametrize("call", ["softmax", "activation_forward"])
+def test_a_softmax_over_no_column_is_refused(kernels, call):
+    Z = np.ones((2, 0))
+    with pytest.raises(ValueError, match=r"^Z: softmax needs at least one column, got shape \(2, 0\)$"):
+        kernels.softmax(Z) if call == "softmax" else kernels.activation_forward("softmax", Z)
+
+
+@pytest.mark.parametrize("shape", [(3,), (1, 2, 3), ()])
+@pytest.mark.parametrize("call", ["softmax", "activation_forward"])
+def test_a_softmax_of_anything_but_rows_is_refused(kernels, call, shape):
+    Z = np.ones(shape)
+    with pytest.raises(ValueError, match=rf"^Z: expected a 2-D array, got shape {re_shape(shape)}$"):
+        kernels.softmax(Z) if call == "softmax" else kernels.activation_forward("softmax", Z)
+
+
+def re_shape(shape):
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+
+
+def test_one_output_softmax_is_allowed_and_is_one(kernels):
+    for dtype in dtypes_of(kernels):
+        X = np.array([[1.0, 2.0], [-3.0, 0.5]], dtype)
+        W, b = np.array([[0.5, -1.0]], dtype), np.array([0.25], dtype)
+        Z, A = kernels.dense_forward(X, W, b, "softmax")
+        # z = 0.5 x1 - x2 + 0.25: 0.5 - 2 + 0.25 = -1.25 and -1.5 - 0.5 + 0.25 = -1.75 (exact)
+        np.testing.assert_array_equal(Z, np.array([[-1.25], [-1.75]], dtype))
+        np.testing.assert_array_equal(A, np.ones((2, 1), dtype))       # e^0 / e^0
+        # its backward: dz = a (da - da a) = 1 (da - da) = 0
+        dZ = kernels.activation_backward("softmax", np.array([[3.0], [-2.0]], dtype), Z, A)
+        np.testing.assert_array_equal(dZ, np.zeros((2, 1), dtype))
+
+
+# ---------------------------------------------------------------- activation_backward
+@pytest.mark.parametrize("shape", [(3,), (1, 2, 3)])
+def test_softmax_backward_of_anything_but_rows_is_refused(kernels, shape):
+    a = np.full(shape, 0.5)
+    with pytest.raises(ValueError, match=rf"^dA: expected a 2-D array, got shape {re_shape(shape)}$"):
+        kernels.activation_backward("softmax", a, a, a)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("which", ["Z", "A"])
+def test_backward_refuses_z_or_a_of_another_shape(kernels, activation, which):
+    dA, good, bad = np.ones((2, 3)), np.full((2, 3), 0.5), np.full((2, 2), 0.5)
+    Z, A = (bad, good) if which == "Z" else (good, bad)
+    with pytest.raises(ValueError, match=rf"^{which}: expected shape \(2, 3\), got \(2, 2\)$"):
+        kernels.activation_backward(activation, dA, Z, A)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "linear"])
+def test_element_wise_backward_still_takes_any_shape(kernels, activation):
+    # element-wise activations have no rows: a 1-D dA is fine. Z = 2 > 0, A = 0.5:
+    # sigmoid 0.5 * 0.5 = 0.25, tanh 1 - 0.25 = 0.75, relu / leaky / linear 1
+    slope = {"sigmoid": 0.25, "tanh": 0.75}.get(activation, 1.0)
+    dA = np.array([4.0, -8.0])
+    dZ = kernels.activation_backward(activation, dA, np.full(2, 2.0), np.full(2, 0.5))
+    np.testing.assert_array_equal(dZ, dA * slope)
+
+
+# ---------------------------------------------------------------- dropout
+BAD_KEEP = [
+    (0.0, ValueError, r"^keep_prob: expected a probability in \(0, 1\], got 0\.0$"),
+    (-0.5, ValueError, r"^keep_prob: expected a probability in \(0, 1\], got -0\.5$"),
+    (1.5, ValueError, r"^keep_prob: expected a probability in \(0, 1\], got 1\.5$"),
+    (1.0000001, ValueError, r"^keep_prob: expected a probability in \(0, 1\], got 1\.0000001$"),
+    (float("nan"), ValueError, r"^keep_prob: expected a finite number, got nan$"),
+    (float("inf"), ValueError, r"^keep_prob: expected a finite number, got inf$"),
+    (True, TypeError, r"^keep_prob: expected a real number, got bool$"),
+    ("0.5", TypeError, r"^keep_prob: expected a real number, got str$"),
+    (None, TypeError, r"^keep_prob: expected a real number, got NoneType$"),
+]
+
+
+@pytest.mark.parametrize("keep_prob, exc, message", BAD_KEEP, ids=[repr(k[0]) for k in BAD_KEEP])
+@pytest.mark.parametrize("kernel", ["dropout_forward", "dropout_backward"])
+def test_dropout_refuses_a_keep_probability_outside_0_to_1(kernels, kernel, keep_prob, exc, message):
+    A, mask = np.ones((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(exc, match=message):
+        getattr(kernels, kernel)(A, mask, keep_prob)
+
+
+@pytest.mark.parametrize("kernel", ["dropout_forward", "dropout_backward"])
+def test_dropout_refuses_a_mask_of_another_shape(kernels, kernel):
+    with pytest.raises(ValueError, match=r"^mask: expected shape \(2, 2\), got \(2, 3\)$"):
+        getattr(kernels, kernel)(np.ones((2, 2)), np.ones((2, 3)), 0.5)
+
+
+@pytest.mark.parametrize("keep_prob", [1.0, 2.0 ** -20, np.float32(0.5), np.float64(0.25)])
+@pytest.mark.parametrize("kernel", ["dropout_forward", "dropout_backward"])
+def test_dropout_takes_keep_probabilities_at_the_edges(kernels, kernel, keep_prob):
+    A, mask = np.array([[3.0, -1.5], [0.75, 6.0]]), np.array([[1.0, 0.0], [1.0, 1.0]])
+    # dividing by a power of two only moves the exponent: a * k * 2^e exactly
+    scale = {1.0: 1.0, 2.0 ** -20: 2.0 ** 20, 0.5: 2.0, 0.25: 4.0}[float(keep_prob)]
+    np.testing.assert_array_equal(getattr(kernels, kernel)(A, mask, keep_prob),
+                                  np.array([[3.0, 0.0], [0.75, 6.0]]) * scale)
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.floats(allow_nan=True, allow_infinity=True))
+def test_dropout_accepts_exactly_the_finite_probabilities_in_0_to_1(p):
+    # the oracle is the definition: 0 < p <= 1 and finite
+    A, mask = np.array([[2.0, 1.0]]), np.array([[1.0, 0.0]])
+    for name in pn.available_backends():
+        kernels = backends.get(name)
+        if math.isfinite(p) and 0.0 < p <= 1.0:
+            got = kernels.dropout_forward(A, mask, p)
+            assert got[0, 1] == 0.0 and got[0, 0] == 2.0 / p
+        else:
+            with pytest.raises(ValueError, match=r"^keep_prob: expected a (finite number|probability in)"):
+                kernels.dropout_forward(A, mask, p)
+
+
+# ---------------------------------------------------------------- a training step's X and Y
+def one_layer(dtype):
+    return [np.array([[1.0, -2.0]], dtype)], [np.array([0.5], dtype)]
+
+
+@pytest.mark.parametrize("which", ["X", "Y"])
+def test_a_training_step_names_x_or_y_when_their_dtype_is_not_the_weights(kernels, which):
+    for model, data in ((np.float64, np.float32), (np.float32, np.float64)):
+        if np.dtype(model) not in dtypes_of(kernels):
+            continue
+        weights, biases = one_layer(model)
+        X, Y = np.array([[1.0, 2.0], [0.5, -1.0]], model), np.array([[1.0], [0.0]], model)
+        if which == "X":
+            X = X.astype(data)
+        else:
+            Y = Y.astype(data)
+        message = rf"^{which}: expected dtype {np.dtype(model)} like the weights, got {np.dtype(data)}$"
+        with pytest.raises(TypeError, match=message):
+            kernels.sgd_train_step(X, Y, weights, biases, ["linear"], "mse", 0.1)
+        np.testing.assert_array_equal(weights[0], [[1.0, -2.0]])     # nothing updated
+        np.testing.assert_array_equal(biases[0], [0.5])
+
+
+def test_a_training_step_of_matching_dtypes_still_runs(kernels):
+    for dtype in dtypes_of(kernels):
+        weights, biases = one_layer(dtype)
+        X, Y = np.array([[1.0, 2.0]], dtype), np.array([[0.0]], dtype)
+        # z = 1 - 4 + 0.5 = -2.5 against y = 0: mse 6.25
+        assert kernels.sgd_train_step(X, Y, weights, biases, ["linear"], "mse", 0.0) == 6.25
+
+
+# ---------------------------------------------------------------- a learner's backend
+class OnlyLinear:
+    """A learner's backend with one kernel; the rest borrowed from numpy."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def linear_forward(self, X, W, b):
+        self.calls += 1
+        return X @ W.T + b
+
+
+def test_a_registered_backend_gets_the_checks_of_the_default_fused_kernels():
+    learner = OnlyLinear()
+    mine = pn.register_backend("mine", learner)
+    with pytest.raises(ValueError, match=r"^W: softmax needs at least one output, got 0 rows$"):
+        mine.dense_forward(np.ones((2, 3)), np.ones((0, 3)), np.ones(0), "softmax")
+    assert learner.calls == 0              # refused before the learner's kernel is called
+    weights, biases = one_layer(np.float64)
+    with pytest.raises(TypeError, match=r"^X: expected dtype float64 like the weights, got float32$"):
+        mine.sgd_train_step(np.ones((1, 2), np.float32), np.ones((1, 1)), weights, biases,
+                            ["linear"], "mse", 0.1)
+    assert learner.calls == 0
+
