@@ -156,7 +156,8 @@ def test_dropout_accepts_exactly_the_finite_probabilities_in_0_to_1(p):
     for name in pn.available_backends():
         kernels = backends.get(name)
         if math.isfinite(p) and 0.0 < p <= 1.0:
-            got = kernels.dropout_forward(A, mask, p)
+            with np.errstate(over="ignore"):            # 2 / 5e-324 is inf, a right answer
+                got = kernels.dropout_forward(A, mask, p)
             assert got[0, 1] == 0.0 and got[0, 0] == 2.0 / p
         else:
             with pytest.raises(ValueError, match=r"^keep_prob: expected a (finite number|probability in)"):
@@ -218,3 +219,128 @@ def test_a_registered_backend_gets_the_checks_of_the_default_fused_kernels():
                             ["linear"], "mse", 0.1)
     assert learner.calls == 0
 
+
+
+# ---------------------------------------------------------------- every other kernel
+def shaped(*shape):
+    return np.full(shape, 0.5)
+
+
+# (kernel, arguments, exception, whole message): one bad argument each, the rest right
+BAD_CALLS = {
+    "matmul inner sizes": ("matmul", (shaped(2, 3), shaped(2, 3)), ValueError,
+                           r"B: expected 3 rows to match op\(A\) of shape \(2, 3\), got shape \(2, 3\)"),
+    "matmul transposed": ("matmul", (shaped(2, 3), shaped(4, 2), False, True), ValueError,
+                          r"B: expected 3 columns to match op\(A\) of shape \(2, 3\), got shape \(4, 2\)"),
+    "matmul 1-D": ("matmul", (shaped(3), shaped(3, 2)), ValueError, r"A: expected a 2-D array, got shape \(3,\)"),
+    "linear_forward X 1-D": ("linear_forward", (shaped(3), shaped(4, 3), shaped(4)), ValueError,
+                             r"X: expected a 2-D array, got shape \(3,\)"),
+    "linear_forward W width": ("linear_forward", (shaped(2, 3), shaped(4, 2), shaped(4)), ValueError,
+                               r"W: expected shape \(4, 3\), got \(4, 2\)"),
+    "linear_forward b length": ("linear_forward", (shaped(2, 3), shaped(4, 3), shaped(3)), ValueError,
+                                r"b: expected shape \(4,\), got \(3,\)"),
+    "linear_forward b 2-D": ("linear_forward", (shaped(2, 3), shaped(4, 3), shaped(1, 4)), ValueError,
+                             r"b: expected a 1-D array, got shape \(1, 4\)"),
+    "linear_backward X rows": ("linear_backward", (shaped(2, 4), shaped(3, 3), shaped(4, 3)), ValueError,
+                               r"X: expected shape \(2, 3\), got \(3, 3\)"),
+    "linear_backward W": ("linear_backward", (shaped(2, 4), shaped(2, 3), shaped(4, 2)), ValueError,
+                          r"W: expected shape \(4, 3\), got \(4, 2\)"),
+    "linear_backward dZ 1-D": ("linear_backward", (shaped(4), shaped(2, 3), shaped(4, 3)), ValueError,
+                               r"dZ: expected a 2-D array, got shape \(4,\)"),
+    "activation_forward name": ("activation_forward", ("swish", shaped(2, 2)), ValueError,
+                                r"activation: expected one of sigmoid, tanh, relu, leaky_relu, softmax, "
+                                r"linear, got 'swish'"),
+    "activation_backward name, no rows": ("activation_backward", ("Sigmoid", shaped(0, 2), shaped(0, 2),
+                                                                  shaped(0, 2)), ValueError,
+                                          r"activation: expected one of .*, got 'Sigmoid'"),
+    "output_delta Y": ("output_delta", (shaped(2, 2), shaped(2, 3), 4), ValueError,
+                       r"Y: expected the shape of A, \(2, 2\), got \(2, 3\)"),
+    "output_delta no terms": ("output_delta", (shaped(2, 2), shaped(2, 2), 0), ValueError,
+                              r"n_terms: expected a positive number of loss terms, got 0"),
+    "output_delta terms str": ("output_delta", (shaped(2, 2), shaped(2, 2), "4"), TypeError,
+                               r"n_terms: expected a real number, got str"),
+    "loss_gradient Y": ("loss_gradient", ("mse", shaped(2, 2), shaped(2, 3)), ValueError,
+                        r"Y: expected the shape of A, \(2, 2\), got \(2, 3\)"),
+    "penalty m 0": ("penalty", (shaped(2, 2), 0.1, 0.1, 0), ValueError,
+                    r"m: expected a positive number of samples, got 0\.0"),
+    "penalty l2 NaN": ("penalty", (shaped(2, 2), 0.1, float("nan"), 2), ValueError,
+                       r"l2: expected a finite number, got nan"),
+    "penalty_gradient m -1": ("penalty_gradient", (shaped(2, 2), 0.1, 0.1, -1), ValueError,
+                              r"m: expected a positive number of samples, got -1\.0"),
+    "penalty_gradient l1 bool": ("penalty_gradient", (shaped(2, 2), True, 0.1, 2), TypeError,
+                                 r"l1: expected a real number, got bool"),
+    "batchnorm_forward gamma": ("batchnorm_forward", (shaped(3, 2), shaped(3), shaped(2), 1e-5), ValueError,
+                                r"gamma: expected shape \(2,\), got \(3,\)"),
+    "batchnorm_forward Z 1-D": ("batchnorm_forward", (shaped(3), shaped(3), shaped(3), 1e-5), ValueError,
+                                r"Z: expected a 2-D array, got shape \(3,\)"),
+    "batchnorm_forward eps NaN": ("batchnorm_forward", (shaped(3, 2), shaped(2), shaped(2), float("nan")),
+                                  ValueError, r"eps: expected a finite number, got nan"),
+    "batchnorm_inference running_var": ("batchnorm_inference", (shaped(3, 2), shaped(2), shaped(2), shaped(2),
+                                                                shaped(3), 1e-5), ValueError,
+                                        r"running_var: expected shape \(2,\), got \(3,\)"),
+    "batchnorm_backward Zhat": ("batchnorm_backward", (shaped(3, 2), shaped(2, 2), shaped(2), shaped(2), 1e-5),
+                                ValueError, r"Zhat: expected shape \(3, 2\), got \(2, 2\)"),
+    "batchnorm_backward var": ("batchnorm_backward", (shaped(3, 2), shaped(3, 2), shaped(2), shaped(3), 1e-5),
+                               ValueError, r"var: expected shape \(2,\), got \(3,\)"),
+    "sgd_step param shape": ("sgd_step", (shaped(2, 2), shaped(2, 3), 0.1), ValueError,
+                             r"param: expected shape \(2, 3\), got \(2, 2\)"),
+    "sgd_step lr NaN": ("sgd_step", (shaped(2, 2), shaped(2, 2), float("nan")), ValueError,
+                        r"lr: expected a finite number, got nan"),
+    "sgd_step param dtype": ("sgd_step", (np.ones(2, np.float32), np.ones(2), 0.1), TypeError,
+                             r"param: expected dtype float64 like grad, got float32"),
+    "momentum_step velocity": ("momentum_step", (shaped(2, 2), shaped(2, 2), shaped(2, 3), 0.1, 0.9, 0.0, False),
+                               ValueError, r"velocity: expected shape \(2, 2\), got \(2, 3\)"),
+    "momentum_step dampening inf": ("momentum_step", (shaped(2), shaped(2), shaped(2), 0.1, 0.9,
+                                                      float("inf"), False), ValueError,
+                                    r"dampening: expected a finite number, got inf"),
+    "rmsprop_step square_avg": ("rmsprop_step", (shaped(2, 2), shaped(2, 2), shaped(3), 0.1, 0.9, 1e-8),
+                                ValueError, r"square_avg: expected shape \(2, 2\), got \(3,\)"),
+    "rmsprop_step rho str": ("rmsprop_step", (shaped(2), shaped(2), shaped(2), 0.1, "0.9", 1e-8), TypeError,
+                             r"rho: expected a real number, got str"),
+    "adam_step m": ("adam_step", (shaped(2, 2), shaped(2, 2), shaped(2, 3), shaped(2, 2), 0.1, 0.9, 0.999,
+                                  1e-8, 1), ValueError, r"m: expected shape \(2, 2\), got \(2, 3\)"),
+    "adam_step t 0": ("adam_step", (shaped(2), shaped(2), shaped(2), shaped(2), 0.1, 0.9, 0.999, 1e-8, 0),
+                      ValueError, r"t: expected a step count >= 1, got 0"),
+    "adam_step t 1.5": ("adam_step", (shaped(2), shaped(2), shaped(2), shaped(2), 0.1, 0.9, 0.999, 1e-8, 1.5),
+                        TypeError, r"t: expected an integer step count, got float"),
+    "adam_step weight_decay NaN": ("adam_step", (shaped(2), shaped(2), shaped(2), shaped(2), 0.1, 0.9, 0.999,
+                                                 1e-8, 1, float("nan")), ValueError,
+                                   r"weight_decay: expected a finite number, got nan"),
+    "momentum_course_step mu NaN": ("momentum_course_step", (shaped(2), shaped(2), shaped(2), 0.1,
+                                                             float("nan")), ValueError,
+                                    r"mu: expected a finite number, got nan"),
+    "adagrad_step square_sum": ("adagrad_step", (shaped(2), shaped(2), shaped(3), 0.1, 1e-10), ValueError,
+                                r"square_sum: expected shape \(2,\), got \(3,\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CALLS))
+def test_every_kernel_refuses_a_bad_argument_with_the_same_message(kernels, case):
+    kernel, args, exc, message = BAD_CALLS[case]
+    with pytest.raises(exc, match=f"^{message}$"):
+        getattr(kernels, kernel)(*args)
+
+
+def test_a_read_only_parameter_is_refused_before_it_is_written(kernels):
+    param = np.array([1.0, 2.0])
+    param.setflags(write=False)
+    with pytest.raises(ValueError, match=r"^param: expected a writable array \(updated in place\), "
+                                         r"got a read-only one$"):
+        kernels.sgd_step(param, np.ones(2), 0.5)
+
+
+def test_the_right_arguments_still_compute(kernels):
+    # hand-worked: [[1, 2]] @ [[3], [4]] = 11; sgd 1 - 0.5 * 2 = 0; penalty 0.5/(2*2) * (1 + 4) = 0.625;
+    # output_delta of an empty batch with 0 terms divides nothing
+    np.testing.assert_array_equal(kernels.matmul(np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]])), [[11.0]])
+    np.testing.assert_array_equal(kernels.matmul(np.array([[1.0], [2.0]]), np.array([[3.0, 4.0]]), True, True),
+                                  [[11.0]])
+    param = np.array([1.0, 3.0])
+    kernels.sgd_step(param, np.array([2.0, 4.0]), 0.5)
+    np.testing.assert_array_equal(param, [0.0, 1.0])
+    assert kernels.penalty(np.array([[1.0, -2.0]]), 0.0, 0.5, 2) == 0.625
+    assert kernels.output_delta(np.zeros((0, 2)), np.zeros((0, 2)), 0).shape == (0, 2)
+    m, v, p = np.zeros(1), np.zeros(1), np.array([1.0])
+    kernels.adam_step(p, np.array([3.0]), m, v, 0.1, 0.9, 0.999, 0.0, np.int64(1))
+    # t = 1: m_hat = g, v_hat = g^2, step lr * g / |g| = 0.1
+    assert p[0] == pytest.approx(0.9, abs=1e-15)

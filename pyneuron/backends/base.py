@@ -28,15 +28,15 @@ model never notices.
 from __future__ import annotations
 
 import math
-import numbers
 from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .kernel_checks import (ACTIVATIONS, check_activation_backward, check_dropout,  # noqa: F401
+                            check_like_weights, check_shape, check_softmax_input,
+                            check_softmax_outputs)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
-#: Activation names every backend understands.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
 #: Loss names every backend understands.
 LOSSES = ("mse", "bce", "cce")
 #: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
@@ -81,74 +81,6 @@ def check_loss_inputs(Y, outputs, name="A"):
     if np.size(outputs) == 0:
         raise ValueError(f"{name}: expected at least one value to take the mean loss over, "
                          f"got shape {np.shape(outputs)}")
-
-
-# The checks below are shared by every backend (scalar, numpy and c call them, and the
-# interface's default fused kernels call them for a learner's registered backend too), so
-# the same bad input gets the same message whichever backend runs.
-def check_shape(name, a, expected):
-    """Raise ``ValueError`` unless ``a``'s shape is ``expected`` (a tuple)."""
-    if np.shape(a) != expected:
-        raise ValueError(f"{name}: expected shape {expected}, got {np.shape(a)}")
-
-
-def check_softmax_input(Z, name="Z"):
-    """Refuse a softmax input that is not 2-D with at least one column: softmax is taken
-    per row (``(m, k)``, ``k >= 1``), and a row of no values has no maximum and a sum of 0.
-    Raises ``ValueError`` naming ``name`` and the shape given."""
-    shape = np.shape(Z)
-    if len(shape) != 2:
-        raise ValueError(f"{name}: expected a 2-D array, got shape {shape}")
-    if shape[1] == 0:
-        raise ValueError(f"{name}: softmax needs at least one column, got shape {shape}")
-
-
-def check_softmax_outputs(W):
-    """Refuse a softmax dense layer with no output: ``W`` of shape ``(0, n_in)``.
-    Raises ``ValueError``."""
-    if np.shape(W)[:1] == (0,):
-        raise ValueError("W: softmax needs at least one output, got 0 rows")
-
-
-def check_activation_backward(name, dA, Z, A):
-    """The arguments of :meth:`Backend.activation_backward`: ``Z`` and ``A`` of ``dA``'s
-    shape, and for softmax (a per-row Jacobian) a 2-D ``dA``. Raises ``ValueError``
-    naming the argument and both shapes."""
-    shape = np.shape(dA)
-    if name == "softmax" and len(shape) != 2:
-        raise ValueError(f"dA: expected a 2-D array, got shape {shape}")
-    check_shape("Z", Z, shape)
-    check_shape("A", A, shape)
-
-
-def check_like_weights(name, a, W):
-    """A training step's ``X`` or ``Y`` in a floating dtype other than the weights' ``W``
-    (float32 data for a float64 model) is refused: the step would run in a mix of
-    precisions. Raises ``TypeError`` naming ``name``, not the weights."""
-    dtype = getattr(a, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and dtype != getattr(W, "dtype", dtype):
-        raise TypeError(f"{name}: expected dtype {W.dtype} like the weights, got {dtype}")
-
-
-def check_keep_prob(keep_prob):
-    """Dropout's keep probability ``p``: a finite real number (not a bool) in (0, 1].
-    ``p = 0`` would divide by 0 and ``p > 1`` would scale the kept units down.
-    Returns it as a Python float; raises ``TypeError`` or ``ValueError``."""
-    if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real):
-        raise TypeError(f"keep_prob: expected a real number, got {type(keep_prob).__name__}")
-    p = float(keep_prob)
-    if not math.isfinite(p):
-        raise ValueError(f"keep_prob: expected a finite number, got {keep_prob!r}")
-    if not 0.0 < p <= 1.0:
-        raise ValueError(f"keep_prob: expected a probability in (0, 1], got {p!r}")
-    return p
-
-
-def check_dropout(A, mask, keep_prob):
-    """The arguments of :meth:`Backend.dropout_forward` / ``dropout_backward``: ``mask``
-    of ``A``'s shape and :func:`check_keep_prob`. Returns ``keep_prob`` as a float."""
-    check_shape("mask", mask, np.shape(A))
-    return check_keep_prob(keep_prob)
 
 
 class Backend(ABC):

@@ -52,7 +52,9 @@ import numbers
 
 import numpy as np
 
-from .base import check_activation_backward, check_dropout, check_softmax_input, check_softmax_outputs
+from .base import check_targets
+from .kernel_checks import (check_activation_backward, check_dropout, check_output_delta, check_penalty_args,
+                            check_softmax_input, check_softmax_outputs)
 from .c_checks import (_ACT_CODES, _LOSS_CODES, _MAX_LAYERS, _STEP_ERRORS, _TYPED,  # noqa: F401
                        VARIANTS, _activation, _array, _arrays, _finite, _in_place, _like_weights, _local,
                        _ok, _output, _real, _shape, _step_count, _StepPlan, _workspace, ffi, lib)
@@ -230,16 +232,16 @@ class CBackend(NumpyBackend):
     # ------------------------------------------------------------ losses
     def output_delta(self, A, Y, n_terms):
         t = _arrays(A=(A, None), Y=(Y, None))
-        _shape("Y", Y, A.shape)
+        n_terms = check_output_delta(A, Y, n_terms)
         dZ = np.empty_like(A)
-        t.output_delta(A.size, t.ptr(A), t.ptr(Y), _real("n_terms", n_terms), t.ptr(dZ))
+        t.output_delta(A.size, t.ptr(A), t.ptr(Y), n_terms, t.ptr(dZ))
         return dZ
 
     def loss_value(self, loss, A, Y):
         if loss not in _LOSS_CODES:
             raise ValueError(f"loss: unknown name {loss!r}")
         t = _arrays(A=(A, None), Y=(Y, None))
-        _shape("Y", Y, A.shape)
+        check_targets(Y, A)
         if A.ndim == 0 or A.size == 0:
             return super().loss_value(loss, A, Y)
         m = A.shape[0]
@@ -249,7 +251,7 @@ class CBackend(NumpyBackend):
         if loss not in _LOSS_CODES:
             raise ValueError(f"loss: unknown name {loss!r}")
         t = _arrays(A=(A, None), Y=(Y, None))
-        _shape("Y", Y, A.shape)
+        check_targets(Y, A)
         if A.ndim == 0:
             return super().loss_gradient(loss, A, Y)
         dA = np.empty_like(A)
@@ -259,22 +261,15 @@ class CBackend(NumpyBackend):
         return dA
 
     # ------------------------------------------------------------ regularization
-    @staticmethod
-    def _penalty_args(l1, l2, m):
-        l1, l2, m = _finite("l1", l1), _finite("l2", l2), _finite("m", m)
-        if m <= 0:
-            raise ValueError(f"m: expected a positive number of samples, got {m!r}")
-        return l1, l2, m
-
     def penalty(self, W, l1, l2, m):
         t = _array("W", W)
-        l1, l2, m = self._penalty_args(l1, l2, m)
+        l1, l2, m = check_penalty_args(l1, l2, m)
         # summed in double; the result rounded to W's precision, as numpy's would be
         return float(t.dtype.type(t.penalty(W.size, t.ptr(W), l2 / (2.0 * m), l1 / m)))
 
     def penalty_gradient(self, W, l1, l2, m):
         t = _array("W", W)
-        l1, l2, m = self._penalty_args(l1, l2, m)
+        l1, l2, m = check_penalty_args(l1, l2, m)
         out = np.empty_like(W)
         t.penalty_gradient(W.size, t.ptr(W), l2 / m, l1 / m, t.ptr(out))
         return out

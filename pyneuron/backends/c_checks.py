@@ -11,13 +11,12 @@ an aligned buffer by ``_Typed.ptr``; a misaligned array C would write into is re
 """
 from __future__ import annotations
 
-import math
-import numbers
 import threading
 
 import numpy as np
 
-from .base import ACTIVATIONS, LOSSES
+from .base import ACTIVATIONS, LOSSES  # noqa: F401 (ACTIVATIONS: c's names, checked by the tests)
+from .kernel_checks import check_activation_name, check_finite, check_real, check_shape, check_step_count
 
 try:
     from .._kernels import ffi, lib
@@ -114,9 +113,7 @@ def _like_weights(name, a, t):
         raise TypeError(f"{name}: expected dtype {t.dtype} like the weights, got {a.dtype}")
 
 
-def _shape(name, a, expected):
-    if a.shape != expected:
-        raise ValueError(f"{name}: expected shape {expected}, got {a.shape}")
+_shape = check_shape
 
 
 def _output(name, out, t, shape, inputs):
@@ -133,32 +130,13 @@ def _output(name, out, t, shape, inputs):
 
 
 def _activation(name):
-    code = _ACT_CODES.get(name) if isinstance(name, str) else None
-    if code is None:
-        raise ValueError(f"activation: expected one of {', '.join(ACTIVATIONS)}, got {name!r}")
-    return code
+    """The C code of a known activation name (:func:`~pyneuron.backends.kernel_checks.check_activation_name`)."""
+    check_activation_name(name)
+    return _ACT_CODES[name]
 
 
-def _real(name, x):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(x).__name__}")
-    return float(x)
-
-
-def _finite(name, x):
-    """A finite real number (not bool), as a Python float."""
-    v = _real(name, x)
-    if not math.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return v
-
-
-def _step_count(t):
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
-        raise TypeError(f"t: expected an integer step count, got {type(t).__name__}")
-    if t < 1:
-        raise ValueError(f"t: expected a step count >= 1, got {t}")
-    return int(t)
+# the numbers' checks are the interface's (the same messages on every backend)
+_real, _finite, _step_count = check_real, check_finite, check_step_count
 
 
 def _same(name, a, t, shape, like):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import (PROB_EPS, Backend, check_activation_backward, check_dropout, check_loss_inputs,
-                   check_softmax_input, check_targets)
+from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
+from .kernel_checks import (check_activation_backward, check_activation_name, check_batchnorm, check_dropout,
+                            check_linear_backward, check_linear_forward, check_matmul, check_output_delta,
+                            check_penalty_args, check_softmax_input, check_step, check_step_count)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -45,18 +47,22 @@ class NumpyBackend(Backend):
 
     # linear algebra
     def matmul(self, A, B, trans_a=False, trans_b=False):
+        check_matmul(A, B, trans_a, trans_b)
         return (A.T if trans_a else A) @ (B.T if trans_b else B)
 
     def linear_forward(self, X, W, b):
+        check_linear_forward(X, W, b)
         return X @ W.T + b
 
     def linear_backward(self, dZ, X, W):
+        check_linear_backward(dZ, X, W)
         return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
     # activations
     def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
+        check_activation_name(name)
         if name == "sigmoid":
             return _sigmoid(Z)
         if name == "tanh":
@@ -67,9 +73,7 @@ class NumpyBackend(Backend):
             return np.where(Z > 0, Z, Z * Z.dtype.type(negative_slope))
         if name == "softmax":
             return self.softmax(Z)
-        if name == "linear":
-            return Z.copy()
-        raise ValueError(f"activation: unknown name {name!r}")
+        return Z.copy()                 # linear, the one name left
 
     def activation_backward(self, name, dA, Z, A, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
@@ -85,9 +89,7 @@ class NumpyBackend(Backend):
             return np.where(Z > 0, dA, dA * dA.dtype.type(negative_slope))
         if name == "softmax":
             return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
-        if name == "linear":
-            return dA.copy()
-        raise ValueError(f"activation: unknown name {name!r}")
+        return dA.copy()                # linear, the one name left
 
     def softmax(self, Z):
         check_softmax_input(Z)
@@ -126,6 +128,7 @@ class NumpyBackend(Backend):
         raise ValueError(f"loss: loss_from_logits computes 'bce' or 'cce', got {loss!r}")
 
     def loss_gradient(self, loss, A, Y):
+        check_targets(Y, A)
         if loss == "mse":
             return 2.0 * (A - Y) / A.size
         # in float64 (then rounded to A's dtype), for the reason given in loss_value
@@ -162,13 +165,16 @@ class NumpyBackend(Backend):
         raise ValueError(f"loss: unknown name {loss!r}")
 
     def output_delta(self, A, Y, n_terms):
+        check_output_delta(A, Y, n_terms)
         return (A - Y) / n_terms
 
     # regularization
     def penalty(self, W, l1, l2, m):
+        check_penalty_args(l1, l2, m)
         return float(l2 / (2.0 * m) * np.sum(W * W) + l1 / m * np.sum(np.abs(W)))
 
     def penalty_gradient(self, W, l1, l2, m):
+        check_penalty_args(l1, l2, m)
         return (l2 / m) * W + (l1 / m) * np.sign(W)
 
     def dropout_forward(self, A, mask, keep_prob):
@@ -180,15 +186,19 @@ class NumpyBackend(Backend):
         return dA * mask / keep_prob
 
     def batchnorm_forward(self, Z, gamma, beta, eps):
+        check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta})
         mean = Z.mean(axis=0)
         var = ((Z - mean) ** 2).mean(axis=0)
         Zhat = (Z - mean) / np.sqrt(var + eps)
         return gamma * Zhat + beta, Zhat, mean, var
 
     def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta, "running_mean": running_mean,
+                                        "running_var": running_var})
         return gamma * (Z - running_mean) / np.sqrt(running_var + eps) + beta
 
     def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        check_batchnorm(eps, {"dY": dY, "Zhat": Zhat}, {"gamma": gamma, "var": var})
         m = dY.shape[0]
         dbeta = dY.sum(axis=0)
         dgamma = (dY * Zhat).sum(axis=0)
@@ -197,28 +207,36 @@ class NumpyBackend(Backend):
 
     # optimizer steps, in place
     def sgd_step(self, param, grad, lr):
+        check_step(grad, {"param": param}, lr=lr)
         param -= lr * grad
 
     def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        check_step(grad, {"param": param, "velocity": velocity}, lr=lr, beta=beta, dampening=dampening)
         velocity *= beta
         velocity += (1.0 - dampening) * grad
         param -= lr * (grad + beta * velocity if nesterov else velocity)
 
     def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        check_step(grad, {"param": param, "square_avg": square_avg}, lr=lr, rho=rho, eps=eps)
         square_avg *= rho
         square_avg += (1.0 - rho) * grad * grad
         param -= lr * grad / (np.sqrt(square_avg) + eps)
 
     def momentum_course_step(self, param, grad, velocity, lr, mu):
+        check_step(grad, {"param": param, "velocity": velocity}, lr=lr, mu=mu)
         velocity *= mu
         velocity -= lr * grad
         param += velocity
 
     def adagrad_step(self, param, grad, square_sum, lr, eps):
+        check_step(grad, {"param": param, "square_sum": square_sum}, lr=lr, eps=eps)
         square_sum += grad * grad
         param -= lr * grad / (np.sqrt(square_sum) + eps)
 
     def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        check_step(grad, {"param": param, "m": m, "v": v}, lr=lr, eps=eps, beta1=beta1, beta2=beta2,
+                   weight_decay=weight_decay)
+        check_step_count(t)
         if weight_decay:
             param *= 1.0 - lr * weight_decay
         m *= beta1

@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 
-from .base import (PROB_EPS, Backend, check_activation_backward, check_dropout, check_loss_inputs,
-                   check_softmax_input, check_targets)
+from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
+from .kernel_checks import (check_activation_backward, check_activation_name, check_batchnorm, check_dropout,
+                            check_linear_backward, check_linear_forward, check_matmul, check_output_delta,
+                            check_penalty_args, check_softmax_input, check_step, check_step_count)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -86,6 +88,7 @@ class ScalarBackend(Backend):
 
     # ------------------------------------------------------------ linear algebra
     def matmul(self, A, B, trans_a=False, trans_b=False):
+        check_matmul(A, B, trans_a, trans_b)
         a, b = A.tolist(), B.tolist()
         n_rows = A.shape[1] if trans_a else A.shape[0]
         n_inner = A.shape[0] if trans_a else A.shape[1]
@@ -104,6 +107,7 @@ class ScalarBackend(Backend):
         return np.array(C, dtype=A.dtype).reshape(n_rows, n_cols)
 
     def linear_forward(self, X, W, b):
+        check_linear_forward(X, W, b)
         x, w, bias = X.tolist(), W.tolist(), b.tolist()
         Z = []
         for sample in x:                      # one sample at a time
@@ -117,6 +121,7 @@ class ScalarBackend(Backend):
         return np.array(Z, dtype=X.dtype).reshape(X.shape[0], W.shape[0])
 
     def linear_backward(self, dZ, X, W):
+        check_linear_backward(dZ, X, W)
         dz, x, w = dZ.tolist(), X.tolist(), W.tolist()
         m, n_out, n_in = len(dz), len(w), X.shape[1]
         # dX[s][j] = sum_i dZ[s][i] * W[i][j]: how each input moved the loss
@@ -144,6 +149,7 @@ class ScalarBackend(Backend):
     def activation_forward(self, name, Z, negative_slope=DEFAULT_NEGATIVE_SLOPE, *, alpha=None):
         if alpha is not None:       # the slope's old name, deprecated (see slope_name)
             negative_slope = old_slope_keyword(f"{type(self).__name__}.activation_forward", negative_slope, alpha)
+        check_activation_name(name)
         if name == "softmax":
             return self.softmax(Z)
         # element-wise: any shape, one number at a time
@@ -230,6 +236,7 @@ class ScalarBackend(Backend):
         return total / n_terms
 
     def loss_gradient(self, loss, A, Y):
+        check_targets(Y, A)
         a, y = _flat(A), _flat(Y)
         grad = []
         for a_k, y_k in zip(a, y):
@@ -245,6 +252,7 @@ class ScalarBackend(Backend):
         return _out(grad, A)
 
     def output_delta(self, A, Y, n_terms):
+        check_output_delta(A, Y, n_terms)
         delta = [(a_k - y_k) / n_terms for a_k, y_k in zip(_flat(A), _flat(Y))]
         return _out(delta, A)
 
@@ -254,6 +262,7 @@ class ScalarBackend(Backend):
 
     # ------------------------------------------------------------ regularization
     def penalty(self, W, l1, l2, m):
+        check_penalty_args(l1, l2, m)
         squares, absolutes = 0.0, 0.0
         for w in _flat(W):
             squares += w * w
@@ -261,6 +270,8 @@ class ScalarBackend(Backend):
         return l2 / (2.0 * m) * squares + l1 / m * absolutes
 
     def penalty_gradient(self, W, l1, l2, m):
+        check_penalty_args(l1, l2, m)
+
         def sign(w):
             return (w > 0) - (w < 0)
         grad = [(l2 / m) * w + (l1 / m) * sign(w) for w in _flat(W)]
@@ -275,6 +286,7 @@ class ScalarBackend(Backend):
         return self.dropout_forward(dA, mask, keep_prob)
 
     def batchnorm_forward(self, Z, gamma, beta, eps):
+        check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta})
         z, g, bt = Z.tolist(), gamma.tolist(), beta.tolist()
         m, n = Z.shape
         mean, var = [0.0] * n, [0.0] * n
@@ -292,6 +304,8 @@ class ScalarBackend(Backend):
                 np.array(mean, dtype=Z.dtype), np.array(var, dtype=Z.dtype))
 
     def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
+        check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta, "running_mean": running_mean,
+                                        "running_var": running_var})
         z, g, bt = Z.tolist(), gamma.tolist(), beta.tolist()
         mu, var = running_mean.tolist(), running_var.tolist()
         rows = [[g[j] * (row[j] - mu[j]) / math.sqrt(var[j] + eps) + bt[j]
@@ -299,6 +313,7 @@ class ScalarBackend(Backend):
         return _out(rows, Z)
 
     def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
+        check_batchnorm(eps, {"dY": dY, "Zhat": Zhat}, {"gamma": gamma, "var": var})
         dy, zh, g, vr = dY.tolist(), Zhat.tolist(), gamma.tolist(), var.tolist()
         m, n = dY.shape
         dbeta, dgamma = [0.0] * n, [0.0] * n
@@ -312,10 +327,12 @@ class ScalarBackend(Backend):
 
     # ------------------------------------------------------------ optimizer steps, in place
     def sgd_step(self, param, grad, lr):
+        check_step(grad, {"param": param}, lr=lr)
         new = [p - lr * g for p, g in zip(_flat(param), _flat(grad))]
         _in_place(param, new)
 
     def momentum_step(self, param, grad, velocity, lr, beta, dampening, nesterov):
+        check_step(grad, {"param": param, "velocity": velocity}, lr=lr, beta=beta, dampening=dampening)
         p, g, v = _flat(param), _flat(grad), _flat(velocity)
         for k in range(len(p)):
             v[k] = beta * v[k] + (1.0 - dampening) * g[k]
@@ -325,6 +342,7 @@ class ScalarBackend(Backend):
         _in_place(param, p)
 
     def rmsprop_step(self, param, grad, square_avg, lr, rho, eps):
+        check_step(grad, {"param": param, "square_avg": square_avg}, lr=lr, rho=rho, eps=eps)
         p, g, s = _flat(param), _flat(grad), _flat(square_avg)
         for k in range(len(p)):
             s[k] = rho * s[k] + (1.0 - rho) * g[k] * g[k]
@@ -333,6 +351,7 @@ class ScalarBackend(Backend):
         _in_place(param, p)
 
     def momentum_course_step(self, param, grad, velocity, lr, mu):
+        check_step(grad, {"param": param, "velocity": velocity}, lr=lr, mu=mu)
         p, g, v = _flat(param), _flat(grad), _flat(velocity)
         for k in range(len(p)):
             v[k] = mu * v[k] - lr * g[k]      # the velocity carries the learning rate
@@ -341,6 +360,7 @@ class ScalarBackend(Backend):
         _in_place(param, p)
 
     def adagrad_step(self, param, grad, square_sum, lr, eps):
+        check_step(grad, {"param": param, "square_sum": square_sum}, lr=lr, eps=eps)
         p, g, s = _flat(param), _flat(grad), _flat(square_sum)
         for k in range(len(p)):
             s[k] = s[k] + g[k] * g[k]         # every squared gradient so far
@@ -349,6 +369,9 @@ class ScalarBackend(Backend):
         _in_place(param, p)
 
     def adam_step(self, param, grad, m, v, lr, beta1, beta2, eps, t, weight_decay=0.0):
+        check_step(grad, {"param": param, "m": m, "v": v}, lr=lr, eps=eps, beta1=beta1, beta2=beta2,
+                   weight_decay=weight_decay)
+        check_step_count(t)
         p, g, m1, v2 = _flat(param), _flat(grad), _flat(m), _flat(v)
         for k in range(len(p)):
             if weight_decay:
