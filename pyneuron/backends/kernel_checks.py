@@ -37,6 +37,8 @@ def check_real(name, x):
 def check_finite(name, x):
     """A finite real number (:func:`check_real`, then not NaN or inf), as a Python float.
     Raises ``TypeError`` or ``ValueError``."""
+    if type(x) is float and math.isfinite(x):       # the common case, without the ABC check
+        return x
     v = check_real(name, x)
     if not math.isfinite(v):
         raise ValueError(f"{name}: expected a finite number, got {x!r}")
