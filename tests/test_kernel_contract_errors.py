@@ -4,10 +4,9 @@ The kernels are a public, documented interface (learners call them directly and 
 backends against them), so a bad argument must raise a ``ValueError``/``TypeError`` that
 names the argument and what was given -- the same message whether ``scalar``, ``numpy`` or
 ``c`` runs -- never a crash deep inside NumPy, a ``ZeroDivisionError`` or a silent inf/NaN.
-The checks live in :mod:`pyneuron.backends.base` (``check_softmax_input``,
-``check_softmax_outputs``, ``check_activation_backward``, ``check_dropout``,
-``check_like_weights``); the interface's default fused kernels call them, so a learner's
-registered backend gets them too.
+The checks live once in :mod:`pyneuron.backends.kernel_checks`; every backend calls them,
+and so do the interface's default fused kernels, so a learner's registered backend gets
+those too.
 
 Every message is matched whole (``^...$``); the good edge cases' values are worked out by
 hand in the comments (softmax of one column is 1, dropout by a power of two is exact)."""
