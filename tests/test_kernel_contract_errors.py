@@ -338,8 +338,60 @@ def test_the_right_arguments_still_compute(kernels):
     kernels.sgd_step(param, np.array([2.0, 4.0]), 0.5)
     np.testing.assert_array_equal(param, [0.0, 1.0])
     assert kernels.penalty(np.array([[1.0, -2.0]]), 0.0, 0.5, 2) == 0.625
+    # the smallest batch, m = 1: 0.5/2 * 5 = 1.25, and its gradient 0.5 * W
+    assert kernels.penalty(np.array([[1.0, -2.0]]), 0.0, 0.5, 1) == 1.25
+    np.testing.assert_array_equal(kernels.penalty_gradient(np.array([[1.0, -2.0]]), 0.0, 0.5, 1), [[0.5, -1.0]])
     assert kernels.output_delta(np.zeros((0, 2)), np.zeros((0, 2)), 0).shape == (0, 2)
+    # one term (n_terms = 1) and half a term's weight (0.5) are positive: (A - Y) / n
+    A, Y = np.array([[0.75, 0.25]]), np.array([[1.0, 0.0]])
+    np.testing.assert_array_equal(kernels.output_delta(A, Y, 1), [[-0.25, 0.25]])
+    np.testing.assert_array_equal(kernels.output_delta(A, Y, 0.5), [[-0.5, 0.5]])
     m, v, p = np.zeros(1), np.zeros(1), np.array([1.0])
     kernels.adam_step(p, np.array([3.0]), m, v, 0.1, 0.9, 0.999, 0.0, np.int64(1))
     # t = 1: m_hat = g, v_hat = g^2, step lr * g / |g| = 0.1
     assert p[0] == pytest.approx(0.9, abs=1e-15)
+
+
+def two_layers():
+    return [np.full((3, 2), 0.5), np.full((1, 3), 0.5)], [np.zeros(3), np.zeros(1)]
+
+
+# (what is bad, (X, Y, weights, biases, activations, loss), exception, whole message)
+BAD_STEPS = {
+    "a bias missing": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W, b[:1], ["tanh", "linear"], "mse"),
+                       ValueError, r"weights, biases, activations: expected at least one layer and one of "
+                                   r"each per layer, got 2, 1, 2"),
+    "an activation too many": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W, b, ["tanh", "tanh", "linear"],
+                                             "mse"), ValueError, r"weights, biases, activations: .*got 2, 2, 3"),
+    "no layer": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), [], [], [], "mse"), ValueError,
+                 r"weights, biases, activations: .*got 0, 0, 0"),
+    "weights an array": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W[0], b, ["linear"], "mse"), TypeError,
+                         r"weights, biases: expected lists of arrays, got ndarray, list"),
+    "an unknown loss": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W, b, ["tanh", "linear"], "hinge"),
+                        ValueError, r"loss: expected one of mse, bce, cce, got 'hinge'"),
+    "X too wide": (lambda W, b: (np.ones((4, 3)), np.ones((4, 1)), W, b, ["tanh", "linear"], "mse"), ValueError,
+                   r"X: expected shape \(4, 2\), got \(4, 3\)"),
+    "X 1-D": (lambda W, b: (np.ones(2), np.ones((1, 1)), W, b, ["tanh", "linear"], "mse"), ValueError,
+              r"X: expected a 2-D array, got shape \(2,\)"),
+    "Y rows": (lambda W, b: (np.ones((4, 2)), np.ones((3, 1)), W, b, ["tanh", "linear"], "mse"), ValueError,
+               r"Y: expected shape \(4, 1\), got \(3, 1\)"),
+    "Y columns": (lambda W, b: (np.ones((4, 2)), np.ones((4, 2)), W, b, ["tanh", "linear"], "mse"), ValueError,
+                  r"Y: expected shape \(4, 1\), got \(4, 2\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_STEPS))
+def test_a_training_step_refuses_a_bad_model_or_batch_before_any_update(kernels, case):
+    make, exc, message = BAD_STEPS[case]
+    weights, biases = two_layers()
+    with pytest.raises(exc, match=f"^{message}$"):
+        kernels.sgd_train_step(*make(weights, biases), 0.1)
+    for W in weights:
+        np.testing.assert_array_equal(W, np.full(W.shape, 0.5))
+
+
+def test_a_two_layer_step_of_the_right_shapes_runs(kernels):
+    # X = 0: hidden z = 0, tanh 0 = 0, output 0 against y = 1: mse 1
+    weights, biases = two_layers()
+    assert kernels.sgd_train_step(np.zeros((4, 2)), np.ones((4, 1)), weights, biases,
+                                  ["tanh", "linear"], "mse", 0.0) == 1.0

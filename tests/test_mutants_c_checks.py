@@ -341,11 +341,13 @@ def test_step_plan_takes_1_to_64_layers():
         Ws, bs, acts = layers(n)
         plan = cc._StepPlan(Ws, bs, acts, "mse")
         assert (plan.L, plan.n_in, plan.n_out) == (n, 1, 1)
-    for n in (0, 65):
-        Ws, bs, acts = layers(n)
-        with pytest.raises(ValueError, match=rf"^weights, biases, activations: expected 1 to 64 layers and one "
-                                             rf"of each per layer, got {n}, {n}, {n}$"):
-            cc._StepPlan(Ws, bs, acts, "mse")
+    Ws, bs, acts = layers(65)
+    with pytest.raises(ValueError, match=r"^weights, biases, activations: expected 1 to 64 layers "
+                                         r"\(the C step's limit\), got 65$"):
+        cc._StepPlan(Ws, bs, acts, "mse")
+    with pytest.raises(ValueError, match=r"^weights, biases, activations: expected at least one layer and one "
+                                         r"of each per layer, got 0, 0, 0$"):
+        cc._StepPlan([], [], [], "mse")
 
 
 def test_64_layers_train_and_65_are_refused_by_the_c_backend():

@@ -32,13 +32,11 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .kernel_checks import (ACTIVATIONS, check_activation_backward, check_dropout,  # noqa: F401
-                            check_like_weights, check_shape, check_softmax_input,
-                            check_softmax_outputs)
+from .kernel_checks import (ACTIVATIONS, LOSSES, check_activation_backward, check_batch,  # noqa: F401
+                            check_dropout, check_layers, check_like_weights, check_shape,
+                            check_softmax_input, check_softmax_outputs)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
-#: Loss names every backend understands.
-LOSSES = ("mse", "bce", "cce")
 #: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
 PROB_EPS = 1e-12
 #: (output activation, loss) pairs whose loss value is computed from the logits
@@ -383,14 +381,14 @@ class Backend(ABC):
         the output's). Returns the loss *before* the update (:meth:`data_loss`:
         from the logits for sigmoid + bce and softmax + cce). This default
         composes the primitive kernels; the C backend does it in one call.
-        ``X`` or ``Y`` of a floating dtype other than the weights' raises ``TypeError``
-        (:func:`check_like_weights`).
+        Bad arguments raise ``TypeError`` or ``ValueError`` (:func:`check_layers`,
+        :func:`check_batch`: ``X`` or ``Y`` of a floating dtype other than the weights', of
+        another shape than the layers', layer lists of different lengths, an unknown loss).
         """
         if alpha is not None:
             negative_slope = old_slope_keyword(f"{type(self).__name__}.sgd_train_step", negative_slope, alpha)
-        if len(weights):
-            check_like_weights("X", X, weights[0])
-            check_like_weights("Y", Y, weights[0])
+        check_layers(weights, biases, activations, loss)
+        check_batch(X, Y, weights)
         inputs, zs, outs = [], [], []
         A = X
         for W, b, act in zip(weights, biases, activations):

@@ -15,8 +15,9 @@ import threading
 
 import numpy as np
 
-from .base import ACTIVATIONS, LOSSES  # noqa: F401 (ACTIVATIONS: c's names, checked by the tests)
-from .kernel_checks import check_activation_name, check_finite, check_real, check_shape, check_step_count
+from .base import ACTIVATIONS, LOSSES  # noqa: F401 (the names of c's codes, checked by the tests)
+from .kernel_checks import (check_activation_name, check_finite, check_layers, check_real, check_shape,
+                            check_step_count)
 
 try:
     from .._kernels import ffi, lib
@@ -213,16 +214,11 @@ class _StepPlan:
     them, the layer sizes and the workspace (grown when a bigger batch comes)."""
 
     def __init__(self, weights, biases, activations, loss):
-        if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
-            raise TypeError("weights, biases: expected lists of arrays, got "
-                            f"{type(weights).__name__}, {type(biases).__name__}")
+        check_layers(weights, biases, activations, loss)       # the interface's checks
         L = len(weights)
-        if not 1 <= L <= _MAX_LAYERS or len(biases) != L or len(activations) != L:
+        if L > _MAX_LAYERS:
             raise ValueError(f"weights, biases, activations: expected 1 to {_MAX_LAYERS} layers "
-                             f"and one of each per layer, got {len(weights)}, {len(biases)}, "
-                             f"{len(activations)}")
-        if loss not in _LOSS_CODES:
-            raise ValueError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+                             f"(the C step's limit), got {L}")
         t = _arrays(**{f"weights[{i}]": (w, 2) for i, w in enumerate(weights)},
                     **{f"biases[{i}]": (b, 1) for i, b in enumerate(biases)})
         sizes = [weights[0].shape[1]]

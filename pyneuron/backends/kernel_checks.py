@@ -23,6 +23,8 @@ import numpy as np
 
 #: Activation names every backend understands.
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear")
+#: Loss names every backend understands.
+LOSSES = ("mse", "bce", "cce")
 
 
 # ---------------------------------------------------------------- numbers
@@ -202,13 +204,38 @@ def check_step(grad, state, **numbers_):
         if getattr(a, "dtype", dtype) != dtype:
             raise TypeError(f"{name}: expected dtype {dtype} like grad, got {a.dtype}")
         check_shape(name, a, shape)
-        if not getattr(getattr(a, "flags", None), "writeable", True):
+        if isinstance(a, np.ndarray) and not a.flags.writeable:
             raise ValueError(f"{name}: expected a writable array (updated in place), "
                              "got a read-only one")
     return [check_finite(name, x) for name, x in numbers_.items()]
 
 
 # ---------------------------------------------------------------- the fused training step
+def check_layers(weights, biases, activations, loss):
+    """``sgd_train_step``'s model: lists (or tuples) of weights and biases, one weight, bias
+    and activation per layer and at least one layer, and a known ``loss``."""
+    if not isinstance(weights, (list, tuple)) or not isinstance(biases, (list, tuple)):
+        raise TypeError("weights, biases: expected lists of arrays, got "
+                        f"{type(weights).__name__}, {type(biases).__name__}")
+    if not len(weights) or len(biases) != len(weights) or len(activations) != len(weights):
+        raise ValueError(f"weights, biases, activations: expected at least one layer and one of each "
+                         f"per layer, got {len(weights)}, {len(biases)}, {len(activations)}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+
+
+def check_batch(X, Y, weights):
+    """``sgd_train_step``'s data: ``X`` ``(m, n_in)`` and ``Y`` ``(m, n_out)`` for the
+    layers' ``weights`` (:func:`check_like_weights` first)."""
+    check_like_weights("X", X, weights[0])
+    check_like_weights("Y", Y, weights[0])
+    check_ndim("X", X, 2)
+    m = np.shape(X)[0]
+    check_shape("X", X, (m, np.shape(weights[0])[1]))
+    check_ndim("Y", Y, 2)
+    check_shape("Y", Y, (m, np.shape(weights[-1])[0]))
+
+
 def check_like_weights(name, a, W):
     """A training step's ``X`` or ``Y`` in a floating dtype other than the weights' ``W``
     (float32 data for a float64 model) is refused: the step would run in a mix of
