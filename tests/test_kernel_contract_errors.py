@@ -395,3 +395,35 @@ def test_a_two_layer_step_of_the_right_shapes_runs(kernels):
     weights, biases = two_layers()
     assert kernels.sgd_train_step(np.zeros((4, 2)), np.ones((4, 1)), weights, biases,
                                   ["tanh", "linear"], "mse", 0.0) == 1.0
+
+
+# ---------------------------------------------------------------- weighted losses
+def weighted_args():
+    A = np.array([[0.5], [0.25], [1.0]])
+    return "mse", "linear", A, np.zeros((3, 1)), A
+
+
+@pytest.mark.parametrize("kernel", ["weighted_data_loss", "weighted_output_gradient"])
+@pytest.mark.parametrize("weights, message", [
+    (np.ones(2), r"weights: expected shape \(3,\), got \(2,\)"),
+    (np.ones((3, 1)), r"weights: expected shape \(3,\), got \(3, 1\)"),
+    (np.array([1.0, -1.0, 1.0]), r"weights: expected finite numbers >= 0, got -1\.0 at row 1"),
+    (np.array([1.0, 1.0, np.nan]), r"weights: expected finite numbers >= 0, got nan at row 2"),
+    (np.array([np.inf, 1.0, 1.0]), r"weights: expected finite numbers >= 0, got inf at row 0"),
+])
+def test_weighted_losses_refuse_weights_of_another_shape_or_sign(kernels, kernel, weights, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        getattr(kernels, kernel)(*weighted_args(), weights)
+
+
+def test_weighted_losses_take_zero_weights(kernels):
+    # rows' mse 0.25, 0.0625, 1; weights 0, 2, 0: (2 * 0.0625) / 2 = 0.0625
+    assert kernels.weighted_data_loss(*weighted_args(), np.array([0.0, 2.0, 0.0])) == 0.0625
+    assert kernels.weighted_data_loss(*weighted_args(), np.zeros(3)) == 0.0
+
+
+def test_scale_rows_refuses_a_scale_per_other_rows(kernels):
+    with pytest.raises(ValueError, match=r"^scale: expected shape \(3,\), got \(2,\)$"):
+        kernels.scale_rows(np.ones((3, 2)), np.ones(2))
+    np.testing.assert_array_equal(kernels.scale_rows(np.ones((2, 2)), np.array([2.0, 0.5])),
+                                  [[2.0, 2.0], [0.5, 0.5]])

@@ -33,8 +33,8 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from .kernel_checks import (ACTIVATIONS, LOSSES, check_activation_backward, check_batch,  # noqa: F401
-                            check_dropout, check_layers, check_like_weights, check_shape,
-                            check_softmax_input, check_softmax_outputs)
+                            check_dropout, check_layers, check_like_weights, check_sample_weights,
+                            check_shape, check_softmax_input, check_softmax_outputs)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
@@ -439,6 +439,7 @@ class Backend(ABC):
         array ``(m,)`` of numbers >= 0; a batch whose weights are all 0 has ``L_w = 0``.
         The weights are first brought to a largest of about 1 (``_unit_scaled``), so a
         subnormal or huge weight sum loses no digits. Returns a Python float."""
+        check_sample_weights(weights, A)
         w = _unit_scaled(weights)
         if w is None:
             return 0.0
@@ -456,6 +457,7 @@ class Backend(ABC):
         if alpha is not None:
             negative_slope = old_slope_keyword(f"{type(self).__name__}.weighted_output_gradient",
                                                negative_slope, alpha)
+        check_sample_weights(weights, A)
         dZ = self.output_gradient(loss, activation, A, Y, Z, negative_slope)
         w = _unit_scaled(weights)        # so m / Σw cannot overflow (a subnormal weight sum)
         scale = w * (A.shape[0] / float(np.sum(w))) if w is not None else np.zeros_like(weights)
@@ -464,6 +466,7 @@ class Backend(ABC):
     def scale_rows(self, M, scale):
         r"""``M`` with row ``s`` multiplied by ``scale[s]``: :math:`M'_{si} = c_s M_{si}`
         (``M`` (m, k), ``scale`` (m,); a new array of ``M``'s dtype)."""
+        check_shape("scale", scale, np.shape(M)[:1])
         return (M * scale[:, None]).astype(M.dtype, copy=False)
 
     # ------------------------------------------------------------------ training plans

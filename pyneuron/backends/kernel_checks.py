@@ -150,6 +150,18 @@ def check_output_delta(A, Y, n_terms):
     return n
 
 
+def check_sample_weights(weights, A):
+    """The weighted losses' ``weights``: one per row of ``A`` (shape ``(m,)``), each finite
+    and >= 0 (a negative weight would reward a wrong answer). Raises ``ValueError``
+    naming the first bad row."""
+    check_shape("weights", weights, np.shape(A)[:1])
+    w = np.asarray(weights)
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"weights: expected finite numbers >= 0, got {float(w[row])!r} at row {row}")
+
+
 # ---------------------------------------------------------------- regularization
 def check_penalty_args(l1, l2, m):
     """The penalty's strengths ``l1``, ``l2`` (finite) and batch size ``m`` (finite, > 0:

@@ -16,7 +16,7 @@ import numpy as np
 from .base import PROB_EPS, Backend, check_loss_inputs, check_targets
 from .kernel_checks import (check_activation_backward, check_activation_name, check_batchnorm, check_dropout,
                             check_linear_backward, check_linear_forward, check_matmul, check_output_delta,
-                            check_penalty_args, check_softmax_input, check_step, check_step_count)
+                            check_penalty_args, check_shape, check_softmax_input, check_step, check_step_count)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 
@@ -257,6 +257,7 @@ class ScalarBackend(Backend):
         return _out(delta, A)
 
     def scale_rows(self, M, scale):
+        check_shape("scale", scale, np.shape(M)[:1])
         rows = [[c * x for x in row] for row, c in zip(M.tolist(), scale.tolist())]
         return _out(rows, M)
 
