@@ -427,3 +427,25 @@ def test_scale_rows_refuses_a_scale_per_other_rows(kernels):
         kernels.scale_rows(np.ones((3, 2)), np.ones(2))
     np.testing.assert_array_equal(kernels.scale_rows(np.ones((2, 2)), np.array([2.0, 0.5])),
                                   [[2.0, 2.0], [0.5, 0.5]])
+
+
+# ---------------------------------------------------------------- optimizer state sharing memory
+def test_optimizer_state_sharing_memory_is_refused(kernels):
+    p, g, v = np.ones(4), np.ones(4), np.zeros(4)
+    with pytest.raises(ValueError, match=r"^velocity: must not share memory with param \(both are updated "
+                                         r"in place\)$"):
+        kernels.momentum_step(p, g, p, 0.1, 0.9, 0.0, False)
+    with pytest.raises(ValueError, match=r"^velocity: must not share memory with grad \(it is updated in place\)$"):
+        kernels.momentum_step(p, g, g, 0.1, 0.9, 0.0, False)
+    m = np.zeros(8)
+    with pytest.raises(ValueError, match=r"^v: must not share memory with m \(both are updated in place\)$"):
+        kernels.adam_step(p, g, m[:4], m[2:6], 0.1, 0.9, 0.999, 1e-8, 1)
+    np.testing.assert_array_equal(p, np.ones(4))
+    np.testing.assert_array_equal(v, np.zeros(4))
+
+
+def test_a_gradient_that_is_the_parameter_is_read_before_it_is_written(kernels):
+    # sgd_step(p, p, lr): p - lr * p = 0.75 p, as NumPy's temporaries give
+    p = np.array([4.0, -8.0])
+    kernels.sgd_step(p, p, 0.25)
+    np.testing.assert_array_equal(p, [3.0, -6.0])

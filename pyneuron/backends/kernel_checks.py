@@ -208,17 +208,28 @@ def check_batchnorm(eps, matrices, vectors):
 # ---------------------------------------------------------------- optimizer steps
 def check_step(grad, state, **numbers_):
     """An optimizer step's arrays and numbers: each array of ``state`` (a dict, name ->
-    array: ``param`` first, then the optimizer's state) of ``grad``'s shape and dtype and
-    writable (it is updated in place); each of ``numbers_`` finite. Returns the numbers as
-    Python floats, in order. Raises ``ValueError`` or ``TypeError``."""
+    array: ``param`` first, then the optimizer's state) of ``grad``'s shape and dtype,
+    writable, and sharing no memory with another one of them (each is updated in place:
+    a velocity that *is* the parameter would be scaled by both updates), nor, for the
+    state, with ``grad`` (``param`` may: ``sgd_step(p, p, lr)`` reads ``p`` before writing
+    it); each of ``numbers_`` finite. Returns the numbers as Python floats, in order.
+    Raises ``ValueError`` or ``TypeError``."""
     shape, dtype = np.shape(grad), getattr(grad, "dtype", None)
-    for name, a in state.items():
+    names = list(state)
+    for i, name in enumerate(names):
+        a = state[name]
         if getattr(a, "dtype", dtype) != dtype:
             raise TypeError(f"{name}: expected dtype {dtype} like grad, got {a.dtype}")
         check_shape(name, a, shape)
         if isinstance(a, np.ndarray) and not a.flags.writeable:
             raise ValueError(f"{name}: expected a writable array (updated in place), "
                              "got a read-only one")
+        for other in names[:i]:
+            if np.shares_memory(a, state[other]):
+                raise ValueError(f"{name}: must not share memory with {other} "
+                                 "(both are updated in place)")
+        if i > 0 and np.shares_memory(a, grad):
+            raise ValueError(f"{name}: must not share memory with grad (it is updated in place)")
     return [check_finite(name, x) for name, x in numbers_.items()]
 
 
