@@ -425,8 +425,9 @@ def test_weighted_losses_take_zero_weights(kernels):
 def test_scale_rows_refuses_a_scale_per_other_rows(kernels):
     with pytest.raises(ValueError, match=r"^scale: expected shape \(3,\), got \(2,\)$"):
         kernels.scale_rows(np.ones((3, 2)), np.ones(2))
-    np.testing.assert_array_equal(kernels.scale_rows(np.ones((2, 2)), np.array([2.0, 0.5])),
-                                  [[2.0, 2.0], [0.5, 0.5]])
+    # row s times scale[s]: [1, 4] * 2, [2, -8] * 0.5
+    np.testing.assert_array_equal(kernels.scale_rows(np.array([[1.0, 4.0], [2.0, -8.0]]), np.array([2.0, 0.5])),
+                                  [[2.0, 8.0], [1.0, -4.0]])
 
 
 # ---------------------------------------------------------------- optimizer state sharing memory

@@ -32,9 +32,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .kernel_checks import (ACTIVATIONS, LOSSES, check_activation_backward, check_batch,  # noqa: F401
-                            check_dropout, check_layers, check_like_weights, check_sample_weights,
-                            check_shape, check_softmax_input, check_softmax_outputs)
+from .kernel_checks import ACTIVATIONS, LOSSES  # noqa: F401 (the interface's names, imported from here)
+from .kernel_checks import (check_batch, check_layers, check_sample_weights, check_shape,
+                            check_softmax_outputs)
 from .slope_name import DEFAULT_NEGATIVE_SLOPE, old_slope_keyword
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before a log is taken.
