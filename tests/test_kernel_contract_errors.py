@@ -359,8 +359,8 @@ def two_layers():
 # (what is bad, (X, Y, weights, biases, activations, loss), exception, whole message)
 BAD_STEPS = {
     "a bias missing": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W, b[:1], ["tanh", "linear"], "mse"),
-                       ValueError, r"weights, biases, activations: expected at least one layer and one of "
-                                   r"each per layer, got 2, 1, 2"),
+                       ValueError, r"weights, biases, activations: expected one of each per layer and 1 or more "
+                                   r"layers, got 2, 1, 2"),
     "an activation too many": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), W, b, ["tanh", "tanh", "linear"],
                                              "mse"), ValueError, r"weights, biases, activations: .*got 2, 2, 3"),
     "no layer": (lambda W, b: (np.ones((4, 2)), np.ones((4, 1)), [], [], [], "mse"), ValueError,

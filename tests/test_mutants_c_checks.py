@@ -345,8 +345,8 @@ def test_step_plan_takes_1_to_64_layers():
     with pytest.raises(ValueError, match=r"^weights, biases, activations: expected 1 to 64 layers "
                                          r"\(the C step's limit\), got 65$"):
         cc._StepPlan(Ws, bs, acts, "mse")
-    with pytest.raises(ValueError, match=r"^weights, biases, activations: expected at least one layer and one "
-                                         r"of each per layer, got 0, 0, 0$"):
+    with pytest.raises(ValueError, match=r"^weights, biases, activations: expected one of each per layer "
+                                         r"and 1 or more layers, got 0, 0, 0$"):
         cc._StepPlan([], [], [], "mse")
 
 

@@ -241,8 +241,8 @@ def check_layers(weights, biases, activations, loss):
         raise TypeError("weights, biases: expected lists of arrays, got "
                         f"{type(weights).__name__}, {type(biases).__name__}")
     if not len(weights) or len(biases) != len(weights) or len(activations) != len(weights):
-        raise ValueError(f"weights, biases, activations: expected at least one layer and one of each "
-                         f"per layer, got {len(weights)}, {len(biases)}, {len(activations)}")
+        raise ValueError(f"weights, biases, activations: expected one of each per layer and 1 or more "
+                         f"layers, got {len(weights)}, {len(biases)}, {len(activations)}")
     if loss not in LOSSES:
         raise ValueError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
 
