@@ -224,15 +224,14 @@ def test_ok_raises_on_any_nonzero_code():
 
 
 # ---------------------------------------------------------------- _same, _in_place
-def test_same_checks_dtype_shape_and_alignment():
+def test_in_place_checks_dtype_shape_and_alignment_of_the_state():
     g = np.zeros(3)
-    assert cc._same("m", np.zeros(3), F64, (3,), "grad") is None
     with pytest.raises(TypeError, match=r"^m: expected dtype float64 like grad, got float32$"):
-        cc._same("m", np.zeros(3, np.float32), F64, g.shape, "grad")
+        cc._in_place(g, param=np.zeros(3), m=np.zeros(3, np.float32))
     with pytest.raises(ValueError, match=r"^m: expected shape \(3,\), got \(4,\)$"):
-        cc._same("m", np.zeros(4), F64, g.shape, "grad")
+        cc._in_place(g, param=np.zeros(3), m=np.zeros(4))
     with pytest.raises(ValueError, match=r"^m: expected an aligned array"):
-        cc._same("m", misaligned((3,)), F64, g.shape, "grad")
+        cc._in_place(g, param=np.zeros(3), m=misaligned((3,)))
 
 
 def test_in_place_returns_the_typed_functions_and_grad_itself_when_apart():

@@ -53,7 +53,8 @@ import numbers
 import numpy as np
 
 from .base import check_targets
-from .kernel_checks import (check_activation_backward, check_dropout, check_output_delta, check_penalty_args,
+from .kernel_checks import (check_activation_backward, check_batchnorm, check_dropout, check_linear_backward,
+                            check_linear_forward, check_matmul, check_output_delta, check_penalty_args,
                             check_softmax_input, check_softmax_outputs)
 from .c_checks import (_ACT_CODES, _LOSS_CODES, _MAX_LAYERS, _STEP_ERRORS, _TYPED,  # noqa: F401
                        VARIANTS, _activation, _array, _arrays, _finite, _in_place, _like_weights, _local,
@@ -125,11 +126,9 @@ def matmul(A, B, variant="auto", trans_a=False, trans_b=False, out=None):
     if variant not in VARIANTS:
         raise ValueError(f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}")
     t = _arrays(A=(A, 2), B=(B, 2))
+    check_matmul(A, B, trans_a, trans_b)
     M, K = A.shape[::-1] if trans_a else A.shape
-    KB, N = B.shape[::-1] if trans_b else B.shape
-    if KB != K:
-        raise ValueError(f"B: expected {K} {'columns' if trans_b else 'rows'} to match "
-                         f"op(A) of shape {(M, K)}, got shape {B.shape}")
+    N = B.shape[0] if trans_b else B.shape[1]
     if out is None:
         out = np.empty((M, N), t.dtype)
     else:
@@ -161,10 +160,9 @@ class CBackend(NumpyBackend):
 
     def _dense(self, X, W, b, act, negative_slope):
         t = _arrays(X=(X, 2), W=(W, 2), b=(b, 1))
+        check_linear_forward(X, W, b)
         m, n_in = X.shape
         n_out = W.shape[0]
-        _shape("W", W, (n_out, n_in))
-        _shape("b", b, (n_out,))
         if act == _ACT_CODES["softmax"]:
             check_softmax_outputs(W)
         Z = np.empty((m, n_out), t.dtype)
@@ -185,10 +183,9 @@ class CBackend(NumpyBackend):
 
     def linear_backward(self, dZ, X, W):
         t = _arrays(dZ=(dZ, 2), X=(X, 2), W=(W, 2))
+        check_linear_backward(dZ, X, W)
         m, n_out = dZ.shape
         n_in = X.shape[1]
-        _shape("X", X, (m, n_in))
-        _shape("W", W, (n_out, n_in))
         dX = np.empty((m, n_in), t.dtype)
         dW = np.empty((n_out, n_in), t.dtype)
         db = np.empty(n_out, t.dtype)
@@ -290,10 +287,8 @@ class CBackend(NumpyBackend):
     # ------------------------------------------------------------ batch normalization
     def batchnorm_forward(self, Z, gamma, beta, eps):
         t = _arrays(Z=(Z, 2), gamma=(gamma, 1), beta=(beta, 1))
+        eps = check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta})
         m, n = Z.shape
-        _shape("gamma", gamma, (n,))
-        _shape("beta", beta, (n,))
-        eps = _finite("eps", eps)
         Y, Zhat = np.empty_like(Z), np.empty_like(Z)
         mean, var = np.empty(n, t.dtype), np.empty(n, t.dtype)
         ws, wn = _workspace(t, n)
@@ -304,11 +299,9 @@ class CBackend(NumpyBackend):
     def batchnorm_inference(self, Z, gamma, beta, running_mean, running_var, eps):
         t = _arrays(Z=(Z, 2), gamma=(gamma, 1), beta=(beta, 1),
                     running_mean=(running_mean, 1), running_var=(running_var, 1))
+        eps = check_batchnorm(eps, {"Z": Z}, {"gamma": gamma, "beta": beta, "running_mean": running_mean,
+                                              "running_var": running_var})
         m, n = Z.shape
-        for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
-                        ("running_var", running_var)):
-            _shape(name, a, (n,))
-        eps = _finite("eps", eps)
         Y = np.empty_like(Z)
         ws, wn = _workspace(t, n)
         _ok(t.batchnorm_inference(m, n, t.ptr(Z), t.ptr(gamma), t.ptr(beta),
@@ -318,11 +311,8 @@ class CBackend(NumpyBackend):
 
     def batchnorm_backward(self, dY, Zhat, gamma, var, eps):
         t = _arrays(dY=(dY, 2), Zhat=(Zhat, 2), gamma=(gamma, 1), var=(var, 1))
+        eps = check_batchnorm(eps, {"dY": dY, "Zhat": Zhat}, {"gamma": gamma, "var": var})
         m, n = dY.shape
-        _shape("Zhat", Zhat, (m, n))
-        _shape("gamma", gamma, (n,))
-        _shape("var", var, (n,))
-        eps = _finite("eps", eps)
         dZ = np.empty_like(dY)
         dgamma, dbeta = np.empty(n, t.dtype), np.empty(n, t.dtype)
         ws, wn = _workspace(t, n)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .base import ACTIVATIONS, LOSSES  # noqa: F401 (the names of c's codes, checked by the tests)
 from .kernel_checks import (check_activation_name, check_finite, check_layers, check_real, check_shape,
-                            check_step_count)
+                            check_step, check_step_count)
 
 try:
     from .._kernels import ffi, lib
@@ -140,14 +140,6 @@ def _activation(name):
 _real, _finite, _step_count = check_real, check_finite, check_step_count
 
 
-def _same(name, a, t, shape, like):
-    """``a`` is an array of ``t``'s dtype and of ``shape`` (that of ``like``), written in place."""
-    _array(name, a, written=True)
-    if a.dtype != t.dtype:
-        raise TypeError(f"{name}: expected dtype {t.dtype} like {like}, got {a.dtype}")
-    _shape(name, a, shape)
-
-
 def _in_place(grad, **state):
     """Check the arrays of an optimizer step; return ``(t, grad)``.
 
@@ -158,21 +150,10 @@ def _in_place(grad, **state):
     temporaries amount to, so ``sgd_step(p, p, lr)`` means what it does on numpy.
     """
     t = _array("grad", grad)
-    names = list(state)
-    for i, name in enumerate(names):
-        a = state[name]
-        _same(name, a, t, grad.shape, "grad")
-        if not a.flags.writeable:
-            raise ValueError(f"{name}: expected a writable array (updated in place), "
-                             "got a read-only one")
-        for other in names[:i]:
-            if np.shares_memory(a, state[other]):
-                raise ValueError(f"{name}: must not share memory with {other} "
-                                 "(both are updated in place)")
-        if i > 0 and np.shares_memory(a, grad):
-            raise ValueError(f"{name}: must not share memory with grad "
-                             "(it is updated in place)")
-    if np.shares_memory(state[names[0]], grad):
+    for name, a in state.items():
+        _array(name, a, written=True)       # what C needs: a float array, C-contiguous, aligned
+    check_step(grad, state)                 # the interface's: grad's dtype and shape, writable, no overlap
+    if np.shares_memory(state["param"], grad):
         grad = grad.copy()
     return t, grad
 
