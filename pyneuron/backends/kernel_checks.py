@@ -8,7 +8,8 @@ inside NumPy, divide by zero, or return inf/NaN silently. So the checks live her
 the scalar and numpy kernels call them at their door, the ``c`` kernels call them after
 their own checks of what C needs (dtype, contiguity, alignment, see
 :mod:`pyneuron.backends.c_checks`), and the interface's default fused kernels
-(``dense_forward``, ``sgd_train_step``) call them for a learner's registered backend too.
+(``dense_forward``, ``sgd_train_step``, the weighted losses, ``scale_rows``) call them for
+a learner's registered backend too.
 
 Shapes follow the interface's conventions: data ``(m, n_in)``, ``W`` ``(n_out, n_in)``,
 ``b`` ``(n_out,)``. Each check returns nothing (or the checked number as a Python float)
