@@ -82,7 +82,7 @@ SANITIZE = (["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g"]
 def compile_args():
     if sys.platform == "win32":
         return ["/O2"]
-    return ["-O3", "-std=gnu11", "-fno-math-errno"] + OPENMP + SANITIZE
+    return ["-O3", "-std=gnu11", "-fno-math-errno", "-falign-loops=64"] + OPENMP + SANITIZE
 
 
 ffibuilder = FFI()
