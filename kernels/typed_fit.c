@@ -176,8 +176,8 @@ static void FN(transpose_w0)(const pyn_net *net, const T *from, T *to, int to_w0
  * order), and W is written back once, at the epoch's end. Only where both layouts' products
  * are wider than the narrow rung's 16 columns, which groups its sums by the number of rows:
  * then either layout gives the same numbers. Every step must fold (lr > 0), and the epoch
- * must be long enough to pay for the two whole copies (W to Wᵀ and back, element by
- * element) -- a call for one step (fit with per-batch callbacks) keeps W as it is. */
+ * must be long enough to pay for the two whole copies of W (to Wᵀ and back) -- a call for
+ * one step (fit with per-batch callbacks) keeps W as it is. */
 static int FN(first_layer_transposed)(const pyn_net *net, const FN(fit_ws) *ws,
                                       const double *lrs, int64_t steps)
 {
@@ -213,7 +213,8 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
      * here costs far less than one made by Python between the epochs */
     if (restore_point)
         FN(save_params)(net, restore_point);
-    ws.w0t_live = FN(first_layer_transposed)(net, &ws, lrs, (n - 1) / batch + 1);
+    const int64_t nb = (n - 1) / batch + 1; /* batches in the epoch */
+    ws.w0t_live = FN(first_layer_transposed)(net, &ws, lrs, nb);
     if (ws.w0t_live)
         FN(transpose_w0)(net, NET_W(net, 0), ws.w0t, 1);
     const T *Xb = X, *Yb = Y;
@@ -247,7 +248,7 @@ int FN(pyn_fit_epoch)(const pyn_net *net, int64_t n_rows, const T *X, const T *Y
         FN(transpose_w0)(net, ws.w0t, NET_W(net, 0), 0);
         ws.w0t_live = 0;
     }
-    if (*done < (n - 1) / batch + 1) /* stopped at a non-finite loss */
+    if (*done < nb) /* stopped at a non-finite loss */
         return 0;
     /* the last update is checked too: the last batch's loss with the new parameters */
     if (after_loss && FN(params_finite)(net)) {

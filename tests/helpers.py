@@ -67,3 +67,19 @@ def c_backend_module():
                                    exc_type=ImportError)
     from pyneuron.backends import c_backend
     return c_backend
+
+
+class CpuWith:
+    """The compiled module as ``c_backend`` sees it, on a CPU whose best SIMD level is
+    ``level``: ``monkeypatch.setattr(cb, "lib", CpuWith(level))`` shows the wrappers a
+    smaller CPU (every other name is the real module's)."""
+
+    def __init__(self, level):
+        from pyneuron.backends.c_backend import lib
+        self.level, self.real = level, lib
+
+    def pyn_simd_available(self):
+        return self.level
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)

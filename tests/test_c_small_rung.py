@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import c_backend_module
+from helpers import CpuWith, c_backend_module
 
 cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
@@ -297,18 +297,6 @@ def test_out_with_garbage_is_fully_overwritten_and_nothing_around_it(M, N, K, dt
 
 
 # ---------------------------------------------------------------- CPUs without AVX-512F
-class CpuWith:
-    """The compiled module as c_backend sees it, on a CPU whose best SIMD level is ``level``."""
-
-    def __init__(self, level):
-        self.level, self.real = level, cb.lib
-
-    def pyn_simd_available(self):
-        return self.level
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
 
 @pytest.mark.parametrize("level", [0, 1])
 def test_a_cpu_without_avx512_refuses_the_small_rung(level, monkeypatch):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import assert_close, c_backend_module
+from helpers import CpuWith, assert_close, c_backend_module
 
 cb = c_backend_module()  # skip the file, or fail under PYNEURON_REQUIRE_C
 
@@ -63,18 +63,6 @@ def test_set_threads_refuses_non_integers(n, restore_threads):
 
 
 # ---------------------------------------------------------------- the ladder on a smaller CPU
-class CpuWith:
-    """The compiled module as seen from c_backend, on a CPU whose best SIMD level is ``level``."""
-
-    def __init__(self, level):
-        self.level, self.real = level, cb.lib
-
-    def pyn_simd_available(self):
-        return self.level
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
 
 def operands(dtype):
     rng = np.random.default_rng(3)
